@@ -1,0 +1,95 @@
+"""The ASGI application: `uvicorn graph.app:app`. Only this module creates engines."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from db import embedded
+from db.engine import create_engine, create_sessionmaker
+from graph.http import GraphQLEndpoint
+from graph.schema import schema
+from services.passwords import Passwords
+from settings import Config
+
+log = logging.getLogger("casetime")
+
+EMBEDDED_DATABASE = "casetime"
+
+
+class Database:
+    """The engine and sessionmaker of this process, opened by the lifespan."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession] | None = None) -> None:
+        self.engine: AsyncEngine | None = None
+        self._sessionmaker = sessionmaker
+
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        if self._sessionmaker is None:
+            raise RuntimeError("the database is not open yet")
+        return self._sessionmaker
+
+    def open(self, config: Config) -> None:
+        if self._sessionmaker is not None:
+            return
+        url = config.database_url
+        if url is None:  # development without DATABASE_URL: the embedded server under the project
+            server = embedded.start(config.pgdata)
+            embedded.ensure_database(server, EMBEDDED_DATABASE)
+            url = embedded.url_of(server, EMBEDDED_DATABASE)
+        self.engine = create_engine(url, pool_size=config.db_pool_size, lock_timeout_ms=config.lock_timeout_ms)
+        self._sessionmaker = create_sessionmaker(self.engine)
+
+    async def close(self) -> None:
+        if self.engine is not None:
+            await self.engine.dispose()
+
+
+def create_app(
+    config: Config | None = None, *, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+) -> Starlette:
+    config = config or Config.from_env()
+    database = Database(sessionmaker)
+    passwords = Passwords(time_cost=config.argon2_time_cost, memory_kib=config.argon2_memory_kib)
+    endpoint = GraphQLEndpoint(schema._schema, config=config, sessionmaker=database.sessionmaker, passwords=passwords)
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        try:
+            async with asyncio.timeout(2), database.sessionmaker()() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:  # any failure means not ready; the probe must not crash
+            log.warning("readiness check failed", exc_info=True)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        database.open(config)
+        try:
+            yield
+        finally:
+            await database.close()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+app = create_app()

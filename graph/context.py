@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import strawberry
+
+from db.session import RequestDb
+from graph.loaders import Loaders
+from services.auth import Viewer
+from services.passwords import Passwords
+from services.visibility import Visibility
+from settings import Config
+
+
+@dataclass
+class Context:
+    db: RequestDb
+    viewer: Viewer | None
+    visibility: Visibility
+    loaders: Loaders
+    config: Config
+    passwords: Passwords
+    token: str | None
+
+    @property
+    def me(self) -> Viewer:
+        """The viewer, for fields whose permission class already required one."""
+        assert self.viewer is not None
+        return self.viewer
+
+
+Info: TypeAlias = strawberry.Info[Context, None]

@@ -1,0 +1,219 @@
+"""The GraphQL HTTP endpoint: body limits, cached parse and validation, one session per request.
+
+Parsing and validation run before any database work, so a refused operation costs no SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    parse,
+    specified_rules,
+    validate,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.utils.await_maybe import await_maybe
+
+from db.session import RequestDb
+from graph.context import Context
+from graph.errors import TopCode
+from graph.limits import MAX_TOKENS, AliasLimit, DepthLimit
+from graph.loaders import Loaders
+from services import auth, visibility
+from services.passwords import Passwords
+from settings import Config
+
+log = logging.getLogger("casetime.graphql")
+
+MAX_BODY = 1024 * 1024
+_TOKEN_LIMIT_MESSAGE = "Document contains more than"
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    document: DocumentNode | None
+    errors: tuple[GraphQLError, ...]
+
+    def operation(self, name: str | None) -> OperationDefinitionNode | None:
+        assert self.document is not None
+        operations = [d for d in self.document.definitions if isinstance(d, OperationDefinitionNode)]
+        if name is None:
+            return operations[0] if len(operations) == 1 else None
+        return next((o for o in operations if o.name and o.name.value == name), None)
+
+
+class GraphQLEndpoint:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        *,
+        config: Config,
+        sessionmaker: Callable[[], async_sessionmaker[AsyncSession]],  # resolved per request: set in lifespan
+        passwords: Passwords,
+    ) -> None:
+        self.schema = schema
+        self.config = config
+        self.sessionmaker = sessionmaker
+        self.passwords = passwords
+        rules = [*specified_rules, DepthLimit, AliasLimit]
+        if config.production:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        self.rules = tuple(rules)
+        self.prepare = lru_cache(maxsize=512)(self._prepare)
+
+    def _prepare(self, query: str) -> Prepared:
+        try:
+            document = parse(query, max_tokens=MAX_TOKENS)
+        except GraphQLError as error:
+            return Prepared(None, (error,))
+        errors = validate(self.schema, document, self.rules, hide_suggestions=self.config.production)
+        return Prepared(document, tuple(errors))
+
+    async def handle(self, request: Request) -> Response:
+        if request.method == "GET":
+            return await self._get(request)
+        if request.method != "POST":
+            return _error_response(TopCode.METHOD_NOT_ALLOWED, "Use GET or POST", 405)
+        body = await _read_body(request)
+        if body is None:
+            return _error_response(TopCode.PAYLOAD_TOO_LARGE, f"Request body exceeds {MAX_BODY} bytes", 413)
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return _error_response(TopCode.BAD_REQUEST, "Request body is not valid JSON", 400)
+        if isinstance(payload, list):
+            return _error_response(TopCode.LIMIT_EXCEEDED, "Batched operations are not allowed", 200)
+        if not isinstance(payload, dict):
+            return _error_response(TopCode.BAD_REQUEST, "Request body must be a JSON object", 400)
+        return await self._run(request, payload, allow_mutation=True)
+
+    async def _get(self, request: Request) -> Response:
+        params = request.query_params
+        if "query" not in params:
+            if self.config.production:
+                return _error_response(TopCode.BAD_REQUEST, "No query given", 400)
+            return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+        payload: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
+        if params.get("variables"):
+            try:
+                payload["variables"] = orjson.loads(params["variables"])
+            except orjson.JSONDecodeError:
+                return _error_response(TopCode.BAD_REQUEST, "variables is not valid JSON", 400)
+        return await self._run(request, payload, allow_mutation=False)
+
+    async def _run(self, request: Request, payload: dict[str, Any], *, allow_mutation: bool) -> Response:
+        query, variables, operation_name = payload.get("query"), payload.get("variables"), payload.get("operationName")
+        if not isinstance(query, str) or not query.strip():
+            return _error_response(TopCode.BAD_REQUEST, "No query given", 400)
+        if variables is not None and not isinstance(variables, dict):
+            return _error_response(TopCode.BAD_REQUEST, "variables must be an object", 400)
+        if operation_name is not None and not isinstance(operation_name, str):
+            return _error_response(TopCode.BAD_REQUEST, "operationName must be a string", 400)
+        prepared = self.prepare(query)
+        if prepared.errors:
+            return _json({"errors": [self._format(e) for e in prepared.errors]})
+        operation = prepared.operation(operation_name)
+        if operation is None:
+            return _error_response(TopCode.BAD_REQUEST, "Unknown or ambiguous operationName", 400)
+        if operation.operation is not OperationType.QUERY and not allow_mutation:
+            return _error_response(TopCode.METHOD_NOT_ALLOWED, "Mutations need POST", 405)
+        assert prepared.document is not None
+        result = await self._execute(request, prepared.document, variables, operation_name)
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [self._format(e) for e in result.errors]
+        body["data"] = result.data
+        return _json(body)
+
+    async def _execute(
+        self, request: Request, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> ExecutionResult:
+        token = _bearer(request)
+        async with self.sessionmaker()() as session:
+            db = RequestDb(session)
+            viewer = await auth.authenticate(session, token=token) if token else None
+            policy = await visibility.for_viewer(session, viewer)
+            context = Context(
+                db=db,
+                viewer=viewer,
+                visibility=policy,
+                loaders=Loaders(db),
+                config=self.config,
+                passwords=self.passwords,
+                token=token if viewer else None,
+            )
+            return await await_maybe(
+                execute(
+                    self.schema,
+                    document,
+                    context_value=context,
+                    variable_values=variables,
+                    operation_name=operation_name,
+                    hide_suggestions=self.config.production,
+                )
+            )
+
+    def _format(self, error: GraphQLError) -> dict[str, Any]:
+        code = (error.extensions or {}).get("code")
+        if code is None and error.path is None:
+            # before execution: syntax, validation and variable coercion all mean the request is wrong
+            limited = _TOKEN_LIMIT_MESSAGE in error.message
+            code = (TopCode.LIMIT_EXCEEDED if limited else TopCode.VALIDATION).value
+        if code is None:
+            log.error("unexpected error at %s", error.path, exc_info=error.original_error or error)
+            return {
+                "message": "Internal server error",
+                "path": error.path,
+                "extensions": {"code": TopCode.INTERNAL.value},
+            }
+        formatted: dict[str, Any] = {"message": error.message, "extensions": {"code": code}}
+        if error.locations:
+            formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+        if error.path:
+            formatted["path"] = error.path
+        return formatted
+
+
+async def _read_body(request: Request) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _error_response(code: TopCode, message: str, status: int) -> Response:
+    return _json({"errors": [{"message": message, "extensions": {"code": code.value}}], "data": None}, status)

@@ -1,0 +1,43 @@
+"""Opaque global IDs: base64url of "Type:id". Malformed or foreign IDs decode to None (SPEC 5b)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import strawberry
+
+from services.errors import not_found
+
+_MAX_DB_ID = 2**63 - 1
+
+
+def encode(type_name: str, db_id: int) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{db_id}".encode()).decode().rstrip("="))
+
+
+def decode_any(global_id: str) -> tuple[str, int] | None:
+    if not isinstance(global_id, str) or len(global_id) > 200:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    type_name, _, number = raw.partition(":")
+    if not number.isdigit() or not number.isascii() or len(number) > 19:
+        return None
+    db_id = int(number)
+    return (type_name, db_id) if 0 < db_id <= _MAX_DB_ID else None
+
+
+def decode(global_id: str, type_name: str) -> int | None:
+    decoded = decode_any(global_id)
+    return decoded[1] if decoded and decoded[0] == type_name else None
+
+
+def require(global_id: str, type_name: str, field: str) -> int:
+    """Decode or raise NOT_FOUND for `field`: a malformed or foreign ID is treated as not found."""
+    db_id = decode(global_id, type_name)
+    if db_id is None:
+        raise not_found(type_name, field)
+    return db_id

@@ -1,0 +1,58 @@
+"""Per-request DataLoaders named `<thing>_by_<key>`; their batch functions live in services."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from functools import cached_property
+from typing import Any, TypeVar
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from db.session import RequestDb
+from models import Activity, Role
+from services import activities, cases, debtors, employees, roles
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Loaders:
+    def __init__(self, db: RequestDb) -> None:
+        self._db = db
+
+    def _loader(self, batch: Callable[[AsyncSession, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+        async def load(keys: list[K]) -> list[V]:
+            async with self._db.read() as session:
+                return await batch(session, keys)
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def role_by_id(self) -> DataLoader[int, Role | None]:
+        return self._loader(roles.by_ids)
+
+    @cached_property
+    def visible_role_ids_by_role_id(self) -> DataLoader[int, list[int]]:
+        return self._loader(roles.visible_role_ids_by_role_ids)
+
+    @cached_property
+    def employee_by_id(self) -> DataLoader[int, Row[Any] | None]:
+        return self._loader(employees.rows_by_ids)
+
+    @cached_property
+    def rates_by_employee_id(self) -> DataLoader[int, list[Row[Any]]]:
+        return self._loader(employees.rates_by_employee_ids)
+
+    @cached_property
+    def activity_by_id(self) -> DataLoader[int, Activity | None]:
+        return self._loader(activities.by_ids)
+
+    @cached_property
+    def debtor_by_id(self) -> DataLoader[int, Row[Any] | None]:
+        return self._loader(debtors.rows_by_ids)
+
+    @cached_property
+    def case_by_id(self) -> DataLoader[int, Row[Any] | None]:
+        return self._loader(cases.rows_by_ids)

@@ -1,0 +1,99 @@
+"""Relay connections over keyset pages, with opaque cursors and a lazily counted total."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+import orjson
+import strawberry
+
+from graph.errors import ApiError, TopCode
+from services.paging import Keyset, Page
+
+T = TypeVar("T")
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 100
+
+
+def page_size(first: int | None, last: int | None = None) -> int:
+    """`first`/`last` default to 50 and may not exceed 100; both at once is refused (SPEC 5b)."""
+    if first is not None and last is not None:
+        raise ApiError(TopCode.VALIDATION, "first and last cannot be used together")
+    size = first if first is not None else last
+    if size is None:
+        return DEFAULT_PAGE
+    if not 0 <= size <= MAX_PAGE:
+        raise ApiError(TopCode.VALIDATION, f"first and last must be between 0 and {MAX_PAGE}")
+    return size
+
+
+def _default(value: object) -> Any:
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    raise TypeError
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(key), default=_default)).decode()
+
+
+def decode_cursor(cursor: str | None, keyset: Keyset) -> list[Any] | None:
+    if cursor is None:
+        return None
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, orjson.JSONDecodeError) as error:
+        raise ApiError(TopCode.VALIDATION, "cursor is malformed") from error
+    if not isinstance(values, list) or len(values) != len(keyset.columns):
+        raise ApiError(TopCode.VALIDATION, "cursor is malformed")
+    decoded = [date.fromisoformat(v["d"]) if isinstance(v, dict) and "d" in v else v for v in values]
+    for value, column in zip(decoded, keyset.columns, strict=True):
+        python_type = column.type.python_type
+        if not isinstance(value, python_type) or isinstance(value, bool):
+            raise ApiError(TopCode.VALIDATION, "cursor is malformed")
+    return decoded
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    page_info: PageInfo
+    edges: list[Edge[T]]
+    count_total: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self.count_total()
+
+
+def connection(
+    page: Page[Any], keyset: Keyset, node: Callable[[Any], T], count_total: Callable[[], Awaitable[int]]
+) -> Connection[T]:
+    edges = [Edge(cursor=encode_cursor(keyset.key_of(row)), node=node(row)) for row in page.rows]
+    return Connection(
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        edges=edges,
+        count_total=count_total,
+    )

@@ -1,0 +1,40 @@
+"""The one place that decides which role may use which root field (SPEC 5a)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+
+from graph.context import Info
+from graph.errors import forbidden, unauthenticated
+from services.auth import Viewer
+
+
+def _viewer(info: Info) -> Viewer:
+    if info.context.viewer is None:
+        raise unauthenticated()
+    return info.context.viewer
+
+
+class Authenticated(BasePermission):
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        _viewer(info)
+        return True
+
+
+class Administrator(BasePermission):
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if not _viewer(info).is_administrator:
+            raise forbidden()
+        return True
+
+
+class Invoicer(BasePermission):
+    """Billing staff: roles with `canInvoice`, and administrators."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        viewer = _viewer(info)
+        if not (viewer.can_invoice or viewer.is_administrator):
+            raise forbidden()
+        return True

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, cast
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.errors import UserError
+from graph.pagination import Connection, connection, decode_cursor, page_size
+from graph.types.common import given
+from graph.types.node import Node
+from models import CapBasis, CapKind, TimeStatus
+from services import cases
+from services.cases import CaseData
+from services.debtors import DebtorData
+
+CapKindEnum = strawberry.enum(CapKind, name="CapKind")
+CapBasisEnum = strawberry.enum(CapBasis, name="CapBasis")
+
+
+@strawberry.type
+class Debtor(Node):
+    id: strawberry.ID
+    code: str
+    name: str
+    adjusted_rate: Decimal | None
+    db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any, prefix: str = "") -> Debtor:
+        db_id = row.debtor_id if prefix else row.id
+        return cls(
+            id=ids.encode("Debtor", db_id),
+            db_id=db_id,
+            code=getattr(row, f"{prefix}code"),
+            name=getattr(row, f"{prefix}name"),
+            adjusted_rate=getattr(row, f"{prefix}adjusted_rate"),
+        )
+
+    @strawberry.field
+    async def cases(
+        self, info: Info, first: int | None = 50, after: str | None = None, include_blocked: bool | None = False
+    ) -> Connection[Case]:
+        return await case_connection(
+            info, first=first, after=after, debtor_id=self.db_id, include_blocked=bool(include_blocked)
+        )
+
+
+@strawberry.type
+class Case(Node):
+    id: strawberry.ID
+    debtor: Debtor
+    code: str
+    description: str | None
+    invoicing: TimeStatus
+    is_default: bool
+    active_from: date | None
+    active_until: date | None
+    adjusted_rate: Decimal | None
+    blocked: bool
+    max_amount: Decimal | None
+    max_minutes: int | None
+    max_per_book_year: CapKind
+    max_based_on: CapBasis
+    db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Case:
+        """From a row of `services.cases.COLUMNS` (case with its debtor joined)."""
+        return cls(
+            id=ids.encode("Case", row.id),
+            db_id=row.id,
+            debtor=Debtor.from_row(row, prefix="debtor_"),
+            code=row.code,
+            description=row.description,
+            invoicing=row.invoicing,
+            is_default=row.is_default,
+            active_from=row.active_from,
+            active_until=row.active_until,
+            adjusted_rate=row.adjusted_rate,
+            blocked=row.blocked,
+            max_amount=row.max_amount,
+            max_minutes=row.max_minutes,
+            max_per_book_year=row.max_per_book_year,
+            max_based_on=row.max_based_on,
+        )
+
+
+async def case_connection(
+    info: Info,
+    *,
+    first: int | None,
+    after: str | None,
+    debtor_id: int | None = None,
+    search: str | None = None,
+    include_blocked: bool = False,
+) -> Connection[Case]:
+    size = page_size(first)
+    cursor = decode_cursor(after, cases.KEYSET)
+    db = info.context.db
+    async with db.read() as session:
+        page = await cases.page(
+            session, first=size, after=cursor, debtor_id=debtor_id, search=search, include_blocked=include_blocked
+        )
+
+    async def count_total() -> int:
+        async with db.read() as session:
+            return await cases.total(session, debtor_id=debtor_id, search=search, include_blocked=include_blocked)
+
+    return connection(page, cases.KEYSET, Case.from_row, count_total)
+
+
+@strawberry.input
+class DebtorInput:
+    code: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    adjusted_rate: Decimal | None = strawberry.UNSET
+
+    def to_data(self) -> DebtorData:
+        data: dict[str, Any] = given(self)
+        return cast(DebtorData, data)
+
+
+@strawberry.input
+class CaseInput:
+    debtor_id: strawberry.ID | None = strawberry.UNSET
+    code: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    invoicing: TimeStatus | None = strawberry.UNSET
+    is_default: bool | None = strawberry.UNSET
+    active_from: date | None = strawberry.UNSET
+    active_until: date | None = strawberry.UNSET
+    adjusted_rate: Decimal | None = strawberry.UNSET
+    blocked: bool | None = strawberry.UNSET
+    max_amount: Decimal | None = strawberry.UNSET
+    max_minutes: int | None = strawberry.UNSET
+    max_per_book_year: CapKind | None = strawberry.UNSET
+    max_based_on: CapBasis | None = strawberry.UNSET
+
+    def to_data(self) -> CaseData:
+        data: dict[str, Any] = given(self)
+        if data.get("debtor_id") is not None:
+            data["debtor_id"] = ids.require(data["debtor_id"], "Debtor", "debtorId")
+        return cast(CaseData, data)
+
+
+@strawberry.input
+class ImportCasesInput:
+    debtor_ids: list[strawberry.ID]
+    case: CaseInput
+    best_effort: bool | None = False
+
+
+@strawberry.type
+class DebtorPayload:
+    debtor: Debtor | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CasePayload:
+    case: Case | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ImportCasesPayload:
+    cases: list[Case] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,28 @@
+"""SQLAlchemy models, one module per aggregate; importing the package registers them all."""
+
+from models.activity import Activity
+from models.auth import AuthToken
+from models.base import Base
+from models.case import Case
+from models.company import CompanySettings
+from models.debtor import Debtor
+from models.employee import Employee, EmployeeRate
+from models.enums import CapBasis, CapKind, EmployeeVisibility, TimeStatus
+from models.role import Role, role_visible_roles
+
+__all__ = [
+    "Activity",
+    "AuthToken",
+    "Base",
+    "CapBasis",
+    "CapKind",
+    "Case",
+    "CompanySettings",
+    "Debtor",
+    "Employee",
+    "EmployeeRate",
+    "EmployeeVisibility",
+    "Role",
+    "TimeStatus",
+    "role_visible_roles",
+]

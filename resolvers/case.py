@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.errors import UserError
+from graph.pagination import Connection
+from graph.types.case import Case, CaseInput, CasePayload, ImportCasesInput, ImportCasesPayload, case_connection
+from resolvers.write import write
+from services import cases, company
+
+
+async def cases_page(
+    info: Info,
+    first: int | None = 50,
+    after: str | None = None,
+    debtor_id: strawberry.ID | None = None,
+    search: str | None = None,
+    include_blocked: bool | None = False,
+) -> Connection[Case]:
+    debtor = ids.decode(debtor_id, "Debtor") if debtor_id is not None else None
+    if debtor_id is not None and debtor is None:
+        debtor = 0  # a malformed or foreign ID matches no debtor (SPEC 5b)
+    return await case_connection(
+        info, first=first, after=after, debtor_id=debtor, search=search, include_blocked=bool(include_blocked)
+    )
+
+
+async def case_options(info: Info, debtor_id: strawberry.ID, date: date | None = None) -> list[Case]:
+    """The debtor's cases one can write on at `date` (today in the company's zone), defaults first."""
+    debtor = ids.decode(debtor_id, "Debtor")
+    if debtor is None:
+        return []
+    async with info.context.db.read() as session:
+        on = date or company.today(await company.get(session))
+        return [Case.from_row(r) for r in await cases.options(session, debtor_id=debtor, on=on)]
+
+
+async def _payload(info: Info, case_id: int) -> CasePayload:
+    info.context.loaders.case_by_id.clear(case_id)
+    row = await info.context.loaders.case_by_id.load(case_id)
+    return CasePayload(case=Case.from_row(row) if row else None)
+
+
+async def create_case(info: Info, input: CaseInput) -> CasePayload:
+    outcome = await write(info, lambda session: cases.create(session, input.to_data()))
+    if isinstance(outcome, list):
+        return CasePayload(user_errors=outcome)
+    return await _payload(info, outcome.id)
+
+
+async def update_case(info: Info, id: strawberry.ID, input: CaseInput) -> CasePayload:
+    outcome = await write(info, lambda session: cases.update(session, ids.require(id, "Case", "id"), input.to_data()))
+    if isinstance(outcome, list):
+        return CasePayload(user_errors=outcome)
+    return await _payload(info, outcome.id)
+
+
+async def import_cases(info: Info, input: ImportCasesInput) -> ImportCasesPayload:
+    """Create one case for each debtor (SPEC 10): all or nothing unless `bestEffort`."""
+    debtor_ids = [ids.decode(i, "Debtor") for i in input.debtor_ids]
+    outcome = await write(
+        info,
+        lambda session: cases.import_for_debtors(
+            session, debtor_ids=debtor_ids, data=input.case.to_data(), best_effort=bool(input.best_effort)
+        ),
+    )
+    if isinstance(outcome, list):
+        return ImportCasesPayload(user_errors=outcome)
+    created, errors = outcome
+    rows = await info.context.loaders.case_by_id.load_many([c.id for c in created])
+    return ImportCasesPayload(
+        cases=[Case.from_row(r) for r in rows if r is not None], user_errors=[UserError.of(e) for e in errors]
+    )

@@ -1,0 +1,66 @@
+"""Debtors and activities: the master data time is written against."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.pagination import Connection, connection, decode_cursor, page_size
+from graph.types.activity import Activity, ActivityInput, ActivityPayload
+from graph.types.case import Debtor, DebtorInput, DebtorPayload
+from resolvers.write import write
+from services import activities, debtors
+
+
+async def activities_list(info: Info) -> list[Activity]:
+    async with info.context.db.read() as session:
+        return [Activity.from_model(a) for a in await activities.list_all(session)]
+
+
+async def debtors_page(
+    info: Info, first: int | None = 50, after: str | None = None, search: str | None = None
+) -> Connection[Debtor]:
+    size = page_size(first)
+    cursor = decode_cursor(after, debtors.KEYSET)
+    db = info.context.db
+    async with db.read() as session:
+        page = await debtors.page(session, first=size, after=cursor, search=search)
+
+    async def count_total() -> int:
+        async with db.read() as session:
+            return await debtors.total(session, search=search)
+
+    return connection(page, debtors.KEYSET, Debtor.from_row, count_total)
+
+
+async def create_debtor(info: Info, input: DebtorInput) -> DebtorPayload:
+    outcome = await write(info, lambda session: debtors.create(session, input.to_data()))
+    if isinstance(outcome, list):
+        return DebtorPayload(user_errors=outcome)
+    return DebtorPayload(debtor=Debtor.from_row(outcome))
+
+
+async def update_debtor(info: Info, id: strawberry.ID, input: DebtorInput) -> DebtorPayload:
+    outcome = await write(
+        info, lambda session: debtors.update(session, ids.require(id, "Debtor", "id"), input.to_data())
+    )
+    if isinstance(outcome, list):
+        return DebtorPayload(user_errors=outcome)
+    return DebtorPayload(debtor=Debtor.from_row(outcome))
+
+
+async def create_activity(info: Info, input: ActivityInput) -> ActivityPayload:
+    outcome = await write(info, lambda session: activities.create(session, input.to_data()))
+    if isinstance(outcome, list):
+        return ActivityPayload(user_errors=outcome)
+    return ActivityPayload(activity=Activity.from_model(outcome))
+
+
+async def update_activity(info: Info, id: strawberry.ID, input: ActivityInput) -> ActivityPayload:
+    outcome = await write(
+        info, lambda session: activities.update(session, ids.require(id, "Activity", "id"), input.to_data())
+    )
+    if isinstance(outcome, list):
+        return ActivityPayload(user_errors=outcome)
+    return ActivityPayload(activity=Activity.from_model(outcome))

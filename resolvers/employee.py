@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.pagination import Connection, connection, decode_cursor, page_size
+from graph.types.employee import Employee, EmployeeInput, EmployeePayload, EmployeeRateInput
+from resolvers.write import write
+from services import employees
+
+
+async def viewer(info: Info) -> Employee:
+    row = await info.context.loaders.employee_by_id.load(info.context.me.employee_id)
+    assert row is not None  # authentication just read this employee
+    return Employee.from_row(row)
+
+
+async def employees_page(
+    info: Info, first: int | None = 50, after: str | None = None, search: str | None = None
+) -> Connection[Employee]:
+    """Employees whose names the viewer may see, by name (SPEC 5)."""
+    size = page_size(first)
+    cursor = decode_cursor(after, employees.KEYSET)
+    ctx = info.context
+    async with ctx.db.read() as session:
+        page = await employees.page(session, ctx.visibility, first=size, after=cursor, search=search)
+
+    async def count_total() -> int:
+        async with ctx.db.read() as session:
+            return await employees.total(session, ctx.visibility, search=search)
+
+    return connection(page, employees.KEYSET, Employee.from_row, count_total)
+
+
+async def _payload(info: Info, employee_id: int) -> EmployeePayload:
+    info.context.loaders.employee_by_id.clear(employee_id)
+    row = await info.context.loaders.employee_by_id.load(employee_id)
+    return EmployeePayload(employee=Employee.from_row(row) if row else None)
+
+
+async def create_employee(info: Info, input: EmployeeInput) -> EmployeePayload:
+    ctx = info.context
+    outcome = await write(info, lambda session: employees.create(session, ctx.passwords, input.to_data()))
+    if isinstance(outcome, list):
+        return EmployeePayload(user_errors=outcome)
+    return await _payload(info, outcome.id)
+
+
+async def update_employee(info: Info, id: strawberry.ID, input: EmployeeInput) -> EmployeePayload:
+    ctx = info.context
+    outcome = await write(
+        info,
+        lambda session: employees.update(session, ctx.passwords, ids.require(id, "Employee", "id"), input.to_data()),
+    )
+    if isinstance(outcome, list):
+        return EmployeePayload(user_errors=outcome)
+    return await _payload(info, outcome.id)
+
+
+async def set_employee_rate(info: Info, input: EmployeeRateInput) -> EmployeePayload:
+    outcome = await write(
+        info,
+        lambda session: employees.set_rate(
+            session,
+            employee_id=ids.require(input.employee_id, "Employee", "employeeId"),
+            activity_id=ids.require(input.activity_id, "Activity", "activityId"),
+            rate=None if input.rate is strawberry.UNSET else input.rate,
+        ),
+    )
+    if isinstance(outcome, list):
+        return EmployeePayload(user_errors=outcome)
+    return await _payload(info, outcome.id)

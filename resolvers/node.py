@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.types.activity import Activity
+from graph.types.case import Case, Debtor
+from graph.types.employee import Employee
+from graph.types.node import Node
+from graph.types.role import Role
+
+
+async def node(info: Info, id: strawberry.ID) -> Node | None:
+    """Any object by global ID; null when malformed, unknown, or hidden from the viewer (SPEC 5b)."""
+    decoded = ids.decode_any(id)
+    if decoded is None:
+        return None
+    type_name, db_id = decoded
+    loaders = info.context.loaders
+    if type_name == "Employee":
+        if not info.context.visibility.can_see(db_id):
+            return None
+        employee = await loaders.employee_by_id.load(db_id)
+        return Employee.from_row(employee) if employee else None
+    if type_name == "Role":
+        role = await loaders.role_by_id.load(db_id)
+        return Role.from_model(role) if role else None
+    if type_name == "Activity":
+        activity = await loaders.activity_by_id.load(db_id)
+        return Activity.from_model(activity) if activity else None
+    if type_name == "Debtor":
+        debtor = await loaders.debtor_by_id.load(db_id)
+        return Debtor.from_row(debtor) if debtor else None
+    if type_name == "Case":
+        case = await loaders.case_by_id.load(db_id)
+        return Case.from_row(case) if case else None
+    return None

@@ -1,0 +1,48 @@
+"""The transaction of one mutation: open at the edge, retry lock conflicts, map refusals to userErrors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph.context import Info
+from graph.errors import UserError
+from services.errors import DomainError, DomainErrors, ErrorCode
+
+T = TypeVar("T")
+log = logging.getLogger("casetime.write")
+
+ATTEMPTS = 3
+# SQLSTATEs worth a retry: serialization failure, deadlock; lock_timeout (55P03) answers BUSY at once
+_RETRY = {"40001", "40P01"}
+_BUSY = {"55P03", *_RETRY}
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    cause = getattr(error.orig, "__cause__", None)
+    return getattr(cause, "sqlstate", None) or getattr(error.orig, "sqlstate", None)
+
+
+async def write(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T | list[UserError]:
+    """Run `work` in one transaction; a refusal rolls everything back and comes back as userErrors."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with info.context.db.write() as session:
+                return await work(session)
+        except DomainError as error:
+            return [UserError.of(error)]
+        except DomainErrors as errors:
+            return [UserError.of(e) for e in errors.errors]
+        except DBAPIError as error:
+            state = _sqlstate(error)
+            if state not in _BUSY:
+                raise
+            if state in _RETRY and attempt < ATTEMPTS:
+                log.info("retrying a write after SQLSTATE %s (attempt %d)", state, attempt)
+                continue
+            return [UserError(field=None, code=ErrorCode.BUSY, message="The record is busy; try again")]
+    raise AssertionError("unreachable")

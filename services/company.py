@@ -1,0 +1,83 @@
+"""The company settings row (SPEC 2, Settings)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TypedDict
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import CompanySettings
+from services.errors import invalid
+from services.integrity import touch
+
+
+class SettingsData(TypedDict, total=False):
+    time_tracking_enabled: bool
+    use_case_column: bool
+    require_case: bool
+    book_year_start_month: int
+    static_list_threshold: int
+    time_zone: str
+
+
+async def get(session: AsyncSession, *, for_update: bool = False) -> CompanySettings:
+    stmt = select(CompanySettings).where(CompanySettings.id == 1)
+    if for_update:
+        stmt = stmt.with_for_update()
+    settings = await session.scalar(stmt)
+    if settings is None:  # the migration inserts it; recreate it if someone deleted it
+        settings = CompanySettings(id=1)
+        session.add(settings)
+        await session.flush()
+    return settings
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise invalid(f"unknown time zone {name!r}", "timeZone") from error
+
+
+def today(settings: CompanySettings) -> date:
+    """Today in the company's time zone (SPEC 2)."""
+    return datetime.now(zone(settings.time_zone)).date()
+
+
+async def update(session: AsyncSession, data: SettingsData) -> CompanySettings:
+    """Patch the settings; a case requirement without the case column is refused (SPEC 2)."""
+    for key in (
+        "time_tracking_enabled",
+        "use_case_column",
+        "require_case",
+        "book_year_start_month",
+        "static_list_threshold",
+        "time_zone",
+    ):
+        if key in data and data[key] is None:
+            raise invalid(f"{key} may not be empty", _camel(key))
+    if "book_year_start_month" in data and not 1 <= data["book_year_start_month"] <= 12:
+        raise invalid("book year start month must be 1 to 12", "bookYearStartMonth")
+    if "static_list_threshold" in data and not 1 <= data["static_list_threshold"] <= 1_000_000_000:
+        raise invalid("static list threshold must be at least 1", "staticListThreshold")
+    if "time_zone" in data:
+        data["time_zone"] = data["time_zone"].strip()
+        zone(data["time_zone"])
+    settings = await get(session, for_update=True)
+    use_case_column = data.get("use_case_column", settings.use_case_column)
+    require_case = data.get("require_case", settings.require_case)
+    if require_case and not use_case_column:
+        raise invalid("a case can only be required while the case column is on", "requireCase")
+    for key, value in data.items():
+        setattr(settings, key, value)
+    touch(settings)
+    await session.flush()
+    return settings
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)

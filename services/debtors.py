@@ -1,0 +1,78 @@
+"""Debtors, the customers (SPEC 2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Debtor
+from services import validation
+from services.errors import not_found
+from services.integrity import flush, touch
+from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page, like_pattern
+
+_RULES = {"uq_debtors_code_ci": validation.duplicate("a debtor with this code", "code")}
+COLUMNS = (Debtor.id, Debtor.code, Debtor.name, Debtor.adjusted_rate, Debtor.version)
+KEYSET = Keyset((Debtor.code, Debtor.id))
+
+
+class DebtorData(TypedDict, total=False):
+    code: str | None
+    name: str | None
+    adjusted_rate: Decimal | None
+
+
+def _listing(search: str | None) -> AnySelect:
+    stmt = select(*COLUMNS)
+    if search and search.strip():
+        pattern = like_pattern(search)
+        stmt = stmt.where(or_(Debtor.code.ilike(pattern), Debtor.name.ilike(pattern)))
+    return stmt
+
+
+async def page(session: AsyncSession, *, first: int, after: Sequence[Any] | None, search: str | None) -> Page[AnyRow]:
+    return await fetch_page(session, _listing(search), KEYSET, first=first, after=after)
+
+
+async def total(session: AsyncSession, *, search: str | None) -> int:
+    return await count(session, _listing(search))
+
+
+async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
+    found = {r.id: r for r in (await session.execute(select(*COLUMNS).where(Debtor.id.in_(ids)))).all()}
+    return [found.get(i) for i in ids]
+
+
+async def existing_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    return set((await session.scalars(select(Debtor.id).where(Debtor.id.in_(ids)))).all())
+
+
+async def create(session: AsyncSession, data: DebtorData) -> Debtor:
+    """Create a debtor; its code is stored trimmed and unique ignoring case."""
+    debtor = Debtor(
+        code=validation.name(data.get("code"), "code"),
+        name=validation.name(data.get("name"), "name"),
+        adjusted_rate=validation.money(data.get("adjusted_rate"), "adjustedRate"),
+    )
+    session.add(debtor)
+    await flush(session, _RULES)
+    return debtor
+
+
+async def update(session: AsyncSession, debtor_id: int, data: DebtorData) -> Debtor:
+    debtor = await session.get(Debtor, debtor_id, with_for_update=True)
+    if debtor is None:
+        raise not_found("Debtor", "id")
+    if "code" in data:
+        debtor.code = validation.name(data["code"], "code")
+    if "name" in data:
+        debtor.name = validation.name(data["name"], "name")
+    if "adjusted_rate" in data:
+        debtor.adjusted_rate = validation.money(data["adjusted_rate"], "adjustedRate")
+    touch(debtor)
+    await flush(session, _RULES)
+    return debtor

@@ -1,0 +1,200 @@
+"""Employees, their supervisors and their own rates (SPEC 2, 4, 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Activity, Employee, EmployeeRate, Role
+from services import auth, validation
+from services.errors import invalid, not_found
+from services.integrity import flush, touch
+from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page, like_pattern
+from services.passwords import Passwords
+from services.visibility import Visibility
+
+_RULES = {"uq_employees_email_ci": validation.duplicate("an employee with this email", "email")}
+# serialises supervisor changes so two concurrent edits cannot close a cycle between them
+_SUPERVISOR_LOCK = 0x63617365  # arbitrary, fixed
+
+PASSWORD_MIN = 8
+
+COLUMNS = (
+    Employee.id,
+    Employee.name,
+    Employee.email,
+    Employee.role_id,
+    Employee.supervisor_id,
+    Employee.active,
+    Employee.default_rate,
+    Employee.version,
+    Role.name.label("role_name"),
+    Role.is_administrator.label("role_is_administrator"),
+    Role.can_enter_time_for_others.label("role_can_enter_time_for_others"),
+    Role.can_invoice.label("role_can_invoice"),
+    Role.employee_visibility.label("role_employee_visibility"),
+    Role.version.label("role_version"),
+)
+KEYSET = Keyset((Employee.name, Employee.id))
+
+
+class EmployeeData(TypedDict, total=False):
+    name: str | None
+    email: str | None
+    password: str | None
+    role_id: int | None
+    supervisor_id: int | None
+    active: bool | None
+    default_rate: Decimal | None
+
+
+def _rows() -> AnySelect:
+    return select(*COLUMNS).join(Role, Role.id == Employee.role_id)
+
+
+def _listing(visibility: Visibility, search: str | None) -> AnySelect:
+    stmt = visibility.where(_rows(), Employee.id)
+    if search and search.strip():
+        pattern = like_pattern(search)
+        stmt = stmt.where(or_(Employee.name.ilike(pattern), Employee.email.ilike(pattern)))
+    return stmt
+
+
+async def page(
+    session: AsyncSession, visibility: Visibility, *, first: int, after: Sequence[Any] | None, search: str | None
+) -> Page[AnyRow]:
+    """Visible employees by name; a hidden employee never matches a search nor decides an order."""
+    return await fetch_page(session, _listing(visibility, search), KEYSET, first=first, after=after)
+
+
+async def total(session: AsyncSession, visibility: Visibility, *, search: str | None) -> int:
+    return await count(session, _listing(visibility, search))
+
+
+async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
+    found = {r.id: r for r in (await session.execute(_rows().where(Employee.id.in_(ids)))).all()}
+    return [found.get(i) for i in ids]
+
+
+async def rates_by_employee_ids(session: AsyncSession, ids: Sequence[int]) -> list[list[AnyRow]]:
+    rows = await session.execute(
+        select(EmployeeRate.employee_id, EmployeeRate.activity_id, EmployeeRate.rate)
+        .join(Activity, Activity.id == EmployeeRate.activity_id)
+        .where(EmployeeRate.employee_id.in_(ids))
+        .order_by(Activity.code)
+    )
+    grouped: dict[int, list[AnyRow]] = {i: [] for i in ids}
+    for row in rows:
+        grouped[row.employee_id].append(row)
+    return [grouped[i] for i in ids]
+
+
+async def create(session: AsyncSession, passwords: Passwords, data: EmployeeData) -> Employee:
+    """Create an employee; name, email, password and role are required (SPEC 2)."""
+    password = _password(data.get("password"))
+    role_id = data.get("role_id")
+    validation.required(role_id, "roleId")
+    assert role_id is not None
+    await _ensure_role(session, role_id)
+    employee = Employee(
+        name=validation.name(data.get("name"), "name"),
+        email=validation.email(data.get("email")),
+        password_hash=await passwords.hash(password),
+        role_id=role_id,
+        active=True if data.get("active") is None else bool(data.get("active")),
+        default_rate=validation.money(data.get("default_rate"), "defaultRate"),
+    )
+    session.add(employee)
+    await flush(session, _RULES)
+    if data.get("supervisor_id") is not None:
+        await _set_supervisor(session, employee, data["supervisor_id"])
+    return employee
+
+
+async def update(session: AsyncSession, passwords: Passwords, employee_id: int, data: EmployeeData) -> Employee:
+    """Patch an employee; deactivating one revokes their tokens (SPEC 5a)."""
+    employee = await session.get(Employee, employee_id, with_for_update=True)
+    if employee is None:
+        raise not_found("Employee", "id")
+    if "name" in data:
+        employee.name = validation.name(data["name"], "name")
+    if "email" in data:
+        employee.email = validation.email(data["email"])
+    if "password" in data:
+        employee.password_hash = await passwords.hash(_password(data["password"]))
+    if "role_id" in data:
+        validation.required(data["role_id"], "roleId")
+        assert data["role_id"] is not None
+        await _ensure_role(session, data["role_id"])
+        employee.role_id = data["role_id"]
+    if "active" in data:
+        validation.required(data["active"], "active")
+        employee.active = bool(data["active"])
+        if not employee.active:
+            await auth.revoke_all(session, employee_id=employee.id)
+    if "default_rate" in data:
+        employee.default_rate = validation.money(data["default_rate"], "defaultRate")
+    if "supervisor_id" in data:
+        await _set_supervisor(session, employee, data["supervisor_id"])
+    touch(employee)
+    await flush(session, _RULES)
+    return employee
+
+
+async def set_rate(session: AsyncSession, *, employee_id: int, activity_id: int, rate: Decimal | None) -> Employee:
+    """Set or (with a null rate) remove an employee's rate for one activity (SPEC 2, 4)."""
+    employee = await session.get(Employee, employee_id, with_for_update=True)
+    if employee is None:
+        raise not_found("Employee", "employeeId")
+    if await session.get(Activity, activity_id) is None:
+        raise not_found("Activity", "activityId")
+    checked = validation.money(rate, "rate")
+    if checked is None:
+        await session.execute(
+            delete(EmployeeRate).where(EmployeeRate.employee_id == employee_id, EmployeeRate.activity_id == activity_id)
+        )
+    else:
+        upsert = insert(EmployeeRate).values(employee_id=employee_id, activity_id=activity_id, rate=checked)
+        await session.execute(
+            upsert.on_conflict_do_update(index_elements=["employee_id", "activity_id"], set_={"rate": checked})
+        )
+    touch(employee)
+    await session.flush()
+    return employee
+
+
+def _password(value: str | None) -> str:
+    if value is None or not PASSWORD_MIN <= len(value) <= 200:
+        raise invalid(f"password must be {PASSWORD_MIN} to 200 characters", "password")
+    return value
+
+
+async def _ensure_role(session: AsyncSession, role_id: int) -> None:
+    if await session.get(Role, role_id) is None:
+        raise not_found("Role", "roleId")
+
+
+async def _set_supervisor(session: AsyncSession, employee: Employee, supervisor_id: int | None) -> None:
+    """Refuse a supervisor that would close a cycle in the chain (SPEC 2)."""
+    if supervisor_id is not None:
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SUPERVISOR_LOCK})
+        if await session.get(Employee, supervisor_id) is None:
+            raise not_found("Supervisor", "supervisorId")
+        if supervisor_id == employee.id or employee.id in await _chain_above(session, supervisor_id):
+            raise invalid("this supervisor would make a cycle in the supervisor chain", "supervisorId")
+    employee.supervisor_id = supervisor_id
+
+
+async def _chain_above(session: AsyncSession, employee_id: int) -> set[int]:
+    chain = select(Employee.id, Employee.supervisor_id).where(Employee.id == employee_id).cte("chain", recursive=True)
+    chain = chain.union(select(Employee.id, Employee.supervisor_id).join(chain, Employee.id == chain.c.supervisor_id))
+    return set((await session.scalars(select(chain.c.id))).all())
+
+
+async def count_all(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Employee)) or 0)

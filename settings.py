@@ -1,0 +1,72 @@
+"""The one place that reads the environment: a frozen configuration passed down from the edge."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the process refuses to start."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from error
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    database_url: str | None = None
+    environment: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    token_ttl: timedelta = timedelta(hours=12)
+    lock_timeout_ms: int = 5000
+    pgdata: Path = field(default=PROJECT_ROOT / ".pgdata")
+    db_pool_size: int = 10
+    # argon2id cost; tests lower it, production keeps the library's recommended defaults
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        environment = env.get("CASETIME_ENV", "development").strip() or "development"
+        if environment not in ("development", "production", "test"):
+            raise ConfigError(f"CASETIME_ENV must be development, production or test, got {environment!r}")
+        database_url = env.get("DATABASE_URL") or None
+        if environment == "production" and database_url is None:
+            raise ConfigError("CASETIME_ENV=production needs DATABASE_URL")
+        pgdata = Path(env["CASETIME_PGDATA"]) if env.get("CASETIME_PGDATA") else PROJECT_ROOT / ".pgdata"
+        return cls(
+            database_url=database_url,
+            environment=environment,
+            host=env.get("HOST", "127.0.0.1"),
+            port=_int(env, "PORT", 8000, minimum=1),
+            workers=_int(env, "WEB_CONCURRENCY", 1, minimum=1),
+            token_ttl=timedelta(minutes=_int(env, "TOKEN_TTL_MINUTES", 12 * 60, minimum=1)),
+            lock_timeout_ms=_int(env, "LOCK_TIMEOUT_MS", 5000, minimum=1),
+            pgdata=pgdata,
+            db_pool_size=_int(env, "DB_POOL_SIZE", 10, minimum=1),
+            argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
+            argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
+        )
