@@ -24,7 +24,8 @@ from services.passwords import Passwords
 from settings import PROJECT_ROOT, Config
 from tests.factories import Factory
 
-TEST_DATABASE = "casetime_test"
+# one database per test run, so parallel runs on one embedded server never meet
+TEST_DATABASE = f"casetime_test_{os.getpid()}"
 TEST_CONFIG = Config(environment="test", argon2_time_cost=1, argon2_memory_kib=8, lock_timeout_ms=2000)
 
 
@@ -38,6 +39,7 @@ def database_url() -> Iterator[str]:
     server.psql(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE);')
     server.psql(f'CREATE DATABASE "{TEST_DATABASE}";')
     yield embedded.url_of(server, TEST_DATABASE)
+    server.psql(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE);')
 
 
 @pytest.fixture(scope="session")
