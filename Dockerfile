@@ -1,0 +1,27 @@
+# casetime: a slim multi-stage image, running as a non-root user against DATABASE_URL.
+#   docker build -t casetime .
+#   docker run -e DATABASE_URL=postgresql://user:pass@db/casetime -e WEB_CONCURRENCY=4 -p 8000:8000 casetime
+FROM python:3.11-slim AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install uv==0.13.8
+COPY pyproject.toml /src/pyproject.toml
+RUN /opt/venv/bin/uv pip install --python /opt/venv/bin/python --no-cache -r /src/pyproject.toml
+
+FROM python:3.11-slim
+ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    CASETIME_ENV=production HOST=0.0.0.0 PORT=8000 WEB_CONCURRENCY=2
+RUN useradd --system --uid 10001 --home-dir /app casetime
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY --chown=casetime settings.py cli.py alembic.ini ./
+COPY --chown=casetime graph ./graph
+COPY --chown=casetime resolvers ./resolvers
+COPY --chown=casetime services ./services
+COPY --chown=casetime models ./models
+COPY --chown=casetime db ./db
+COPY --chown=casetime migrations ./migrations
+USER casetime
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz')"
+# migrations first (idempotent), then the stateless workers
+CMD ["sh", "-c", "python cli.py migrate && exec uvicorn graph.app:app --host \"$HOST\" --port \"$PORT\" --workers \"$WEB_CONCURRENCY\" --no-access-log"]
