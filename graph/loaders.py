@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import suppress
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -11,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db.session import RequestDb
-from models import Activity, Role
-from services import activities, cases, debtors, employees, roles
+from models import Activity, CompanySettings, Role
+from services import activities, cases, company, debtors, employees, roles, time_queries
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -21,6 +22,14 @@ V = TypeVar("V")
 class Loaders:
     def __init__(self, db: RequestDb) -> None:
         self._db = db
+        self._settings: CompanySettings | None = None
+
+    async def company_settings(self) -> CompanySettings:
+        """The settings row, read at most once per request."""
+        if self._settings is None:
+            async with self._db.read() as session:
+                self._settings = await company.get(session)
+        return self._settings
 
     def _loader(self, batch: Callable[[AsyncSession, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
         async def load(keys: list[K]) -> list[V]:
@@ -56,3 +65,14 @@ class Loaders:
     @cached_property
     def case_by_id(self) -> DataLoader[int, Row[Any] | None]:
         return self._loader(cases.rows_by_ids)
+
+    @cached_property
+    def time_entry_by_id(self) -> DataLoader[int, Row[Any] | None]:
+        return self._loader(time_queries.rows_by_ids)
+
+
+def forget(loader: DataLoader[K, V], keys: Iterable[K]) -> None:
+    """Drop keys a write just changed; keys never loaded are fine (strawberry's `clear` raises on them)."""
+    for key in keys:
+        with suppress(KeyError):
+            loader.clear(key)

@@ -15,7 +15,15 @@ from graph.types.company import Settings, SettingsPayload
 from graph.types.employee import Employee, EmployeePayload, LoginPayload
 from graph.types.node import Node
 from graph.types.role import Role, RolePayload
-from resolvers import auth, case, catalog, company, employee, node, role
+from graph.types.time_entry import (
+    DeletePayload,
+    TimeEntriesPayload,
+    TimeEntry,
+    TimeEntryPayload,
+    Timer,
+    TimerPayload,
+)
+from resolvers import auth, case, catalog, company, employee, node, role, time_entry
 
 USER: list[type[BasePermission]] = [Authenticated]
 ADMIN: list[type[BasePermission]] = [Administrator]
@@ -32,6 +40,10 @@ class Query:
     debtors: Connection[Debtor] = strawberry.field(resolver=catalog.debtors_page, permission_classes=USER)
     cases: Connection[Case] = strawberry.field(resolver=case.cases_page, permission_classes=USER)
     case_options: list[Case] = strawberry.field(resolver=case.case_options, permission_classes=USER)
+    time_entries: Connection[TimeEntry] = strawberry.field(
+        resolver=time_entry.time_entries_page, permission_classes=USER
+    )
+    running_timer: Timer | None = strawberry.field(resolver=time_entry.running_timer, permission_classes=USER)
 
 
 @strawberry.type
@@ -53,11 +65,28 @@ class Mutation:
     create_case: CasePayload = strawberry.mutation(resolver=case.create_case, permission_classes=ADMIN)
     update_case: CasePayload = strawberry.mutation(resolver=case.update_case, permission_classes=ADMIN)
     import_cases: ImportCasesPayload = strawberry.mutation(resolver=case.import_cases, permission_classes=ADMIN)
+    create_time_entry: TimeEntryPayload = strawberry.mutation(
+        resolver=time_entry.create_time_entry, permission_classes=USER
+    )
+    update_time_entry: TimeEntryPayload = strawberry.mutation(
+        resolver=time_entry.update_time_entry, permission_classes=USER
+    )
+    delete_time_entry: DeletePayload = strawberry.mutation(
+        resolver=time_entry.delete_time_entry, permission_classes=USER
+    )
+    copy_time_entries: TimeEntriesPayload = strawberry.mutation(
+        resolver=time_entry.copy_time_entries, permission_classes=USER
+    )
+    save_case_time_list: TimeEntriesPayload = strawberry.mutation(
+        resolver=time_entry.save_case_time_list, permission_classes=USER
+    )
+    start_timer: TimerPayload = strawberry.mutation(resolver=time_entry.start_timer, permission_classes=USER)
+    stop_timer: TimeEntryPayload = strawberry.mutation(resolver=time_entry.stop_timer, permission_classes=USER)
 
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    types=[Role, Employee, Activity, Debtor, Case],
+    types=[Role, Employee, Activity, Debtor, Case, TimeEntry],
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
 )

@@ -7,8 +7,9 @@ from models.case import Case
 from models.company import CompanySettings
 from models.debtor import Debtor
 from models.employee import Employee, EmployeeRate
-from models.enums import CapBasis, CapKind, EmployeeVisibility, TimeStatus
+from models.enums import CapBasis, CapKind, EmployeeVisibility, EntryMode, EntrySource, TimeStatus
 from models.role import Role, role_visible_roles
+from models.time_entry import CaseYearTotals, IdempotencyKey, TimeEntry, Timer
 
 __all__ = [
     "Activity",
@@ -17,12 +18,18 @@ __all__ = [
     "CapBasis",
     "CapKind",
     "Case",
+    "CaseYearTotals",
     "CompanySettings",
     "Debtor",
     "Employee",
     "EmployeeRate",
     "EmployeeVisibility",
+    "EntryMode",
+    "EntrySource",
+    "IdempotencyKey",
     "Role",
+    "TimeEntry",
     "TimeStatus",
+    "Timer",
     "role_visible_roles",
 ]

@@ -50,6 +50,8 @@ class Case(Base, Versioned):
     max_based_on: Mapped[CapBasis] = mapped_column(
         enum_column(CapBasis, "cap_basis"), default=CapBasis.BILLABLE, server_default="BILLABLE"
     )
+    # kept by every write path so choosing the time list's mode costs no COUNT (SPEC 7)
+    time_entry_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 Index("uq_cases_debtor_code_ci", Case.debtor_id, func.lower(Case.code), unique=True)

@@ -28,3 +28,16 @@ class EmployeeVisibility(StrEnum):
     OWN = "OWN"
     OWN_AND_SUBORDINATES = "OWN_AND_SUBORDINATES"
     SELECTED_ROLES = "SELECTED_ROLES"
+
+
+class EntrySource(StrEnum):
+    PER_DATE = "PER_DATE"
+    PER_DEBTOR = "PER_DEBTOR"
+    COPY = "COPY"
+    TIMER = "TIMER"
+    IMPORT = "IMPORT"
+
+
+class EntryMode(StrEnum):
+    PER_DATE = "PER_DATE"
+    PER_DEBTOR = "PER_DEBTOR"

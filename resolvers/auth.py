@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from graph.context import Info
 from graph.types.employee import Employee, LoginInput, LoginPayload
-from resolvers.write import write
+from resolvers.write import Refused, write
 from services import auth
 
 
@@ -14,8 +14,8 @@ async def login(info: Info, input: LoginInput) -> LoginPayload:
             session, ctx.passwords, email=input.email, password=input.password, ttl=ctx.config.token_ttl
         ),
     )
-    if isinstance(outcome, list):
-        return LoginPayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return LoginPayload(user_errors=outcome.errors)
     token, employee = outcome
     row = await ctx.loaders.employee_by_id.load(employee.id)
     return LoginPayload(token=token, viewer=Employee.from_row(row) if row else None)

@@ -7,9 +7,10 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.errors import UserError
+from graph.loaders import forget
 from graph.pagination import Connection
 from graph.types.case import Case, CaseInput, CasePayload, ImportCasesInput, ImportCasesPayload, case_connection
-from resolvers.write import write
+from resolvers.write import Refused, write
 from services import cases, company
 
 
@@ -40,22 +41,22 @@ async def case_options(info: Info, debtor_id: strawberry.ID, date: date | None =
 
 
 async def _payload(info: Info, case_id: int) -> CasePayload:
-    info.context.loaders.case_by_id.clear(case_id)
+    forget(info.context.loaders.case_by_id, [case_id])
     row = await info.context.loaders.case_by_id.load(case_id)
     return CasePayload(case=Case.from_row(row) if row else None)
 
 
 async def create_case(info: Info, input: CaseInput) -> CasePayload:
     outcome = await write(info, lambda session: cases.create(session, input.to_data()))
-    if isinstance(outcome, list):
-        return CasePayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return CasePayload(user_errors=outcome.errors)
     return await _payload(info, outcome.id)
 
 
 async def update_case(info: Info, id: strawberry.ID, input: CaseInput) -> CasePayload:
     outcome = await write(info, lambda session: cases.update(session, ids.require(id, "Case", "id"), input.to_data()))
-    if isinstance(outcome, list):
-        return CasePayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return CasePayload(user_errors=outcome.errors)
     return await _payload(info, outcome.id)
 
 
@@ -68,8 +69,8 @@ async def import_cases(info: Info, input: ImportCasesInput) -> ImportCasesPayloa
             session, debtor_ids=debtor_ids, data=input.case.to_data(), best_effort=bool(input.best_effort)
         ),
     )
-    if isinstance(outcome, list):
-        return ImportCasesPayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return ImportCasesPayload(user_errors=outcome.errors)
     created, errors = outcome
     rows = await info.context.loaders.case_by_id.load_many([c.id for c in created])
     return ImportCasesPayload(

@@ -9,7 +9,7 @@ from graph.context import Info
 from graph.pagination import Connection, connection, decode_cursor, page_size
 from graph.types.activity import Activity, ActivityInput, ActivityPayload
 from graph.types.case import Debtor, DebtorInput, DebtorPayload
-from resolvers.write import write
+from resolvers.write import Refused, write
 from services import activities, debtors
 
 
@@ -36,8 +36,8 @@ async def debtors_page(
 
 async def create_debtor(info: Info, input: DebtorInput) -> DebtorPayload:
     outcome = await write(info, lambda session: debtors.create(session, input.to_data()))
-    if isinstance(outcome, list):
-        return DebtorPayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return DebtorPayload(user_errors=outcome.errors)
     return DebtorPayload(debtor=Debtor.from_row(outcome))
 
 
@@ -45,15 +45,15 @@ async def update_debtor(info: Info, id: strawberry.ID, input: DebtorInput) -> De
     outcome = await write(
         info, lambda session: debtors.update(session, ids.require(id, "Debtor", "id"), input.to_data())
     )
-    if isinstance(outcome, list):
-        return DebtorPayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return DebtorPayload(user_errors=outcome.errors)
     return DebtorPayload(debtor=Debtor.from_row(outcome))
 
 
 async def create_activity(info: Info, input: ActivityInput) -> ActivityPayload:
     outcome = await write(info, lambda session: activities.create(session, input.to_data()))
-    if isinstance(outcome, list):
-        return ActivityPayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return ActivityPayload(user_errors=outcome.errors)
     return ActivityPayload(activity=Activity.from_model(outcome))
 
 
@@ -61,6 +61,6 @@ async def update_activity(info: Info, id: strawberry.ID, input: ActivityInput) -
     outcome = await write(
         info, lambda session: activities.update(session, ids.require(id, "Activity", "id"), input.to_data())
     )
-    if isinstance(outcome, list):
-        return ActivityPayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return ActivityPayload(user_errors=outcome.errors)
     return ActivityPayload(activity=Activity.from_model(outcome))

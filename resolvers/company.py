@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from graph.context import Info
 from graph.types.company import Settings, SettingsInput, SettingsPayload
-from resolvers.write import write
+from resolvers.write import Refused, write
 from services import company
 
 
@@ -13,6 +13,6 @@ async def settings(info: Info) -> Settings:
 
 async def update_settings(info: Info, input: SettingsInput) -> SettingsPayload:
     outcome = await write(info, lambda session: company.update(session, input.to_data()))
-    if isinstance(outcome, list):
-        return SettingsPayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return SettingsPayload(user_errors=outcome.errors)
     return SettingsPayload(settings=Settings.from_model(outcome))

@@ -4,9 +4,10 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
+from graph.loaders import forget
 from graph.pagination import Connection, connection, decode_cursor, page_size
 from graph.types.employee import Employee, EmployeeInput, EmployeePayload, EmployeeRateInput
-from resolvers.write import write
+from resolvers.write import Refused, write
 from services import employees
 
 
@@ -34,7 +35,7 @@ async def employees_page(
 
 
 async def _payload(info: Info, employee_id: int) -> EmployeePayload:
-    info.context.loaders.employee_by_id.clear(employee_id)
+    forget(info.context.loaders.employee_by_id, [employee_id])
     row = await info.context.loaders.employee_by_id.load(employee_id)
     return EmployeePayload(employee=Employee.from_row(row) if row else None)
 
@@ -42,8 +43,8 @@ async def _payload(info: Info, employee_id: int) -> EmployeePayload:
 async def create_employee(info: Info, input: EmployeeInput) -> EmployeePayload:
     ctx = info.context
     outcome = await write(info, lambda session: employees.create(session, ctx.passwords, input.to_data()))
-    if isinstance(outcome, list):
-        return EmployeePayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return EmployeePayload(user_errors=outcome.errors)
     return await _payload(info, outcome.id)
 
 
@@ -53,8 +54,8 @@ async def update_employee(info: Info, id: strawberry.ID, input: EmployeeInput) -
         info,
         lambda session: employees.update(session, ctx.passwords, ids.require(id, "Employee", "id"), input.to_data()),
     )
-    if isinstance(outcome, list):
-        return EmployeePayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return EmployeePayload(user_errors=outcome.errors)
     return await _payload(info, outcome.id)
 
 
@@ -68,6 +69,6 @@ async def set_employee_rate(info: Info, input: EmployeeRateInput) -> EmployeePay
             rate=None if input.rate is strawberry.UNSET else input.rate,
         ),
     )
-    if isinstance(outcome, list):
-        return EmployeePayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return EmployeePayload(user_errors=outcome.errors)
     return await _payload(info, outcome.id)

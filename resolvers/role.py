@@ -5,7 +5,7 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.types.role import Role, RoleInput, RolePayload
-from resolvers.write import write
+from resolvers.write import Refused, write
 from services import roles
 
 
@@ -16,13 +16,13 @@ async def roles_list(info: Info) -> list[Role]:
 
 async def create_role(info: Info, input: RoleInput) -> RolePayload:
     outcome = await write(info, lambda session: roles.create(session, input.to_data()))
-    if isinstance(outcome, list):
-        return RolePayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return RolePayload(user_errors=outcome.errors)
     return RolePayload(role=Role.from_model(outcome))
 
 
 async def update_role(info: Info, id: strawberry.ID, input: RoleInput) -> RolePayload:
     outcome = await write(info, lambda session: roles.update(session, ids.require(id, "Role", "id"), input.to_data()))
-    if isinstance(outcome, list):
-        return RolePayload(user_errors=outcome)
+    if isinstance(outcome, Refused):
+        return RolePayload(user_errors=outcome.errors)
     return RolePayload(role=Role.from_model(outcome))

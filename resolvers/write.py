@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -14,6 +15,15 @@ from graph.errors import UserError
 from services.errors import DomainError, DomainErrors, ErrorCode
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A mutation refused with userErrors; nothing of it was written."""
+
+    errors: list[UserError]
+
+
 log = logging.getLogger("casetime.write")
 
 ATTEMPTS = 3
@@ -27,16 +37,16 @@ def _sqlstate(error: DBAPIError) -> str | None:
     return getattr(cause, "sqlstate", None) or getattr(error.orig, "sqlstate", None)
 
 
-async def write(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T | list[UserError]:
+async def write(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T | Refused:
     """Run `work` in one transaction; a refusal rolls everything back and comes back as userErrors."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             async with info.context.db.write() as session:
                 return await work(session)
         except DomainError as error:
-            return [UserError.of(error)]
+            return Refused([UserError.of(error)])
         except DomainErrors as errors:
-            return [UserError.of(e) for e in errors.errors]
+            return Refused([UserError.of(e) for e in errors.errors])
         except DBAPIError as error:
             state = _sqlstate(error)
             if state not in _BUSY:
@@ -44,5 +54,5 @@ async def write(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T |
             if state in _RETRY and attempt < ATTEMPTS:
                 log.info("retrying a write after SQLSTATE %s (attempt %d)", state, attempt)
                 continue
-            return [UserError(field=None, code=ErrorCode.BUSY, message="The record is busy; try again")]
+            return Refused([UserError(field=None, code=ErrorCode.BUSY, message="The record is busy; try again")])
     raise AssertionError("unreachable")

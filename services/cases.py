@@ -34,6 +34,7 @@ COLUMNS = (
     Case.max_minutes,
     Case.max_per_book_year,
     Case.max_based_on,
+    Case.time_entry_count,
     Case.version,
     Debtor.code.label("debtor_code"),
     Debtor.name.label("debtor_name"),

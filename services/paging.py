@@ -24,21 +24,40 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class Keyset:
-    """The sort key of a list; a cursor holds one row's values of it."""
+    """The sort key of a list, all ascending or all descending; a cursor holds one row's values of it."""
 
     columns: tuple[Any, ...]  # mapped attributes or column expressions
+    descending: bool = False
 
     def key_of(self, row: AnyRow) -> list[Any]:
         return [row._mapping[column.key] for column in self.columns]
 
 
 async def fetch_page(
-    session: AsyncSession, stmt: AnySelect, keyset: Keyset, *, first: int, after: Sequence[Any] | None
+    session: AsyncSession,
+    stmt: AnySelect,
+    keyset: Keyset,
+    *,
+    first: int,
+    after: Sequence[Any] | None = None,
+    before: Sequence[Any] | None = None,
+    backwards: bool = False,
 ) -> Page[AnyRow]:
+    """One page in the keyset's order; `backwards` reads the `first` rows before `before` (Relay's last/before)."""
+    key = tuple_(*keyset.columns)
     if after is not None:
-        stmt = stmt.where(tuple_(*keyset.columns) > tuple_(*after))
-    rows = list((await session.execute(stmt.order_by(*keyset.columns).limit(first + 1))).all())
-    return Page(rows=rows[:first], has_next=len(rows) > first, has_previous=after is not None)
+        stmt = stmt.where(key < tuple_(*after) if keyset.descending else key > tuple_(*after))
+    if before is not None:
+        stmt = stmt.where(key > tuple_(*before) if keyset.descending else key < tuple_(*before))
+    ascending = keyset.descending == backwards
+    order = [column.asc() if ascending else column.desc() for column in keyset.columns]
+    rows = list((await session.execute(stmt.order_by(*order).limit(first + 1))).all())
+    more = len(rows) > first
+    rows = rows[:first]
+    if backwards:
+        rows.reverse()
+        return Page(rows=rows, has_next=before is not None, has_previous=more)
+    return Page(rows=rows, has_next=more, has_previous=after is not None)
 
 
 async def count(session: AsyncSession, stmt: AnySelect) -> int:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
@@ -16,6 +16,10 @@ from models import CapBasis, CapKind, TimeStatus
 from services import cases
 from services.cases import CaseData
 from services.debtors import DebtorData
+from services.time_queries import TimeListOrder
+
+if TYPE_CHECKING:
+    from graph.types.time_entry import CaseTimeList
 
 CapKindEnum = strawberry.enum(CapKind, name="CapKind")
 CapBasisEnum = strawberry.enum(CapBasis, name="CapBasis")
@@ -65,7 +69,23 @@ class Case(Node):
     max_minutes: int | None
     max_per_book_year: CapKind
     max_based_on: CapBasis
+    time_entry_count: int
     db_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def time_list(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: TimeListOrder | None = TimeListOrder.WORK_DATE_DESC,
+    ) -> Annotated[CaseTimeList, strawberry.lazy("graph.types.time_entry")]:
+        """EDITABLE up to the company's static list threshold, in `orderBy`; STATIC above it, newest first."""
+        from graph.types.time_entry import case_time_list
+
+        return await case_time_list(info, self, first=first, after=after, last=last, before=before, order_by=order_by)
 
     @classmethod
     def from_row(cls, row: Any) -> Case:
@@ -86,6 +106,7 @@ class Case(Node):
             max_minutes=row.max_minutes,
             max_per_book_year=row.max_per_book_year,
             max_based_on=row.max_based_on,
+            time_entry_count=row.time_entry_count,
         )
 
 

@@ -1,0 +1,320 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+import strawberry
+
+from graph import ids
+from graph.context import Context, Info
+from graph.errors import UserError
+from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_size
+from graph.types.activity import Activity
+from graph.types.case import Case, Debtor
+from graph.types.common import given
+from graph.types.employee import Employee
+from graph.types.node import Node
+from models import EntryMode, EntrySource, TimeStatus
+from services import time_queries
+from services.paging import AnyRow, Keyset, Page
+from services.time_entries import EntryData, WarningCode, Writer
+from services.time_entries import Warning as WarningData
+from services.time_queries import TimeListMode, TimeListOrder
+
+EntryModeEnum = strawberry.enum(EntryMode, name="EntryMode")
+EntrySourceEnum = strawberry.enum(EntrySource, name="EntrySource")
+TimeListOrderEnum = strawberry.enum(TimeListOrder, name="TimeListOrder")
+TimeListModeEnum = strawberry.enum(TimeListMode, name="TimeListMode")
+WarningCodeEnum = strawberry.enum(WarningCode, name="WarningCode")
+EDITABLE_STATUSES = frozenset({TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE, TimeStatus.OVER_LIMIT})
+
+
+class Prefixed:
+    """A view of a joined row's columns that carry `prefix`, for the types' `from_row`."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
+
+
+@strawberry.type
+class Warning:
+    code: WarningCode
+    message: str
+
+    @classmethod
+    def of(cls, warning: WarningData) -> Warning:
+        return cls(code=warning.code, message=warning.message)
+
+
+@strawberry.type
+class TimeEntry(Node):
+    id: strawberry.ID
+    work_date: date
+    minutes: int
+    status: TimeStatus
+    billable: bool
+    rate: Decimal
+    amount: Decimal
+    description: str | None
+    source: EntrySource
+    employee: Employee | None
+    employee_hidden: bool
+    debtor: Debtor
+    case: Case | None
+    activity: Activity
+    editable: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    db_id: strawberry.Private[int]
+    over_limit_of_id: strawberry.Private[int | None]
+    over_limit_entry_id: strawberry.Private[int | None]
+    created_by_id: strawberry.Private[int]
+    updated_by_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def over_limit_of(self, info: Info) -> TimeEntry | None:
+        """On an L line: the entry whose excess it holds."""
+        return await _load_entry(info, self.over_limit_of_id)
+
+    @strawberry.field
+    async def over_limit_entry(self, info: Info) -> TimeEntry | None:
+        """On an entry cut at its case's maximum: the L line holding the excess."""
+        return await _load_entry(info, self.over_limit_entry_id)
+
+    @strawberry.field
+    async def created_by(self, info: Info) -> Employee | None:
+        return await _load_employee(info, self.created_by_id)
+
+    @strawberry.field
+    async def updated_by(self, info: Info) -> Employee | None:
+        return await _load_employee(info, self.updated_by_id)
+
+
+async def _load_entry(info: Info, entry_id: int | None) -> TimeEntry | None:
+    if entry_id is None:
+        return None
+    row = await info.context.loaders.time_entry_by_id.load(entry_id)
+    return EntryBuilder(info.context).build(row) if row else None
+
+
+async def _load_employee(info: Info, employee_id: int) -> Employee | None:
+    if not info.context.visibility.can_see(employee_id):
+        return None
+    row = await info.context.loaders.employee_by_id.load(employee_id)
+    return Employee.from_row(row) if row else None
+
+
+class EntryBuilder:
+    """Builds TimeEntry objects from joined rows, sharing one object per employee, case and activity."""
+
+    def __init__(self, context: Context, *, static: bool = False) -> None:
+        self.visibility = context.visibility
+        self.writer = Writer(context.me, context.visibility) if context.viewer else None
+        self.static = static
+        self._employees: dict[int, Employee] = {}
+        self._cases: dict[int, Case] = {}
+        self._activities: dict[int, Activity] = {}
+        self._debtors: dict[int, Debtor] = {}
+
+    def build(self, row: AnyRow) -> TimeEntry:
+        visible = self.visibility.can_see(row.employee_id)
+        editable = (
+            not self.static
+            and row.status in EDITABLE_STATUSES
+            and self.writer is not None
+            and self.writer.may_write_for(row.employee_id)
+        )
+        return TimeEntry(
+            id=ids.encode("TimeEntry", row.id),
+            db_id=row.id,
+            work_date=row.work_date,
+            minutes=row.minutes,
+            status=row.status,
+            billable=row.status in (TimeStatus.BILLABLE, TimeStatus.INVOICED),
+            rate=row.rate,
+            amount=row.amount,
+            description=row.description,
+            source=row.source,
+            employee=self._employee(row) if visible else None,
+            employee_hidden=not visible,
+            debtor=self._debtor(row),
+            case=self._case(row) if row.case_id is not None else None,
+            activity=self._activity(row),
+            editable=editable,
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            over_limit_of_id=row.over_limit_of_id,
+            over_limit_entry_id=row.over_limit_entry_id,
+            created_by_id=row.created_by_id,
+            updated_by_id=row.updated_by_id,
+        )
+
+    def _employee(self, row: AnyRow) -> Employee:
+        found = self._employees.get(row.employee_id)
+        if found is None:
+            found = self._employees[row.employee_id] = Employee.from_row(Prefixed(row, "emp_"))
+        return found
+
+    def _debtor(self, row: AnyRow) -> Debtor:
+        found = self._debtors.get(row.debtor_id)
+        if found is None:
+            found = self._debtors[row.debtor_id] = Debtor.from_row(row, prefix="debtor_")
+        return found
+
+    def _case(self, row: AnyRow) -> Case:
+        found = self._cases.get(row.case_id)
+        if found is None:
+            found = self._cases[row.case_id] = Case.from_row(Prefixed(row, "c_"))
+        return found
+
+    def _activity(self, row: AnyRow) -> Activity:
+        found = self._activities.get(row.activity_id)
+        if found is None:
+            found = self._activities[row.activity_id] = Activity.from_model(Prefixed(row, "act_"))  # type: ignore[arg-type]
+        return found
+
+    def edges(self, page: Page[AnyRow], keyset: Keyset) -> tuple[list[Edge[TimeEntry]], PageInfo]:
+        edges = [Edge(cursor=encode_cursor(keyset.key_of(row)), node=self.build(row)) for row in page.rows]
+        info = PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
+        return edges, info
+
+
+@strawberry.type
+class CaseTimeList:
+    mode: TimeListMode
+    page_info: PageInfo
+    edges: list[Edge[TimeEntry]]
+    total_count: int
+
+
+@strawberry.type
+class Timer:
+    id: strawberry.ID
+    started_at: datetime
+    debtor: Debtor
+    case: Case | None
+    activity: Activity
+    description: str | None
+
+
+@strawberry.input
+class TimeEntryInput:
+    employee_id: strawberry.ID | None = strawberry.UNSET
+    debtor_id: strawberry.ID | None = strawberry.UNSET
+    case_id: strawberry.ID | None = strawberry.UNSET
+    activity_id: strawberry.ID | None = strawberry.UNSET
+    work_date: date | None = strawberry.UNSET
+    minutes: int | None = strawberry.UNSET
+    status: TimeStatus | None = strawberry.UNSET
+    billable: bool | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+
+    def to_data(self) -> EntryData:
+        data: dict[str, Any] = given(self)
+        for key, type_name, field in (
+            ("employee_id", "Employee", "employeeId"),
+            ("debtor_id", "Debtor", "debtorId"),
+            ("case_id", "Case", "caseId"),
+            ("activity_id", "Activity", "activityId"),
+        ):
+            if data.get(key) is not None:
+                data[key] = ids.require(data[key], type_name, field)
+        return cast(EntryData, data)
+
+
+@strawberry.input
+class TimeEntryFilter:
+    from_: date | None = strawberry.field(default=None, name="from")
+    to: date | None = None
+    employee_ids: list[strawberry.ID] | None = None
+    debtor_ids: list[strawberry.ID] | None = None
+    case_ids: list[strawberry.ID] | None = None
+    activity_ids: list[strawberry.ID] | None = None
+    statuses: list[TimeStatus] | None = None
+    active_cases_only: bool | None = False
+
+
+@strawberry.input
+class TimeListChange:
+    id: strawberry.ID | None = None
+    expected_version: int | None = None
+    delete: bool | None = False
+    entry: TimeEntryInput | None = None
+
+
+@strawberry.input
+class StartTimerInput:
+    debtor_id: strawberry.ID
+    activity_id: strawberry.ID
+    case_id: strawberry.ID | None = None
+    description: str | None = None
+
+
+@strawberry.type
+class TimeEntryPayload:
+    time_entry: TimeEntry | None = None
+    over_limit_entry: TimeEntry | None = None
+    warnings: list[Warning] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_id: strawberry.ID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TimeEntriesPayload:
+    time_entries: list[TimeEntry] = strawberry.field(default_factory=list)
+    warnings: list[Warning] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TimerPayload:
+    timer: Timer | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def case_time_list(
+    info: Info,
+    case: Case,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    order_by: TimeListOrder | None,
+) -> CaseTimeList:
+    """The case's entries as a list whose mode follows its entry count, kept on the case row (SPEC 7)."""
+    ctx = info.context
+    size = page_size(first, last)
+    settings = await ctx.loaders.company_settings()
+    mode = time_queries.list_mode(case.time_entry_count, settings.static_list_threshold)
+    keyset = time_queries.keyset_for(mode, order_by or TimeListOrder.WORK_DATE_DESC)
+    async with ctx.db.read() as session:
+        page = await time_queries.case_page(
+            session,
+            case_id=case.db_id,
+            keyset=keyset,
+            first=size,
+            after=decode_cursor(after, keyset),
+            before=decode_cursor(before, keyset),
+            backwards=last is not None,
+        )
+    edges, page_info = EntryBuilder(ctx, static=mode is TimeListMode.STATIC).edges(page, keyset)
+    return CaseTimeList(mode=mode, page_info=page_info, edges=edges, total_count=case.time_entry_count)

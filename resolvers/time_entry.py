@@ -1,0 +1,230 @@
+"""Writing and reading time (SPEC 6, 7): each mutation is one transaction."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.loaders import forget
+from graph.pagination import Connection, connection, decode_cursor, page_size
+from graph.types.activity import Activity
+from graph.types.case import Case, Debtor
+from graph.types.time_entry import (
+    DeletePayload,
+    EntryBuilder,
+    StartTimerInput,
+    TimeEntriesPayload,
+    TimeEntry,
+    TimeEntryFilter,
+    TimeEntryInput,
+    TimeEntryPayload,
+    TimeListChange,
+    Timer,
+    TimerPayload,
+    Warning,
+)
+from models import EntryMode
+from models import Timer as TimerModel
+from resolvers.write import Refused, write
+from services import time_entries, time_queries, timers
+from services.time_entries import ListChange, Writer, WriteResult
+from services.time_queries import EntryFilter
+
+
+def _writer(info: Info) -> Writer:
+    return Writer(info.context.me, info.context.visibility)
+
+
+async def _entries(info: Info, entry_ids: list[int]) -> list[TimeEntry]:
+    """Written entries, read back with everything a row shows (one statement)."""
+    loader = info.context.loaders.time_entry_by_id
+    forget(loader, entry_ids)
+    builder = EntryBuilder(info.context)
+    return [builder.build(row) for row in await loader.load_many(entry_ids) if row is not None]
+
+
+async def _payload(info: Info, result: WriteResult) -> TimeEntryPayload:
+    line = result.over_limit_entry
+    written = await _entries(info, [result.entry.id] + ([line.id] if line else []))
+    return TimeEntryPayload(
+        time_entry=written[0] if written else None,
+        over_limit_entry=written[1] if len(written) > 1 else None,
+        warnings=[Warning.of(w) for w in result.warnings],
+    )
+
+
+async def create_time_entry(
+    info: Info, input: TimeEntryInput, mode: EntryMode | None = EntryMode.PER_DATE, idempotency_key: str | None = None
+) -> TimeEntryPayload:
+    outcome = await write(
+        info,
+        lambda session: time_entries.create_once(
+            session, _writer(info), input.to_data(), mode=mode or EntryMode.PER_DATE, idempotency_key=idempotency_key
+        ),
+    )
+    if isinstance(outcome, Refused):
+        return TimeEntryPayload(user_errors=outcome.errors)
+    return await _payload(info, outcome)
+
+
+async def update_time_entry(
+    info: Info,
+    id: strawberry.ID,
+    input: TimeEntryInput,
+    expected_version: int | None = None,
+    mode: EntryMode | None = EntryMode.PER_DATE,
+) -> TimeEntryPayload:
+    outcome = await write(
+        info,
+        lambda session: time_entries.update(
+            session,
+            _writer(info),
+            ids.require(id, "TimeEntry", "id"),
+            input.to_data(),
+            expected_version=expected_version,
+            mode=mode or EntryMode.PER_DATE,
+        ),
+    )
+    if isinstance(outcome, Refused):
+        return TimeEntryPayload(user_errors=outcome.errors)
+    return await _payload(info, outcome)
+
+
+async def delete_time_entry(info: Info, id: strawberry.ID, expected_version: int | None = None) -> DeletePayload:
+    outcome = await write(
+        info,
+        lambda session: time_entries.delete(
+            session, _writer(info), ids.require(id, "TimeEntry", "id"), expected_version=expected_version
+        ),
+    )
+    if isinstance(outcome, Refused):
+        return DeletePayload(user_errors=outcome.errors)
+    return DeletePayload(deleted_id=id)
+
+
+def _many(results: list[WriteResult]) -> tuple[list[int], list[Warning]]:
+    entry_ids = [e.id for r in results for e in (r.entry, r.over_limit_entry) if e is not None]
+    return entry_ids, [Warning.of(w) for r in results for w in r.warnings]
+
+
+async def copy_time_entries(
+    info: Info, ids_: Annotated[list[strawberry.ID], strawberry.argument(name="ids")], to_date: date
+) -> TimeEntriesPayload:
+    outcome = await write(
+        info,
+        lambda session: time_entries.copy(
+            session, _writer(info), [ids.require(i, "TimeEntry", "ids") for i in ids_], to_date
+        ),
+    )
+    if isinstance(outcome, Refused):
+        return TimeEntriesPayload(user_errors=outcome.errors)
+    entry_ids, warnings = _many(outcome)
+    return TimeEntriesPayload(time_entries=await _entries(info, entry_ids), warnings=warnings)
+
+
+async def save_case_time_list(info: Info, case_id: strawberry.ID, changes: list[TimeListChange]) -> TimeEntriesPayload:
+    def to_change(change: TimeListChange) -> ListChange:
+        return ListChange(
+            entry_id=ids.require(change.id, "TimeEntry", "id") if change.id is not None else None,
+            expected_version=change.expected_version,
+            delete=bool(change.delete),
+            data=change.entry.to_data() if change.entry else {},
+        )
+
+    outcome = await write(
+        info,
+        lambda session: time_entries.save_case_list(
+            session, _writer(info), ids.require(case_id, "Case", "caseId"), [to_change(c) for c in changes]
+        ),
+    )
+    if isinstance(outcome, Refused):
+        return TimeEntriesPayload(user_errors=outcome.errors)
+    entry_ids, warnings = _many(outcome)
+    return TimeEntriesPayload(time_entries=await _entries(info, entry_ids), warnings=warnings)
+
+
+async def start_timer(info: Info, input: StartTimerInput) -> TimerPayload:
+    outcome = await write(
+        info,
+        lambda session: timers.start(
+            session,
+            _writer(info),
+            {
+                "debtor_id": ids.require(input.debtor_id, "Debtor", "debtorId"),
+                "activity_id": ids.require(input.activity_id, "Activity", "activityId"),
+                "case_id": ids.require(input.case_id, "Case", "caseId") if input.case_id else None,
+                "description": input.description,
+            },
+        ),
+    )
+    if isinstance(outcome, Refused):
+        return TimerPayload(user_errors=outcome.errors)
+    return TimerPayload(timer=await _timer(info, outcome))
+
+
+async def stop_timer(info: Info) -> TimeEntryPayload:
+    outcome = await write(info, lambda session: timers.stop(session, _writer(info)))
+    if isinstance(outcome, Refused):
+        return TimeEntryPayload(user_errors=outcome.errors)
+    return await _payload(info, outcome)
+
+
+async def running_timer(info: Info) -> Timer | None:
+    async with info.context.db.read() as session:
+        timer = await timers.running(session, employee_id=info.context.me.employee_id)
+    return await _timer(info, timer) if timer else None
+
+
+async def _timer(info: Info, timer: TimerModel) -> Timer:
+    loaders = info.context.loaders
+    debtor = await loaders.debtor_by_id.load(timer.debtor_id)
+    activity = await loaders.activity_by_id.load(timer.activity_id)
+    case = await loaders.case_by_id.load(timer.case_id) if timer.case_id else None
+    assert debtor is not None
+    assert activity is not None
+    return Timer(
+        id=ids.encode("Timer", timer.id),
+        started_at=timer.started_at,
+        debtor=Debtor.from_row(debtor),
+        case=Case.from_row(case) if case else None,
+        activity=Activity.from_model(activity),
+        description=timer.description,
+    )
+
+
+def _decode_all(values: list[strawberry.ID] | None, type_name: str) -> list[int] | None:
+    if values is None:
+        return None
+    return [i for i in (ids.decode(v, type_name) for v in values) if i is not None]
+
+
+async def time_entries_page(
+    info: Info, first: int | None = 50, after: str | None = None, filter: TimeEntryFilter | None = None
+) -> Connection[TimeEntry]:
+    """Entries matching the filter, newest first; names the viewer may not see stay hidden (SPEC 5)."""
+    ctx = info.context
+    size = page_size(first)
+    cursor = decode_cursor(after, time_queries.NEWEST_FIRST)
+    f = filter or TimeEntryFilter()
+    entry_filter = EntryFilter(
+        start=f.from_,
+        end=f.to,
+        employee_ids=_decode_all(f.employee_ids, "Employee"),
+        debtor_ids=_decode_all(f.debtor_ids, "Debtor"),
+        case_ids=_decode_all(f.case_ids, "Case"),
+        activity_ids=_decode_all(f.activity_ids, "Activity"),
+        statuses=f.statuses,
+        active_cases_only=bool(f.active_cases_only),
+    )
+    async with ctx.db.read() as session:
+        page = await time_queries.entries_page(session, ctx.visibility, entry_filter, first=size, after=cursor)
+
+    async def count_total() -> int:
+        async with ctx.db.read() as session:
+            return await time_queries.entries_total(session, ctx.visibility, entry_filter)
+
+    return connection(page, time_queries.NEWEST_FIRST, EntryBuilder(ctx).build, count_total)

@@ -1,0 +1,72 @@
+"""Rates and amounts (SPEC 4): the first rate that exists wins; amounts round half up to cents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Activity, Case, Debtor, Employee, EmployeeRate
+from services.errors import DomainError, ErrorCode
+
+CENT = Decimal("0.01")
+
+
+class RateLevel(StrEnum):
+    CASE = "CASE"
+    DEBTOR = "DEBTOR"
+    EMPLOYEE_ACTIVITY = "EMPLOYEE_ACTIVITY"
+    EMPLOYEE = "EMPLOYEE"
+    ACTIVITY = "ACTIVITY"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedRate:
+    rate: Decimal
+    level: RateLevel
+
+
+def amount(minutes: int, rate: Decimal) -> Decimal:
+    """round_half_up(minutes * rate / 60, 2), in Decimal: never float."""
+    return (Decimal(minutes) * rate / 60).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def first_rate(
+    *,
+    case_rate: Decimal | None,
+    debtor_rate: Decimal | None,
+    employee_activity_rate: Decimal | None,
+    employee_rate: Decimal | None,
+    activity_rate: Decimal | None,
+) -> ResolvedRate:
+    """Case adjusted → debtor adjusted → employee's activity rate → employee default → activity default."""
+    for rate, level in (
+        (case_rate, RateLevel.CASE),
+        (debtor_rate, RateLevel.DEBTOR),
+        (employee_activity_rate, RateLevel.EMPLOYEE_ACTIVITY),
+        (employee_rate, RateLevel.EMPLOYEE),
+        (activity_rate, RateLevel.ACTIVITY),
+    ):
+        if rate is not None:
+            return ResolvedRate(rate=rate, level=level)
+    raise DomainError(ErrorCode.NO_RATE, "No rate applies: set one on the case, debtor, employee or activity")
+
+
+async def resolve(
+    session: AsyncSession, *, employee: Employee, activity: Activity, debtor: Debtor, case: Case | None
+) -> ResolvedRate:
+    employee_activity_rate = await session.scalar(
+        select(EmployeeRate.rate).where(
+            EmployeeRate.employee_id == employee.id, EmployeeRate.activity_id == activity.id
+        )
+    )
+    return first_rate(
+        case_rate=case.adjusted_rate if case else None,
+        debtor_rate=debtor.adjusted_rate,
+        employee_activity_rate=employee_activity_rate,
+        employee_rate=employee.default_rate,
+        activity_rate=activity.default_rate,
+    )

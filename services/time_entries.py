@@ -1,0 +1,595 @@
+"""Writing time (SPEC 3, 4, 6): create, edit, delete and copy entries, with the cap check in PER_DATE mode."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TypedDict
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Activity,
+    CapKind,
+    Case,
+    CaseYearTotals,
+    CompanySettings,
+    Debtor,
+    Employee,
+    EntryMode,
+    EntrySource,
+    TimeEntry,
+    TimeStatus,
+)
+from services import company, idempotency, rates, totals, validation
+from services.auth import Viewer
+from services.book_year import book_year_of
+from services.cap import counts_towards, describe, split_amount, split_minutes
+from services.errors import DomainError, ErrorCode, invalid, not_found
+from services.totals import Share
+from services.visibility import Visibility
+
+MAX_MINUTES = 1440
+
+
+class EntryData(TypedDict, total=False):
+    employee_id: int | None
+    debtor_id: int | None
+    case_id: int | None
+    activity_id: int | None
+    work_date: date | None
+    minutes: int | None
+    status: TimeStatus | None
+    billable: bool | None
+    description: str | None
+
+
+class WarningCode(StrEnum):
+    CAP_EXCEEDED = "CAP_EXCEEDED"
+    TIMER_TRUNCATED = "TIMER_TRUNCATED"
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    code: WarningCode
+    message: str
+
+
+@dataclass
+class WriteResult:
+    entry: TimeEntry
+    over_limit_entry: TimeEntry | None = None
+    warnings: list[Warning] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """Who writes, and whose names they see: decides for whom they may write (SPEC 5a)."""
+
+    viewer: Viewer
+    visibility: Visibility
+
+    def may_write_for(self, employee_id: int) -> bool:
+        if employee_id == self.viewer.employee_id or self.viewer.is_administrator:
+            return True
+        return self.viewer.can_enter_time_for_others and self.visibility.can_see(employee_id)
+
+
+def default_status(
+    *, status: TimeStatus | None, billable: bool | None, case: Case | None, activity: Activity
+) -> TimeStatus:
+    """The writer's J/N (or Billable checkbox), else the case's invoicing, else the activity's default (SPEC 3)."""
+    if status is not None and status not in (TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE):
+        raise invalid("a writer may set status BILLABLE or NON_BILLABLE only", "status")
+    from_checkbox = None if billable is None else (TimeStatus.BILLABLE if billable else TimeStatus.NON_BILLABLE)
+    if status is not None and from_checkbox is not None and status != from_checkbox:
+        raise invalid("status and billable disagree", "billable")
+    chosen = status or from_checkbox
+    if chosen is not None:
+        return chosen
+    return case.invoicing if case is not None else activity.default_status
+
+
+@dataclass
+class _Resolved:
+    """The records an entry points at, checked against the rules of SPEC 6."""
+
+    employee: Employee
+    debtor: Debtor
+    case: Case | None
+    activity: Activity
+    work_date: date
+    minutes: int
+
+
+async def _settings(session: AsyncSession) -> CompanySettings:
+    settings = await company.get(session)
+    if not settings.time_tracking_enabled:
+        raise DomainError(ErrorCode.FEATURE_DISABLED, "Time tracking is not enabled")
+    return settings
+
+
+async def _employee_for(session: AsyncSession, writer: Writer, employee_id: int) -> Employee:
+    if employee_id != writer.viewer.employee_id and not writer.visibility.can_see(employee_id):
+        raise not_found("Employee", "employeeId")  # as if that employee did not exist (SPEC 5a)
+    if not writer.may_write_for(employee_id):
+        raise DomainError(ErrorCode.FORBIDDEN, "You may not write time for another employee", ("employeeId",))
+    employee = await session.get(Employee, employee_id)
+    if employee is None:
+        raise not_found("Employee", "employeeId")
+    if not employee.active:
+        raise invalid("time cannot be written for an inactive employee", "employeeId")
+    return employee
+
+
+def _minutes(value: int | None) -> int:
+    if value is None:
+        raise invalid("minutes may not be empty", "minutes")
+    if not 1 <= value <= MAX_MINUTES:
+        raise invalid(f"minutes must be 1 to {MAX_MINUTES}", "minutes")
+    return value
+
+
+def _work_date(value: date | None) -> date:
+    if value is None:
+        raise invalid("workDate may not be empty", "workDate")
+    checked = validation.day(value, "workDate")
+    assert checked is not None
+    return checked
+
+
+def check_case(case: Case, *, debtor_id: int | None, on: date) -> None:
+    """A case one may write on at `on` for `debtor_id` (SPEC 2, 6)."""
+    if debtor_id is not None and case.debtor_id != debtor_id:
+        raise DomainError(ErrorCode.CASE_DEBTOR_MISMATCH, "The case belongs to another debtor", ("caseId",))
+    if case.blocked:
+        raise DomainError(ErrorCode.CASE_BLOCKED, "The case is blocked", ("caseId",))
+    if (case.active_from and on < case.active_from) or (case.active_until and on > case.active_until):
+        raise DomainError(ErrorCode.CASE_NOT_ACTIVE, "The case is not active on the work date", ("workDate",))
+
+
+async def _resolve(
+    session: AsyncSession,
+    settings: CompanySettings,
+    writer: Writer,
+    *,
+    employee_id: int,
+    debtor_id: int | None,
+    case_id: int | None,
+    activity_id: int | None,
+    work_date: date | None,
+    minutes: int | None,
+    check_case_rules: bool = True,
+) -> _Resolved:
+    employee = await _employee_for(session, writer, employee_id)
+    day = _work_date(work_date)
+    checked_minutes = _minutes(minutes)
+    case: Case | None = None
+    if case_id is not None:
+        if not settings.use_case_column:
+            raise DomainError(ErrorCode.CASES_DISABLED, "Cases are not used for time writing", ("caseId",))
+        case = await session.get(Case, case_id)
+        if case is None:
+            raise not_found("Case", "caseId")
+        if check_case_rules:
+            check_case(case, debtor_id=debtor_id, on=day)
+        elif debtor_id is not None and case.debtor_id != debtor_id:
+            raise DomainError(ErrorCode.CASE_DEBTOR_MISMATCH, "The case belongs to another debtor", ("caseId",))
+        debtor_id = case.debtor_id
+    elif settings.require_case:
+        raise DomainError(ErrorCode.CASE_REQUIRED, "Every entry needs a case", ("caseId",))
+    if debtor_id is None:
+        raise invalid("debtorId may not be empty", "debtorId")
+    debtor = await session.get(Debtor, debtor_id)
+    if debtor is None:
+        raise not_found("Debtor", "debtorId")
+    if activity_id is None:
+        raise invalid("activityId may not be empty", "activityId")
+    activity = await session.get(Activity, activity_id)
+    if activity is None:
+        raise not_found("Activity", "activityId")
+    return _Resolved(employee, debtor, case, activity, day, checked_minutes)
+
+
+def _share(entry: TimeEntry, start_month: int) -> Share | None:
+    if entry.case_id is None:
+        return None
+    year = book_year_of(entry.work_date, start_month)
+    return Share((entry.case_id, year.start), entry.status, entry.minutes, entry.amount)
+
+
+def _cap_warning(case: Case, used_minutes: int, used_amount: Decimal, excess: int) -> Warning:
+    limit, used = describe(case, used_minutes, used_amount)
+    return Warning(
+        WarningCode.CAP_EXCEEDED,
+        f"The case's maximum per book year is {limit}; {used} were already used; "
+        f"{excess} minutes were written as over-limit time (L)",
+    )
+
+
+async def create(
+    session: AsyncSession,
+    writer: Writer,
+    data: EntryData,
+    *,
+    mode: EntryMode = EntryMode.PER_DATE,
+    source: EntrySource | None = None,
+    status: TimeStatus | None = None,
+) -> WriteResult:
+    """Write a new entry; in PER_DATE mode its case's book-year maximum is never overshot (SPEC 6)."""
+    settings = await _settings(session)
+    employee_id = data.get("employee_id") or writer.viewer.employee_id
+    target = await _resolve(
+        session,
+        settings,
+        writer,
+        employee_id=employee_id,
+        debtor_id=data.get("debtor_id"),
+        case_id=data.get("case_id"),
+        activity_id=data.get("activity_id"),
+        work_date=data.get("work_date"),
+        minutes=data.get("minutes"),
+    )
+    chosen = status or default_status(
+        status=data.get("status"), billable=data.get("billable"), case=target.case, activity=target.activity
+    )
+    resolved_rate = await rates.resolve(
+        session, employee=target.employee, activity=target.activity, debtor=target.debtor, case=target.case
+    )
+    now = datetime.now(UTC)
+    entry = TimeEntry(
+        employee_id=target.employee.id,
+        debtor_id=target.debtor.id,
+        case_id=target.case.id if target.case else None,
+        activity_id=target.activity.id,
+        work_date=target.work_date,
+        minutes=target.minutes,
+        status=chosen,
+        rate=resolved_rate.rate,
+        amount=rates.amount(target.minutes, resolved_rate.rate),
+        description=validation.description(data.get("description")),
+        source=source or EntrySource(mode.value),
+        created_by_id=writer.viewer.employee_id,
+        updated_by_id=writer.viewer.employee_id,
+        created_at=now,
+        updated_at=now,
+    )
+    result = WriteResult(entry)
+    case = target.case
+    if case is not None:
+        key = (case.id, book_year_of(entry.work_date, settings.book_year_start_month).start)
+        row = (await totals.lock(session, [key]))[key]
+        if mode is EntryMode.PER_DATE and counts_towards(case, chosen):
+            excess = _cut(entry, case, row)
+            if excess:
+                used_minutes, used_amount = totals.counted(row, case.max_based_on)
+                result.warnings.append(_cap_warning(case, used_minutes, used_amount, excess))
+                if entry.minutes == 0:  # no whole minute fits: the entry itself is parked
+                    entry.minutes, entry.status = excess, TimeStatus.OVER_LIMIT
+                    entry.amount = rates.amount(excess, entry.rate)
+                else:
+                    result.over_limit_entry = _over_limit_line(entry, excess)
+        for written in (entry, result.over_limit_entry):
+            if written is not None:
+                share = _share(written, settings.book_year_start_month)
+                assert share is not None
+                totals.add(row, share)
+        await totals.count_entries(session, case.id, 1 if result.over_limit_entry is None else 2)
+    session.add(entry)
+    await session.flush()
+    if result.over_limit_entry is not None:
+        result.over_limit_entry.over_limit_of_id = entry.id
+        session.add(result.over_limit_entry)
+        await session.flush()
+    return result
+
+
+def _cut(entry: TimeEntry, case: Case, row: CaseYearTotals) -> int:
+    """Cut `entry` to the space left in its case's book year; returns the excess minutes."""
+    used_minutes, used_amount = totals.counted(row, case.max_based_on)
+    if case.max_per_book_year is CapKind.TIME:
+        assert case.max_minutes is not None
+        fits, excess = split_minutes(limit=case.max_minutes, used=used_minutes, requested=entry.minutes)
+    else:
+        assert case.max_amount is not None
+        fits, excess = split_amount(limit=case.max_amount, used=used_amount, requested=entry.minutes, rate=entry.rate)
+    if excess:
+        entry.minutes = fits
+        entry.amount = rates.amount(fits, entry.rate)
+    return excess
+
+
+def _over_limit_line(entry: TimeEntry, minutes: int) -> TimeEntry:
+    return TimeEntry(
+        employee_id=entry.employee_id,
+        debtor_id=entry.debtor_id,
+        case_id=entry.case_id,
+        activity_id=entry.activity_id,
+        work_date=entry.work_date,
+        minutes=minutes,
+        status=TimeStatus.OVER_LIMIT,
+        rate=entry.rate,
+        amount=rates.amount(minutes, entry.rate),
+        description=entry.description,
+        source=entry.source,
+        created_by_id=entry.created_by_id,
+        updated_by_id=entry.updated_by_id,
+        created_at=entry.created_at,
+        updated_at=entry.updated_at,
+    )
+
+
+async def _locked_entry(
+    session: AsyncSession, writer: Writer, entry_id: int, expected_version: int | None
+) -> TimeEntry:
+    entry = await session.get(TimeEntry, entry_id, with_for_update=True, populate_existing=True)
+    if entry is None:
+        raise not_found("Time entry", "id")
+    if not writer.may_write_for(entry.employee_id):
+        raise DomainError(ErrorCode.FORBIDDEN, "You may not change time of another employee", ("id",))
+    if entry.status is TimeStatus.INVOICED:
+        raise DomainError(ErrorCode.INVOICED_LOCKED, "Invoiced time cannot be changed", ("id",))
+    if expected_version is not None and expected_version != entry.version:
+        raise DomainError(
+            ErrorCode.VERSION_CONFLICT,
+            f"The entry changed meanwhile (version {entry.version}, you saw {expected_version})",
+            ("expectedVersion",),
+        )
+    return entry
+
+
+def _required_in_patch(data: EntryData, *keys: str) -> None:
+    for key in keys:
+        if key in data and data[key] is None:  # type: ignore[literal-required]
+            raise invalid(f"{_camel(key)} may not be empty", _camel(key))
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+async def update(
+    session: AsyncSession,
+    writer: Writer,
+    entry_id: int,
+    data: EntryData,
+    *,
+    expected_version: int | None = None,
+    mode: EntryMode = EntryMode.PER_DATE,
+) -> WriteResult:
+    """Patch an entry; in PER_DATE mode it is re-checked against the cap leaving its own share out (SPEC 6.4)."""
+    settings = await _settings(session)
+    entry = await _locked_entry(session, writer, entry_id, expected_version)
+    _required_in_patch(data, "employee_id", "activity_id", "work_date", "minutes")
+    start_month = settings.book_year_start_month
+    old_share = _share(entry, start_month)
+    old_case_id = entry.case_id
+    case_id = data.get("case_id", entry.case_id)
+    if data.get("debtor_id") is not None:
+        debtor_id: int | None = data["debtor_id"]
+    else:
+        debtor_id = None if "case_id" in data and case_id is not None else entry.debtor_id
+    rule_fields = ("case_id", "debtor_id", "work_date", "minutes")
+    target = await _resolve(
+        session,
+        settings,
+        writer,
+        employee_id=data.get("employee_id") or entry.employee_id,
+        debtor_id=debtor_id,
+        case_id=case_id,
+        activity_id=data.get("activity_id") or entry.activity_id,
+        work_date=data.get("work_date") or entry.work_date,
+        minutes=data.get("minutes") or entry.minutes,
+        check_case_rules=any(key in data for key in rule_fields),
+    )
+    new_case_id = target.case.id if target.case else None
+    rate_changed = (target.employee.id, target.activity.id, new_case_id, target.debtor.id) != (
+        entry.employee_id,
+        entry.activity_id,
+        entry.case_id,
+        entry.debtor_id,
+    )
+    if rate_changed:
+        resolved = await rates.resolve(
+            session, employee=target.employee, activity=target.activity, debtor=target.debtor, case=target.case
+        )
+        entry.rate = resolved.rate
+    if "status" in data or "billable" in data:
+        entry.status = default_status(
+            status=data.get("status"), billable=data.get("billable"), case=target.case, activity=target.activity
+        )
+    entry.employee_id, entry.debtor_id, entry.case_id = target.employee.id, target.debtor.id, new_case_id
+    entry.activity_id, entry.work_date, entry.minutes = target.activity.id, target.work_date, target.minutes
+    entry.amount = rates.amount(entry.minutes, entry.rate)
+    if "description" in data:
+        entry.description = validation.description(data["description"])
+
+    over_limit = await session.scalar(select(TimeEntry).where(TimeEntry.over_limit_of_id == entry.id).with_for_update())
+    new_key = (new_case_id, book_year_of(entry.work_date, start_month).start) if new_case_id else None
+    line_share = _share(over_limit, start_month) if over_limit else None
+    keys = [share.key for share in (old_share, line_share) if share]
+    rows = await totals.lock(session, keys + ([new_key] if new_key else []))
+    if old_share is not None:
+        totals.add(rows[old_share.key], old_share, -1)
+
+    result = WriteResult(entry)
+    case = target.case
+    if case is not None and new_key is not None:
+        row = rows[new_key]
+        if mode is EntryMode.PER_DATE and counts_towards(case, entry.status):
+            used_minutes, used_amount = totals.counted(row, case.max_based_on)
+            excess = _cut(entry, case, row)
+            if excess:
+                result.warnings.append(_cap_warning(case, used_minutes, used_amount, excess))
+                if entry.minutes == 0:
+                    entry.minutes, entry.status = excess, TimeStatus.OVER_LIMIT
+                    entry.amount = rates.amount(excess, entry.rate)
+                else:
+                    line = await _park_excess(session, entry, over_limit, excess, writer)
+                    if line_share is not None:
+                        totals.add(rows[line_share.key], line_share, -1)
+                    totals.add(row, Share(new_key, line.status, line.minutes, line.amount))
+                    result.over_limit_entry = line
+        new_share = _share(entry, start_month)
+        assert new_share is not None
+        totals.add(row, new_share)
+    if old_case_id != new_case_id:
+        if old_case_id is not None:
+            await totals.count_entries(session, old_case_id, -1)
+        if new_case_id is not None:
+            await totals.count_entries(session, new_case_id, 1)
+    _stamp(entry, writer)
+    await session.flush()
+    return result
+
+
+async def _park_excess(
+    session: AsyncSession, entry: TimeEntry, line: TimeEntry | None, excess: int, writer: Writer
+) -> TimeEntry:
+    """Add an edit's excess to the entry's L line, creating it if there is none (an entry has at most one)."""
+    if line is None:
+        line = _over_limit_line(entry, excess)
+        line.over_limit_of_id = entry.id
+        line.created_by_id = line.updated_by_id = writer.viewer.employee_id
+        session.add(line)
+        assert entry.case_id is not None
+        await totals.count_entries(session, entry.case_id, 1)
+    else:
+        total = line.minutes + excess
+        if total > MAX_MINUTES:
+            raise invalid(f"the over-limit line would exceed {MAX_MINUTES} minutes", "minutes")
+        old_case_id = line.case_id
+        line.minutes, line.rate = total, entry.rate
+        line.employee_id, line.debtor_id, line.case_id = entry.employee_id, entry.debtor_id, entry.case_id
+        line.activity_id, line.work_date = entry.activity_id, entry.work_date
+        if old_case_id != line.case_id:
+            if old_case_id is not None:
+                await totals.count_entries(session, old_case_id, -1)
+            assert line.case_id is not None
+            await totals.count_entries(session, line.case_id, 1)
+        _stamp(line, writer)
+    line.amount = rates.amount(line.minutes, line.rate)
+    return line
+
+
+def _stamp(entry: TimeEntry, writer: Writer) -> None:
+    entry.version += 1
+    entry.updated_at = datetime.now(UTC)
+    entry.updated_by_id = writer.viewer.employee_id
+
+
+async def delete(session: AsyncSession, writer: Writer, entry_id: int, *, expected_version: int | None = None) -> int:
+    """Delete an entry (not when invoiced); its totals and its case's entry count follow (SPEC 6)."""
+    settings = await _settings(session)
+    entry = await _locked_entry(session, writer, entry_id, expected_version)
+    share = _share(entry, settings.book_year_start_month)
+    if share is not None:
+        rows = await totals.lock(session, [share.key])
+        totals.add(rows[share.key], share, -1)
+        await totals.count_entries(session, share.key[0], -1)
+    await session.delete(entry)
+    await session.flush()
+    return entry_id
+
+
+async def copy(session: AsyncSession, writer: Writer, entry_ids: Sequence[int], to_date: date) -> list[WriteResult]:
+    """Copy entries to another date: fresh rates, no cap check; J/F copy as J, N as N, L as a new entry would."""
+    results = []
+    for index, entry_id in enumerate(entry_ids):
+        source = await session.get(TimeEntry, entry_id)
+        if source is None:
+            raise not_found("Time entry", "ids", str(index))
+        status = {
+            TimeStatus.BILLABLE: TimeStatus.BILLABLE,
+            TimeStatus.INVOICED: TimeStatus.BILLABLE,
+            TimeStatus.NON_BILLABLE: TimeStatus.NON_BILLABLE,
+        }.get(source.status)
+        data: EntryData = {
+            "employee_id": source.employee_id,
+            "debtor_id": source.debtor_id,
+            "case_id": source.case_id,
+            "activity_id": source.activity_id,
+            "work_date": to_date,
+            "minutes": source.minutes,
+            "description": source.description,
+        }
+        results.append(
+            await create(session, writer, data, mode=EntryMode.PER_DEBTOR, source=EntrySource.COPY, status=status)
+        )
+    return results
+
+
+@dataclass(frozen=True, slots=True)
+class ListChange:
+    """One row of the case time list's Save: edit, delete (with `delete`) or, without an id, create."""
+
+    entry_id: int | None
+    expected_version: int | None
+    delete: bool
+    data: EntryData
+
+
+async def save_case_list(
+    session: AsyncSession, writer: Writer, case_id: int, changes: Sequence[ListChange]
+) -> list[WriteResult]:
+    """Apply a case time list's changes in order, in one transaction, each as its PER_DATE twin (SPEC 7)."""
+    settings = await _settings(session)
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise not_found("Case", "caseId")
+    if case.time_entry_count > settings.static_list_threshold:
+        raise DomainError(ErrorCode.STATIC_LIST, "This case's time list is static; edit entries one by one")
+    results: list[WriteResult] = []
+    for index, change in enumerate(changes):
+        try:
+            results.extend(await _apply_change(session, writer, case, change))
+        except DomainError as error:
+            raise DomainError(error.code, error.message, ("changes", str(index), *error.field)) from error
+    return results
+
+
+async def _apply_change(session: AsyncSession, writer: Writer, case: Case, change: ListChange) -> list[WriteResult]:
+    if change.entry_id is None:
+        if change.delete:
+            raise invalid("a new row cannot be deleted", "delete")
+        return [await create(session, writer, {**change.data, "case_id": case.id})]
+    entry = await session.get(TimeEntry, change.entry_id)
+    if entry is None or entry.case_id != case.id:
+        raise not_found("Time entry", "id")
+    if change.delete:
+        await delete(session, writer, change.entry_id, expected_version=change.expected_version)
+        return []
+    return [await update(session, writer, change.entry_id, change.data, expected_version=change.expected_version)]
+
+
+async def create_once(
+    session: AsyncSession, writer: Writer, data: EntryData, *, mode: EntryMode, idempotency_key: str | None
+) -> WriteResult:
+    """`create`, made safe to retry: a repeat with the same key and input returns the first result (SPEC 6)."""
+    if idempotency_key is None:
+        return await create(session, writer, data, mode=mode)
+    writer_id = writer.viewer.employee_id
+    payload = {"data": dict(data), "mode": mode.value}
+    stored = await idempotency.claim(session, writer_id=writer_id, key=idempotency_key, payload=payload)
+    if stored is not None:
+        entry = await session.get(TimeEntry, stored.time_entry_id) if stored.time_entry_id else None
+        if entry is None:
+            raise not_found("Time entry of this idempotency key", "idempotencyKey")
+        line = await session.get(TimeEntry, stored.over_limit_entry_id) if stored.over_limit_entry_id else None
+        warnings = [Warning(WarningCode(w["code"]), w["message"]) for w in stored.warnings]
+        return WriteResult(entry, line, warnings)
+    result = await create(session, writer, data, mode=mode)
+    await idempotency.record(
+        session,
+        writer_id=writer_id,
+        key=idempotency_key,
+        time_entry_id=result.entry.id,
+        over_limit_entry_id=result.over_limit_entry.id if result.over_limit_entry else None,
+        warnings=[{"code": w.code.value, "message": w.message} for w in result.warnings],
+    )
+    return result

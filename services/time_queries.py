@@ -1,0 +1,152 @@
+"""Reading time: the filtered entry list and the case time list with its 9500 threshold (SPEC 7).
+
+A page is one statement that joins everything a row shows (employee and role, debtor, case,
+activity, the entry's L line), so its cost does not grow with what the client selects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus
+from services import cases, employees
+from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page
+from services.visibility import Visibility
+
+
+class TimeListOrder(StrEnum):
+    WORK_DATE_DESC = "WORK_DATE_DESC"
+    WORK_DATE_ASC = "WORK_DATE_ASC"
+    MINUTES_DESC = "MINUTES_DESC"
+    MINUTES_ASC = "MINUTES_ASC"
+
+
+class TimeListMode(StrEnum):
+    EDITABLE = "EDITABLE"
+    STATIC = "STATIC"
+
+
+NEWEST_FIRST = Keyset((TimeEntry.work_date, TimeEntry.id), descending=True)
+KEYSETS = {
+    TimeListOrder.WORK_DATE_DESC: NEWEST_FIRST,
+    TimeListOrder.WORK_DATE_ASC: Keyset((TimeEntry.work_date, TimeEntry.id)),
+    TimeListOrder.MINUTES_DESC: Keyset((TimeEntry.minutes, TimeEntry.id), descending=True),
+    TimeListOrder.MINUTES_ASC: Keyset((TimeEntry.minutes, TimeEntry.id)),
+}
+
+_over_limit = aliased(TimeEntry, name="over_limit")
+ENTRY_COLUMNS = (
+    *(column for column in TimeEntry.__table__.columns),
+    _over_limit.id.label("over_limit_entry_id"),
+    *(column.label(f"emp_{column.key}") for column in employees.COLUMNS),
+    Debtor.code.label("debtor_code"),
+    Debtor.name.label("debtor_name"),
+    Debtor.adjusted_rate.label("debtor_adjusted_rate"),
+    *(column.label(f"c_{column.key}") for column in cases.COLUMNS),
+    Activity.id.label("act_id"),
+    Activity.code.label("act_code"),
+    Activity.name.label("act_name"),
+    Activity.default_status.label("act_default_status"),
+    Activity.default_rate.label("act_default_rate"),
+    Activity.version.label("act_version"),
+)
+
+
+def _rows() -> AnySelect:
+    # the case's debtor is the entry's debtor (CASE_DEBTOR_MISMATCH), so one debtor join serves both
+    return (
+        select(*ENTRY_COLUMNS)
+        .select_from(TimeEntry)
+        .join(Employee, Employee.id == TimeEntry.employee_id)
+        .join(Role, Role.id == Employee.role_id)
+        .join(Debtor, Debtor.id == TimeEntry.debtor_id)
+        .outerjoin(Case, Case.id == TimeEntry.case_id)
+        .join(Activity, Activity.id == TimeEntry.activity_id)
+        .outerjoin(_over_limit, _over_limit.over_limit_of_id == TimeEntry.id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFilter:
+    start: date | None = None
+    end: date | None = None
+    employee_ids: Sequence[int] | None = None
+    debtor_ids: Sequence[int] | None = None
+    case_ids: Sequence[int] | None = None
+    activity_ids: Sequence[int] | None = None
+    statuses: Sequence[TimeStatus] | None = None
+    active_cases_only: bool = False
+
+
+def _filtered(stmt: AnySelect, visibility: Visibility, f: EntryFilter) -> AnySelect:
+    if f.start is not None:
+        stmt = stmt.where(TimeEntry.work_date >= f.start)
+    if f.end is not None:
+        stmt = stmt.where(TimeEntry.work_date <= f.end)
+    if f.employee_ids is not None:
+        # an id whose name the viewer may not see matches nothing, as if it did not exist
+        stmt = stmt.where(TimeEntry.employee_id.in_([i for i in f.employee_ids if visibility.can_see(i)]))
+    for column, ids in (
+        (TimeEntry.debtor_id, f.debtor_ids),
+        (TimeEntry.case_id, f.case_ids),
+        (TimeEntry.activity_id, f.activity_ids),
+    ):
+        if ids is not None:
+            stmt = stmt.where(column.in_(ids))
+    if f.statuses is not None:
+        stmt = stmt.where(TimeEntry.status.in_(f.statuses))
+    if f.active_cases_only:
+        active = select(Case.id).where(Case.blocked.is_(False))
+        if f.end is not None:
+            active = active.where(or_(Case.active_from.is_(None), Case.active_from <= f.end))
+        if f.start is not None:
+            active = active.where(or_(Case.active_until.is_(None), Case.active_until >= f.start))
+        stmt = stmt.where(TimeEntry.case_id.in_(active))
+    return stmt
+
+
+async def entries_page(
+    session: AsyncSession, visibility: Visibility, f: EntryFilter, *, first: int, after: Sequence[Any] | None
+) -> Page[AnyRow]:
+    """Entries newest first; hidden employees' entries are listed, their names are not (SPEC 5)."""
+    return await fetch_page(session, _filtered(_rows(), visibility, f), NEWEST_FIRST, first=first, after=after)
+
+
+async def entries_total(session: AsyncSession, visibility: Visibility, f: EntryFilter) -> int:
+    return await count(session, _filtered(select(TimeEntry.id), visibility, f))
+
+
+async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
+    found = {row.id: row for row in (await session.execute(_rows().where(TimeEntry.id.in_(ids)))).all()}
+    return [found.get(i) for i in ids]
+
+
+def list_mode(entry_count: int, threshold: int) -> TimeListMode:
+    """At most `threshold` entries: EDITABLE; more: STATIC (SPEC 7)."""
+    return TimeListMode.EDITABLE if entry_count <= threshold else TimeListMode.STATIC
+
+
+def keyset_for(mode: TimeListMode, order: TimeListOrder) -> Keyset:
+    return NEWEST_FIRST if mode is TimeListMode.STATIC else KEYSETS[order]
+
+
+async def case_page(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    keyset: Keyset,
+    first: int,
+    after: Sequence[Any] | None,
+    before: Sequence[Any] | None,
+    backwards: bool,
+) -> Page[AnyRow]:
+    stmt = _rows().where(TimeEntry.case_id == case_id)
+    return await fetch_page(session, stmt, keyset, first=first, after=after, before=before, backwards=backwards)

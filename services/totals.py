@@ -1,0 +1,80 @@
+"""Per case, book year and status totals (SPEC 6 step 2), kept by every write path.
+
+The totals row of a case's book year is also its lock: writers take it with SELECT … FOR UPDATE,
+always several at once in (case, year) order, so two writers can never wait on each other in a circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import CapBasis, Case, CaseYearTotals, TimeStatus
+from services.cap import COUNTED
+
+Key = tuple[int, date]
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """What one entry adds to its case's book-year totals."""
+
+    key: Key
+    status: TimeStatus
+    minutes: int
+    amount: Decimal
+
+
+_COLUMNS = {
+    TimeStatus.BILLABLE: ("j_minutes", "j_amount"),
+    TimeStatus.INVOICED: ("f_minutes", "f_amount"),
+    TimeStatus.NON_BILLABLE: ("n_minutes", "n_amount"),
+    TimeStatus.OVER_LIMIT: ("l_minutes", "l_amount"),
+}
+
+
+async def lock(session: AsyncSession, keys: Iterable[Key]) -> dict[Key, CaseYearTotals]:
+    """Create missing totals rows, then lock them all in key order."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    await session.execute(
+        insert(CaseYearTotals)
+        .values([{"case_id": case_id, "year_start": start} for case_id, start in wanted])
+        .on_conflict_do_nothing()
+    )
+    rows = await session.scalars(
+        select(CaseYearTotals)
+        .where(tuple_(CaseYearTotals.case_id, CaseYearTotals.year_start).in_(wanted))
+        .order_by(CaseYearTotals.case_id, CaseYearTotals.year_start)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {(row.case_id, row.year_start): row for row in rows}
+
+
+def add(totals: CaseYearTotals, share: Share, sign: int = 1) -> None:
+    minutes_column, amount_column = _COLUMNS[share.status]
+    setattr(totals, minutes_column, getattr(totals, minutes_column) + sign * share.minutes)
+    setattr(totals, amount_column, getattr(totals, amount_column) + sign * share.amount)
+
+
+def counted(totals: CaseYearTotals, basis: CapBasis) -> tuple[int, Decimal]:
+    """Minutes and amount held against a maximum of `basis`."""
+    minutes, amount = 0, Decimal(0)
+    for status in COUNTED[basis]:
+        minutes_column, amount_column = _COLUMNS[status]
+        minutes += getattr(totals, minutes_column)
+        amount += getattr(totals, amount_column)
+    return minutes, amount
+
+
+async def count_entries(session: AsyncSession, case_id: int, delta: int) -> None:
+    """Keep the case's entry count exact; callers hold the case's totals lock."""
+    await session.execute(update(Case).where(Case.id == case_id).values(time_entry_count=Case.time_entry_count + delta))
