@@ -384,7 +384,7 @@ async def update(
         case_id=case_id,
         activity_id=data.get("activity_id") or entry.activity_id,
         work_date=data.get("work_date") or entry.work_date,
-        minutes=data["minutes"] if "minutes" in data else entry.minutes,
+        minutes=data.get("minutes", entry.minutes),
         check_case_rules=any(key in data for key in rule_fields),
     )
     new_case_id = target.case.id if target.case else None
