@@ -31,6 +31,7 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
 @dataclass(frozen=True, slots=True)
 class Config:
     database_url: str | None = None
+    read_database_url: str | None = None
     environment: str = "development"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -59,6 +60,7 @@ class Config:
         pgdata = Path(env["CASETIME_PGDATA"]) if env.get("CASETIME_PGDATA") else PROJECT_ROOT / ".pgdata"
         return cls(
             database_url=database_url,
+            read_database_url=env.get("DATABASE_READ_URL") or None,
             environment=environment,
             host=env.get("HOST", "127.0.0.1"),
             port=_int(env, "PORT", 8000, minimum=1),

@@ -31,7 +31,13 @@ class Database:
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.engine: AsyncEngine | None = None
+        self.read_engine: AsyncEngine | None = None
         self._sessionmaker = sessionmaker
+        self._read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    def read_sessionmaker(self) -> async_sessionmaker[AsyncSession] | None:
+        """Sessions on the read replica of DATABASE_READ_URL; None when there is none."""
+        return self._read_sessionmaker
 
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         if self._sessionmaker is None:
@@ -48,10 +54,14 @@ class Database:
             url = embedded.url_of(server, EMBEDDED_DATABASE)
         self.engine = create_engine(url, pool_size=config.db_pool_size, lock_timeout_ms=config.lock_timeout_ms)
         self._sessionmaker = create_sessionmaker(self.engine)
+        if config.read_database_url:
+            self.read_engine = create_engine(config.read_database_url, pool_size=config.db_pool_size)
+            self._read_sessionmaker = create_sessionmaker(self.read_engine)
 
     async def close(self) -> None:
-        if self.engine is not None:
-            await self.engine.dispose()
+        for engine in (self.engine, self.read_engine):
+            if engine is not None:
+                await engine.dispose()
 
 
 def create_app(
@@ -60,7 +70,13 @@ def create_app(
     config = config or Config.from_env()
     database = Database(sessionmaker)
     passwords = Passwords(time_cost=config.argon2_time_cost, memory_kib=config.argon2_memory_kib)
-    endpoint = GraphQLEndpoint(schema._schema, config=config, sessionmaker=database.sessionmaker, passwords=passwords)
+    endpoint = GraphQLEndpoint(
+        schema._schema,
+        config=config,
+        sessionmaker=database.sessionmaker,
+        read_sessionmaker=database.read_sessionmaker,
+        passwords=passwords,
+    )
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -16,6 +16,7 @@ from settings import Config
 @dataclass
 class Context:
     db: RequestDb
+    read_db: RequestDb  # reports and read-only lists: the replica of DATABASE_READ_URL, else `db`
     viewer: Viewer | None
     visibility: Visibility
     loaders: Loaders

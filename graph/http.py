@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -66,11 +67,13 @@ class GraphQLEndpoint:
         *,
         config: Config,
         sessionmaker: Callable[[], async_sessionmaker[AsyncSession]],  # resolved per request: set in lifespan
+        read_sessionmaker: Callable[[], async_sessionmaker[AsyncSession] | None] = lambda: None,
         passwords: Passwords,
     ) -> None:
         self.schema = schema
         self.config = config
         self.sessionmaker = sessionmaker
+        self.read_sessionmaker = read_sessionmaker
         self.passwords = passwords
         rules = [*specified_rules, DepthLimit, AliasLimit]
         if config.production:
@@ -146,12 +149,17 @@ class GraphQLEndpoint:
         self, request: Request, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
     ) -> ExecutionResult:
         token = _bearer(request)
-        async with self.sessionmaker()() as session:
+        read_sessionmaker = self.read_sessionmaker()
+        async with self.sessionmaker()() as session, AsyncExitStack() as stack:
             db = RequestDb(session)
+            read_db = db
+            if read_sessionmaker is not None:
+                read_db = RequestDb(await stack.enter_async_context(read_sessionmaker()))
             viewer = await auth.authenticate(session, token=token) if token else None
             policy = await visibility.for_viewer(session, viewer)
             context = Context(
                 db=db,
+                read_db=read_db,
                 viewer=viewer,
                 visibility=policy,
                 loaders=Loaders(db),

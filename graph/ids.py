@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 
 import strawberry
 
@@ -41,3 +42,10 @@ def require(global_id: str, type_name: str, field: str) -> int:
     if db_id is None:
         raise not_found(type_name, field)
     return db_id
+
+
+def decode_all(global_ids: Sequence[str] | None, type_name: str) -> list[int] | None:
+    """The IDs of `type_name` among `global_ids`; the others are dropped (they match nothing)."""
+    if global_ids is None:
+        return None
+    return [db_id for db_id in (decode(g, type_name) for g in global_ids) if db_id is not None]

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db.session import RequestDb
-from models import Activity, CompanySettings, Role
-from services import activities, cases, company, debtors, employees, roles, time_queries
+from models import Activity, CompanySettings, Invoice, InvoiceLine, Role
+from services import activities, cases, company, debtors, employees, invoicing, roles, time_queries
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -69,6 +69,14 @@ class Loaders:
     @cached_property
     def time_entry_by_id(self) -> DataLoader[int, Row[Any] | None]:
         return self._loader(time_queries.rows_by_ids)
+
+    @cached_property
+    def invoice_by_id(self) -> DataLoader[int, Invoice | None]:
+        return self._loader(invoicing.by_ids)
+
+    @cached_property
+    def lines_by_invoice_id(self) -> DataLoader[int, list[InvoiceLine]]:
+        return self._loader(invoicing.lines_by_invoice_ids)
 
 
 def forget(loader: DataLoader[K, V], keys: Iterable[K]) -> None:

@@ -7,13 +7,15 @@ from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 
 from graph.pagination import Connection
-from graph.permissions import Administrator, Authenticated
+from graph.permissions import Administrator, Authenticated, Invoicer
 from graph.scalars import SCALAR_MAP
 from graph.types.activity import Activity, ActivityPayload
 from graph.types.case import Case, CasePayload, Debtor, DebtorPayload, ImportCasesPayload
 from graph.types.company import Settings, SettingsPayload
 from graph.types.employee import Employee, EmployeePayload, LoginPayload
+from graph.types.invoice import Invoice, InvoicePayload
 from graph.types.node import Node
+from graph.types.report import TimeReport
 from graph.types.role import Role, RolePayload
 from graph.types.time_entry import (
     DeletePayload,
@@ -23,10 +25,11 @@ from graph.types.time_entry import (
     Timer,
     TimerPayload,
 )
-from resolvers import auth, case, catalog, company, employee, node, role, time_entry
+from resolvers import auth, case, catalog, company, employee, invoice, node, report, role, time_entry
 
 USER: list[type[BasePermission]] = [Authenticated]
 ADMIN: list[type[BasePermission]] = [Administrator]
+BILLING: list[type[BasePermission]] = [Invoicer]
 
 
 @strawberry.type
@@ -44,6 +47,8 @@ class Query:
         resolver=time_entry.time_entries_page, permission_classes=USER
     )
     running_timer: Timer | None = strawberry.field(resolver=time_entry.running_timer, permission_classes=USER)
+    time_report: TimeReport = strawberry.field(resolver=report.time_report, permission_classes=USER)
+    invoices: Connection[Invoice] = strawberry.field(resolver=invoice.invoices_page, permission_classes=BILLING)
 
 
 @strawberry.type
@@ -82,11 +87,16 @@ class Mutation:
     )
     start_timer: TimerPayload = strawberry.mutation(resolver=time_entry.start_timer, permission_classes=USER)
     stop_timer: TimeEntryPayload = strawberry.mutation(resolver=time_entry.stop_timer, permission_classes=USER)
+    create_invoice: InvoicePayload = strawberry.mutation(resolver=invoice.create_invoice, permission_classes=BILLING)
+    void_invoice: InvoicePayload = strawberry.mutation(resolver=invoice.void_invoice, permission_classes=BILLING)
+    release_over_limit: TimeEntriesPayload = strawberry.mutation(
+        resolver=invoice.release_over_limit, permission_classes=BILLING
+    )
 
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    types=[Role, Employee, Activity, Debtor, Case, TimeEntry],
+    types=[Role, Employee, Activity, Debtor, Case, TimeEntry, Invoice],
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
 )

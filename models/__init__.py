@@ -8,6 +8,7 @@ from models.company import CompanySettings
 from models.debtor import Debtor
 from models.employee import Employee, EmployeeRate
 from models.enums import CapBasis, CapKind, EmployeeVisibility, EntryMode, EntrySource, TimeStatus
+from models.invoice import Invoice, InvoiceCounter, InvoiceLine, TimeRollup, invoice_entries
 from models.role import Role, role_visible_roles
 from models.time_entry import CaseYearTotals, IdempotencyKey, TimeEntry, Timer
 
@@ -27,9 +28,14 @@ __all__ = [
     "EntryMode",
     "EntrySource",
     "IdempotencyKey",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
     "Role",
     "TimeEntry",
+    "TimeRollup",
     "TimeStatus",
     "Timer",
+    "invoice_entries",
     "role_visible_roles",
 ]

@@ -35,7 +35,7 @@ class TimeEntry(Base, Versioned):
     amount: Mapped[Decimal]
     description: Mapped[str | None] = mapped_column(Text)
     source: Mapped[EntrySource] = mapped_column(enum_column(EntrySource, "entry_source"))
-    invoice_id: Mapped[int | None] = mapped_column(BigInteger)
+    invoice_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("invoices.id"), index=True)
     over_limit_of_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("time_entries.id", ondelete="SET NULL"), unique=True
     )

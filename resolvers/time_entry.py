@@ -32,14 +32,13 @@ from models import Timer as TimerModel
 from resolvers.write import Refused, write
 from services import time_entries, time_queries, timers
 from services.time_entries import ListChange, Writer, WriteResult
-from services.time_queries import EntryFilter
 
 
 def _writer(info: Info) -> Writer:
     return Writer(info.context.me, info.context.visibility)
 
 
-async def _entries(info: Info, entry_ids: list[int]) -> list[TimeEntry]:
+async def written_entries(info: Info, entry_ids: list[int]) -> list[TimeEntry]:
     """Written entries, read back with everything a row shows (one statement)."""
     loader = info.context.loaders.time_entry_by_id
     forget(loader, entry_ids)
@@ -49,7 +48,7 @@ async def _entries(info: Info, entry_ids: list[int]) -> list[TimeEntry]:
 
 async def _payload(info: Info, result: WriteResult) -> TimeEntryPayload:
     line = result.over_limit_entry
-    written = await _entries(info, [result.entry.id] + ([line.id] if line else []))
+    written = await written_entries(info, [result.entry.id] + ([line.id] if line else []))
     return TimeEntryPayload(
         time_entry=written[0] if written else None,
         over_limit_entry=written[1] if len(written) > 1 else None,
@@ -123,7 +122,7 @@ async def copy_time_entries(
     if isinstance(outcome, Refused):
         return TimeEntriesPayload(user_errors=outcome.errors)
     entry_ids, warnings = _many(outcome)
-    return TimeEntriesPayload(time_entries=await _entries(info, entry_ids), warnings=warnings)
+    return TimeEntriesPayload(time_entries=await written_entries(info, entry_ids), warnings=warnings)
 
 
 async def save_case_time_list(info: Info, case_id: strawberry.ID, changes: list[TimeListChange]) -> TimeEntriesPayload:
@@ -144,7 +143,7 @@ async def save_case_time_list(info: Info, case_id: strawberry.ID, changes: list[
     if isinstance(outcome, Refused):
         return TimeEntriesPayload(user_errors=outcome.errors)
     entry_ids, warnings = _many(outcome)
-    return TimeEntriesPayload(time_entries=await _entries(info, entry_ids), warnings=warnings)
+    return TimeEntriesPayload(time_entries=await written_entries(info, entry_ids), warnings=warnings)
 
 
 async def start_timer(info: Info, input: StartTimerInput) -> TimerPayload:
@@ -196,12 +195,6 @@ async def _timer(info: Info, timer: TimerModel) -> Timer:
     )
 
 
-def _decode_all(values: list[strawberry.ID] | None, type_name: str) -> list[int] | None:
-    if values is None:
-        return None
-    return [i for i in (ids.decode(v, type_name) for v in values) if i is not None]
-
-
 async def time_entries_page(
     info: Info, first: int | None = 50, after: str | None = None, filter: TimeEntryFilter | None = None
 ) -> Connection[TimeEntry]:
@@ -209,22 +202,12 @@ async def time_entries_page(
     ctx = info.context
     size = page_size(first)
     cursor = decode_cursor(after, time_queries.NEWEST_FIRST)
-    f = filter or TimeEntryFilter()
-    entry_filter = EntryFilter(
-        start=f.from_,
-        end=f.to,
-        employee_ids=_decode_all(f.employee_ids, "Employee"),
-        debtor_ids=_decode_all(f.debtor_ids, "Debtor"),
-        case_ids=_decode_all(f.case_ids, "Case"),
-        activity_ids=_decode_all(f.activity_ids, "Activity"),
-        statuses=f.statuses,
-        active_cases_only=bool(f.active_cases_only),
-    )
-    async with ctx.db.read() as session:
+    entry_filter = (filter or TimeEntryFilter()).to_filter()
+    async with ctx.read_db.read() as session:
         page = await time_queries.entries_page(session, ctx.visibility, entry_filter, first=size, after=cursor)
 
     async def count_total() -> int:
-        async with ctx.db.read() as session:
+        async with ctx.read_db.read() as session:
             return await time_queries.entries_total(session, ctx.visibility, entry_filter)
 
     return connection(page, time_queries.NEWEST_FIRST, EntryBuilder(ctx).build, count_total)

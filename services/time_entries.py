@@ -25,7 +25,7 @@ from models import (
     TimeEntry,
     TimeStatus,
 )
-from services import company, idempotency, rates, totals, validation
+from services import company, idempotency, rates, rollup, totals, validation
 from services.auth import Viewer
 from services.book_year import book_year_of
 from services.cap import counts_towards, describe, split_amount, split_minutes
@@ -285,6 +285,7 @@ async def create(
         result.over_limit_entry.over_limit_of_id = entry.id
         session.add(result.over_limit_entry)
         await session.flush()
+    await rollup.apply(session, added=[rollup.of(e) for e in (entry, result.over_limit_entry) if e is not None])
     return result
 
 
@@ -369,6 +370,7 @@ async def update(
     start_month = settings.book_year_start_month
     old_share = _share(entry, start_month)
     old_case_id = entry.case_id
+    before = [rollup.of(entry)]
     case_id = data.get("case_id", entry.case_id)
     if data.get("debtor_id") is not None:
         debtor_id: int | None = data["debtor_id"]
@@ -410,6 +412,8 @@ async def update(
         entry.description = validation.description(data["description"])
 
     over_limit = await session.scalar(select(TimeEntry).where(TimeEntry.over_limit_of_id == entry.id).with_for_update())
+    if over_limit is not None:
+        before.append(rollup.of(over_limit))
     new_key = (new_case_id, book_year_of(entry.work_date, start_month).start) if new_case_id else None
     line_share = _share(over_limit, start_month) if over_limit else None
     keys = [share.key for share in (old_share, line_share) if share]
@@ -445,6 +449,9 @@ async def update(
             await totals.count_entries(session, new_case_id, 1)
     _stamp(entry, writer)
     await session.flush()
+    lines = [line for line in (over_limit, result.over_limit_entry) if line is not None]
+    after = [rollup.of(entry)] + [rollup.of(line) for line in dict.fromkeys(lines)]
+    await rollup.apply(session, removed=before, added=after)
     return result
 
 
@@ -492,6 +499,7 @@ async def delete(session: AsyncSession, writer: Writer, entry_id: int, *, expect
         rows = await totals.lock(session, [share.key])
         totals.add(rows[share.key], share, -1)
         await totals.count_entries(session, share.key[0], -1)
+    await rollup.apply(session, removed=[rollup.of(entry)])
     await session.delete(entry)
     await session.flush()
     return entry_id

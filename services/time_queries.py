@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus
+from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
 from services import cases, employees
 from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page
 from services.visibility import Visibility
@@ -150,3 +150,24 @@ async def case_page(
 ) -> Page[AnyRow]:
     stmt = _rows().where(TimeEntry.case_id == case_id)
     return await fetch_page(session, stmt, keyset, first=first, after=after, before=before, backwards=backwards)
+
+
+BY_ID = Keyset((TimeEntry.id,))
+
+
+async def invoice_page(
+    session: AsyncSession, *, invoice_id: int, first: int, after: Sequence[Any] | None
+) -> Page[AnyRow]:
+    """The entries an invoice billed (kept after voiding), by id."""
+    stmt = (
+        _rows()
+        .join(invoice_entries, invoice_entries.c.time_entry_id == TimeEntry.id)
+        .where(invoice_entries.c.invoice_id == invoice_id)
+    )
+    return await fetch_page(session, stmt, BY_ID, first=first, after=after)
+
+
+async def invoice_total(session: AsyncSession, *, invoice_id: int) -> int:
+    return await count(
+        session, select(invoice_entries.c.time_entry_id).where(invoice_entries.c.invoice_id == invoice_id)
+    )

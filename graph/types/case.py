@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -13,7 +14,7 @@ from graph.pagination import Connection, connection, decode_cursor, page_size
 from graph.types.common import given
 from graph.types.node import Node
 from models import CapBasis, CapKind, TimeStatus
-from services import cases
+from services import cap_usage, cases
 from services.cases import CaseData
 from services.debtors import DebtorData
 from services.time_queries import TimeListOrder
@@ -54,6 +55,20 @@ class Debtor(Node):
 
 
 @strawberry.type
+class CapUsage:
+    kind: CapKind
+    basis: CapBasis
+    book_year_start: date
+    book_year_end: date
+    limit_minutes: int | None
+    limit_amount: Decimal | None
+    used_minutes: int
+    used_amount: Decimal
+    available_minutes: int | None
+    available_amount: Decimal | None
+
+
+@strawberry.type
 class Case(Node):
     id: strawberry.ID
     debtor: Debtor
@@ -86,6 +101,13 @@ class Case(Node):
         from graph.types.time_entry import case_time_list
 
         return await case_time_list(info, self, first=first, after=after, last=last, before=before, order_by=order_by)
+
+    @strawberry.field
+    async def cap_usage(self, info: Info, date: date | None = None) -> CapUsage | None:
+        """Limit, used and available for the book year holding `date` (today by default); null without a cap."""
+        async with info.context.db.read() as session:
+            usage = await cap_usage.of_case(session, self.db_id, self, date)
+        return CapUsage(**dataclasses.asdict(usage)) if usage else None
 
     @classmethod
     def from_row(cls, row: Any) -> Case:

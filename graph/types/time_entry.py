@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
@@ -20,13 +20,16 @@ from services import time_queries
 from services.paging import AnyRow, Keyset, Page
 from services.time_entries import EntryData, WarningCode, Writer
 from services.time_entries import Warning as WarningData
-from services.time_queries import TimeListMode, TimeListOrder
+from services.time_queries import EntryFilter, TimeListMode, TimeListOrder
 
 EntryModeEnum = strawberry.enum(EntryMode, name="EntryMode")
 EntrySourceEnum = strawberry.enum(EntrySource, name="EntrySource")
 TimeListOrderEnum = strawberry.enum(TimeListOrder, name="TimeListOrder")
 TimeListModeEnum = strawberry.enum(TimeListMode, name="TimeListMode")
 WarningCodeEnum = strawberry.enum(WarningCode, name="WarningCode")
+if TYPE_CHECKING:
+    from graph.types.invoice import Invoice
+
 EDITABLE_STATUSES = frozenset({TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE, TimeStatus.OVER_LIMIT})
 
 
@@ -74,9 +77,19 @@ class TimeEntry(Node):
     updated_at: datetime
     db_id: strawberry.Private[int]
     over_limit_of_id: strawberry.Private[int | None]
+    invoice_id: strawberry.Private[int | None]
     over_limit_entry_id: strawberry.Private[int | None]
     created_by_id: strawberry.Private[int]
     updated_by_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("graph.types.invoice")] | None:
+        if self.invoice_id is None:
+            return None
+        from graph.types.invoice import Invoice
+
+        invoice = await info.context.loaders.invoice_by_id.load(self.invoice_id)
+        return Invoice.from_model(invoice) if invoice else None
 
     @strawberry.field
     async def over_limit_of(self, info: Info) -> TimeEntry | None:
@@ -152,6 +165,7 @@ class EntryBuilder:
             created_at=row.created_at,
             updated_at=row.updated_at,
             over_limit_of_id=row.over_limit_of_id,
+            invoice_id=row.invoice_id,
             over_limit_entry_id=row.over_limit_entry_id,
             created_by_id=row.created_by_id,
             updated_by_id=row.updated_by_id,
@@ -245,6 +259,19 @@ class TimeEntryFilter:
     activity_ids: list[strawberry.ID] | None = None
     statuses: list[TimeStatus] | None = None
     active_cases_only: bool | None = False
+
+    def to_filter(self) -> EntryFilter:
+        """IDs that do not decode, or name another type, match nothing (SPEC 5b)."""
+        return EntryFilter(
+            start=self.from_,
+            end=self.to,
+            employee_ids=ids.decode_all(self.employee_ids, "Employee"),
+            debtor_ids=ids.decode_all(self.debtor_ids, "Debtor"),
+            case_ids=ids.decode_all(self.case_ids, "Case"),
+            activity_ids=ids.decode_all(self.activity_ids, "Activity"),
+            statuses=self.statuses,
+            active_cases_only=bool(self.active_cases_only),
+        )
 
 
 @strawberry.input

@@ -1,0 +1,75 @@
+"""Billing (SPEC 3, 8): invoices and the release of over-limit time; gated to billing staff in the schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.pagination import Connection, connection, decode_cursor, page_size
+from graph.types.invoice import Invoice, InvoiceInput, InvoicePayload
+from graph.types.time_entry import TimeEntriesPayload
+from models import TimeStatus
+from resolvers.time_entry import written_entries
+from resolvers.write import Refused, write
+from services import invoicing
+
+
+async def create_invoice(info: Info, input: InvoiceInput) -> InvoicePayload:
+    ctx = info.context
+    outcome = await write(
+        info,
+        lambda session: invoicing.create(
+            session,
+            ctx.me,
+            debtor_id=ids.require(input.debtor_id, "Debtor", "debtorId"),
+            case_ids=[ids.require(c, "Case", "caseIds") for c in input.case_ids] if input.case_ids else None,
+            up_to=input.up_to,
+            invoice_date=input.invoice_date,
+        ),
+    )
+    if isinstance(outcome, Refused):
+        return InvoicePayload(user_errors=outcome.errors)
+    return InvoicePayload(invoice=Invoice.from_model(outcome))
+
+
+async def void_invoice(info: Info, id: strawberry.ID) -> InvoicePayload:
+    outcome = await write(
+        info, lambda session: invoicing.void(session, info.context.me, ids.require(id, "Invoice", "id"))
+    )
+    if isinstance(outcome, Refused):
+        return InvoicePayload(user_errors=outcome.errors)
+    return InvoicePayload(invoice=Invoice.from_model(outcome))
+
+
+async def release_over_limit(
+    info: Info, ids_: Annotated[list[strawberry.ID], strawberry.argument(name="ids")], status: TimeStatus
+) -> TimeEntriesPayload:
+    outcome = await write(
+        info,
+        lambda session: invoicing.release_over_limit(
+            session, info.context.me, [ids.require(i, "TimeEntry", "ids") for i in ids_], status
+        ),
+    )
+    if isinstance(outcome, Refused):
+        return TimeEntriesPayload(user_errors=outcome.errors)
+    return TimeEntriesPayload(time_entries=await written_entries(info, [e.id for e in outcome]))
+
+
+async def invoices_page(
+    info: Info, first: int | None = 50, after: str | None = None, debtor_id: strawberry.ID | None = None
+) -> Connection[Invoice]:
+    size = page_size(first)
+    cursor = decode_cursor(after, invoicing.INVOICE_KEYSET)
+    debtor = None if debtor_id is None else (ids.decode(debtor_id, "Debtor") or 0)
+    db = info.context.read_db
+    async with db.read() as session:
+        page = await invoicing.page(session, first=size, after=cursor, debtor_id=debtor)
+
+    async def count_total() -> int:
+        async with db.read() as session:
+            return await invoicing.total(session, debtor_id=debtor)
+
+    return connection(page, invoicing.INVOICE_KEYSET, Invoice.from_model, count_total)

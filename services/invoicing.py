@@ -1,0 +1,231 @@
+"""Invoices (SPEC 8): billable time of a debtor turned F on one invoice, never billed twice; voiding returns it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Case, Debtor, Invoice, InvoiceCounter, InvoiceLine, TimeEntry, TimeStatus, invoice_entries
+from services import company, rollup, totals, validation
+from services.auth import Viewer
+from services.book_year import book_year_of
+from services.errors import DomainError, ErrorCode, invalid, not_found
+from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page
+from services.totals import Share
+
+NUMBER_PREFIX = "INV-"
+NUMBER_DIGITS = 6
+
+
+def invoice_number(running: int) -> str:
+    """ "INV-" and the running number, at least six digits: INV-000001, INV-000002, … INV-1000000."""
+    return f"{NUMBER_PREFIX}{running:0{NUMBER_DIGITS}d}"
+
+
+async def _next_number(session: AsyncSession) -> str:
+    # the counter row stays locked until this transaction ends: consecutive, gap-free, never reused
+    running = await session.scalar(
+        update(InvoiceCounter)
+        .where(InvoiceCounter.id == 1)
+        .values(last_number=InvoiceCounter.last_number + 1)
+        .returning(InvoiceCounter.last_number)
+    )
+    if running is None:
+        raise RuntimeError("the invoice counter row is missing")
+    return invoice_number(running)
+
+
+async def _shift(
+    session: AsyncSession, entries: Sequence[TimeEntry], to: TimeStatus, viewer: Viewer, invoice_id: int | None
+) -> None:
+    """Move entries to status `to`, keeping totals rows and the rollup exact; entries are locked already."""
+    settings = await company.get(session)
+    shares = [(_share(e, settings.book_year_start_month), e) for e in entries]
+    rows = await totals.lock(session, [share.key for share, _ in shares if share])
+    before = [rollup.of(e) for e in entries]
+    now = datetime.now(UTC)
+    for share, entry in shares:
+        if share is not None:
+            totals.add(rows[share.key], share, -1)
+            totals.add(rows[share.key], Share(share.key, to, share.minutes, share.amount))
+        entry.status, entry.invoice_id = to, invoice_id
+        entry.version += 1
+        entry.updated_at, entry.updated_by_id = now, viewer.employee_id
+    await rollup.apply(session, removed=before, added=[rollup.of(e) for e in entries])
+
+
+def _share(entry: TimeEntry, start_month: int) -> Share | None:
+    if entry.case_id is None:
+        return None
+    return Share(
+        (entry.case_id, book_year_of(entry.work_date, start_month).start), entry.status, entry.minutes, entry.amount
+    )
+
+
+async def create(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    debtor_id: int,
+    case_ids: Sequence[int] | None = None,
+    up_to: date | None = None,
+    invoice_date: date | None = None,
+) -> Invoice:
+    """Invoice the debtor's J entries (optionally some cases, up to a work date) with one line per case,
+    activity and rate. Entries are locked in id order, so two concurrent calls never bill one twice."""
+    if await session.get(Debtor, debtor_id) is None:
+        raise not_found("Debtor", "debtorId")
+    validation.day(up_to, "upTo")
+    validation.day(invoice_date, "invoiceDate")
+    if case_ids:
+        owners = dict((await session.execute(select(Case.id, Case.debtor_id).where(Case.id.in_(case_ids)))).all())
+        if len(owners) != len(set(case_ids)):
+            raise not_found("Case", "caseIds")
+        if any(owner != debtor_id for owner in owners.values()):
+            raise DomainError(ErrorCode.CASE_DEBTOR_MISMATCH, "A case belongs to another debtor", ("caseIds",))
+    stmt = select(TimeEntry).where(
+        TimeEntry.debtor_id == debtor_id, TimeEntry.status == TimeStatus.BILLABLE, TimeEntry.invoice_id.is_(None)
+    )
+    if case_ids:
+        stmt = stmt.where(TimeEntry.case_id.in_(case_ids))
+    if up_to is not None:
+        stmt = stmt.where(TimeEntry.work_date <= up_to)
+    entries = list(
+        (
+            await session.scalars(
+                stmt.order_by(TimeEntry.id).with_for_update().execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+    if not entries:
+        raise DomainError(ErrorCode.NOTHING_TO_INVOICE, "There is no billable time to invoice")
+    settings = await company.get(session)
+    lines: dict[tuple[int | None, int, Decimal], list[int | Decimal]] = defaultdict(lambda: [0, Decimal(0)])
+    for entry in entries:
+        line = lines[(entry.case_id, entry.activity_id, entry.rate)]
+        line[0] = int(line[0]) + entry.minutes
+        line[1] = Decimal(line[1]) + entry.amount
+    invoice = Invoice(
+        number=await _next_number(session),
+        debtor_id=debtor_id,
+        invoice_date=invoice_date or company.today(settings),
+        total=sum((e.amount for e in entries), Decimal(0)),
+        created_by_id=viewer.employee_id,
+    )
+    session.add(invoice)
+    await session.flush()
+    session.add_all(
+        InvoiceLine(
+            invoice_id=invoice.id,
+            case_id=case_id,
+            activity_id=activity_id,
+            rate=rate,
+            minutes=int(minutes),
+            amount=Decimal(amount),
+        )
+        for (case_id, activity_id, rate), (minutes, amount) in sorted(
+            lines.items(), key=lambda item: (item[0][0] or 0, item[0][1], item[0][2])
+        )
+    )
+    await session.execute(insert(invoice_entries), [{"invoice_id": invoice.id, "time_entry_id": e.id} for e in entries])
+    await _shift(session, entries, TimeStatus.INVOICED, viewer, invoice.id)
+    await session.flush()
+    return invoice
+
+
+async def void(session: AsyncSession, viewer: Viewer, invoice_id: int) -> Invoice:
+    """Void an invoice: it keeps its number, its entries go back to J (SPEC 8)."""
+    invoice = await session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
+    if invoice is None:
+        raise not_found("Invoice", "id")
+    if invoice.voided:
+        raise invalid("this invoice is already voided", "id")
+    entries = list(
+        (
+            await session.scalars(
+                select(TimeEntry)
+                .where(TimeEntry.invoice_id == invoice.id)
+                .order_by(TimeEntry.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+    await _shift(session, entries, TimeStatus.BILLABLE, viewer, None)
+    invoice.voided, invoice.voided_at = True, datetime.now(UTC)
+    invoice.version += 1
+    invoice.updated_at = invoice.voided_at
+    await session.flush()
+    return invoice
+
+
+async def release_over_limit(
+    session: AsyncSession, viewer: Viewer, entry_ids: Sequence[int], status: TimeStatus
+) -> list[TimeEntry]:
+    """Billing's decision over a cap: L entries become J or N, with no cap check, recorded as an edit (SPEC 3)."""
+    if status not in (TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE):
+        raise invalid("over-limit time can be released to BILLABLE or NON_BILLABLE only", "status")
+    if not entry_ids:
+        raise invalid("ids may not be empty", "ids")
+    entries = list(
+        (
+            await session.scalars(
+                select(TimeEntry)
+                .where(TimeEntry.id.in_(entry_ids))
+                .order_by(TimeEntry.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+    found = {e.id: e for e in entries}
+    for index, entry_id in enumerate(entry_ids):
+        entry = found.get(entry_id)
+        if entry is None:
+            raise not_found("Time entry", "ids", str(index))
+        if entry.status is not TimeStatus.OVER_LIMIT:
+            raise DomainError(ErrorCode.NOT_OVER_LIMIT, "Only over-limit (L) time can be released", ("ids", str(index)))
+    for entry in entries:
+        entry.over_limit_of_id = None  # a released line is ordinary time now; its entry may park anew
+    await _shift(session, entries, status, viewer, None)
+    await session.flush()
+    return entries
+
+
+INVOICE_KEYSET = Keyset((Invoice.id,), descending=True)
+
+
+async def by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Invoice | None]:
+    found = {i.id: i for i in (await session.scalars(select(Invoice).where(Invoice.id.in_(ids)))).all()}
+    return [found.get(i) for i in ids]
+
+
+async def lines_by_invoice_ids(session: AsyncSession, ids: Sequence[int]) -> list[list[InvoiceLine]]:
+    grouped: dict[int, list[InvoiceLine]] = {i: [] for i in ids}
+    for line in await session.scalars(
+        select(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids)).order_by(InvoiceLine.id)
+    ):
+        grouped[line.invoice_id].append(line)
+    return [grouped[i] for i in ids]
+
+
+def _listing(debtor_id: int | None) -> AnySelect:
+    stmt = select(Invoice.__table__)
+    return stmt if debtor_id is None else stmt.where(Invoice.debtor_id == debtor_id)
+
+
+async def page(
+    session: AsyncSession, *, first: int, after: Sequence[Any] | None, debtor_id: int | None
+) -> Page[AnyRow]:
+    """Invoices, newest first, optionally of one debtor."""
+    return await fetch_page(session, _listing(debtor_id), INVOICE_KEYSET, first=first, after=after)
+
+
+async def total(session: AsyncSession, *, debtor_id: int | None) -> int:
+    return await count(session, _listing(debtor_id))
