@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CompanySettings
+from services import validation
 from services.errors import invalid
 from services.integrity import touch
 
@@ -58,7 +59,7 @@ async def update(session: AsyncSession, data: SettingsData) -> CompanySettings:
         "time_zone",
     ):
         if key in data and data[key] is None:
-            raise invalid(f"{key} may not be empty", _camel(key))
+            raise invalid(f"{key} may not be empty", validation.camel(key))
     if "book_year_start_month" in data and not 1 <= data["book_year_start_month"] <= 12:
         raise invalid("book year start month must be 1 to 12", "bookYearStartMonth")
     if "static_list_threshold" in data and not 1 <= data["static_list_threshold"] <= 1_000_000_000:
@@ -76,8 +77,3 @@ async def update(session: AsyncSession, data: SettingsData) -> CompanySettings:
     touch(settings)
     await session.flush()
     return settings
-
-
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(part.title() for part in rest)

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Case, Debtor, Invoice, InvoiceCounter, InvoiceLine, TimeEntry, TimeStatus, invoice_entries
 from services import company, rollup, totals, validation
 from services.auth import Viewer
-from services.book_year import book_year_of
 from services.errors import DomainError, ErrorCode, invalid, not_found
 from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page
 from services.totals import Share
@@ -46,7 +45,7 @@ async def _shift(
 ) -> None:
     """Move entries to status `to`, keeping totals rows and the rollup exact; entries are locked already."""
     settings = await company.get(session)
-    shares = [(_share(e, settings.book_year_start_month), e) for e in entries]
+    shares = [(totals.share_of(e, settings.book_year_start_month), e) for e in entries]
     rows = await totals.lock(session, [share.key for share, _ in shares if share])
     before = [rollup.of(e) for e in entries]
     now = datetime.now(UTC)
@@ -58,14 +57,6 @@ async def _shift(
         entry.version += 1
         entry.updated_at, entry.updated_by_id = now, viewer.employee_id
     await rollup.apply(session, removed=before, added=[rollup.of(e) for e in entries])
-
-
-def _share(entry: TimeEntry, start_month: int) -> Share | None:
-    if entry.case_id is None:
-        return None
-    return Share(
-        (entry.case_id, book_year_of(entry.work_date, start_month).start), entry.status, entry.minutes, entry.amount
-    )
 
 
 async def create(

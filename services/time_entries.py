@@ -195,13 +195,6 @@ async def _resolve(
     return _Resolved(employee, debtor, case, activity, day, checked_minutes)
 
 
-def _share(entry: TimeEntry, start_month: int) -> Share | None:
-    if entry.case_id is None:
-        return None
-    year = book_year_of(entry.work_date, start_month)
-    return Share((entry.case_id, year.start), entry.status, entry.minutes, entry.amount)
-
-
 def _cap_warning(case: Case, used_minutes: int, used_amount: Decimal, excess: int) -> Warning:
     limit, used = describe(case, used_minutes, used_amount)
     return Warning(
@@ -275,7 +268,7 @@ async def create(
                     result.over_limit_entry = _over_limit_line(entry, excess)
         for written in (entry, result.over_limit_entry):
             if written is not None:
-                share = _share(written, settings.book_year_start_month)
+                share = totals.share_of(written, settings.book_year_start_month)
                 assert share is not None
                 totals.add(row, share)
         await totals.count_entries(session, case.id, 1 if result.over_limit_entry is None else 2)
@@ -346,12 +339,7 @@ async def _locked_entry(
 def _required_in_patch(data: EntryData, *keys: str) -> None:
     for key in keys:
         if key in data and data[key] is None:  # type: ignore[literal-required]
-            raise invalid(f"{_camel(key)} may not be empty", _camel(key))
-
-
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(part.title() for part in rest)
+            raise invalid(f"{validation.camel(key)} may not be empty", validation.camel(key))
 
 
 async def update(
@@ -368,7 +356,7 @@ async def update(
     entry = await _locked_entry(session, writer, entry_id, expected_version)
     _required_in_patch(data, "employee_id", "activity_id", "work_date", "minutes")
     start_month = settings.book_year_start_month
-    old_share = _share(entry, start_month)
+    old_share = totals.share_of(entry, start_month)
     old_case_id = entry.case_id
     before = [rollup.of(entry)]
     case_id = data.get("case_id", entry.case_id)
@@ -415,7 +403,7 @@ async def update(
     if over_limit is not None:
         before.append(rollup.of(over_limit))
     new_key = (new_case_id, book_year_of(entry.work_date, start_month).start) if new_case_id else None
-    line_share = _share(over_limit, start_month) if over_limit else None
+    line_share = totals.share_of(over_limit, start_month) if over_limit else None
     keys = [share.key for share in (old_share, line_share) if share]
     rows = await totals.lock(session, keys + ([new_key] if new_key else []))
     if old_share is not None:
@@ -439,7 +427,7 @@ async def update(
                         totals.add(rows[line_share.key], line_share, -1)
                     totals.add(row, Share(new_key, line.status, line.minutes, line.amount))
                     result.over_limit_entry = line
-        new_share = _share(entry, start_month)
+        new_share = totals.share_of(entry, start_month)
         assert new_share is not None
         totals.add(row, new_share)
     if old_case_id != new_case_id:
@@ -494,7 +482,7 @@ async def delete(session: AsyncSession, writer: Writer, entry_id: int, *, expect
     """Delete an entry (not when invoiced); its totals and its case's entry count follow (SPEC 6)."""
     settings = await _settings(session)
     entry = await _locked_entry(session, writer, entry_id, expected_version)
-    share = _share(entry, settings.book_year_start_month)
+    share = totals.share_of(entry, settings.book_year_start_month)
     if share is not None:
         rows = await totals.lock(session, [share.key])
         totals.add(rows[share.key], share, -1)

@@ -15,10 +15,15 @@ from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import CapBasis, Case, CaseYearTotals, TimeStatus
+from models import CapBasis, Case, CaseYearTotals, TimeEntry, TimeStatus
+from services.book_year import book_year_of
 from services.cap import COUNTED
 
 Key = tuple[int, date]
+
+# Test-only switch: tests/concurrency sets it False to prove the cap test catches a missing row lock.
+# Production never changes it; with True, `lock` takes SELECT … FOR UPDATE as SPEC 6 step 1 asks.
+LOCK_ROWS = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,14 @@ class Share:
     status: TimeStatus
     minutes: int
     amount: Decimal
+
+
+def share_of(entry: TimeEntry, start_month: int) -> Share | None:
+    """The entry's share of its case's book-year totals; None for time without a case."""
+    if entry.case_id is None:
+        return None
+    year = book_year_of(entry.work_date, start_month)
+    return Share((entry.case_id, year.start), entry.status, entry.minutes, entry.amount)
 
 
 _COLUMNS = {
@@ -49,13 +62,13 @@ async def lock(session: AsyncSession, keys: Iterable[Key]) -> dict[Key, CaseYear
         .values([{"case_id": case_id, "year_start": start} for case_id, start in wanted])
         .on_conflict_do_nothing()
     )
-    rows = await session.scalars(
+    stmt = (
         select(CaseYearTotals)
         .where(tuple_(CaseYearTotals.case_id, CaseYearTotals.year_start).in_(wanted))
         .order_by(CaseYearTotals.case_id, CaseYearTotals.year_start)
-        .with_for_update()
         .execution_options(populate_existing=True)
     )
+    rows = await session.scalars(stmt.with_for_update() if LOCK_ROWS else stmt)
     return {(row.case_id, row.year_start): row for row in rows}
 
 

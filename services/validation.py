@@ -80,3 +80,9 @@ def minutes_limit(value: int | None, field: str) -> int | None:
 
 def duplicate(what: str, field: str) -> DomainError:
     return DomainError(ErrorCode.DUPLICATE, f"{what} already exists", (field,))
+
+
+def camel(snake: str) -> str:
+    """The API's name of a field: `book_year_start_month` -> `bookYearStartMonth`."""
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)
