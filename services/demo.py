@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import CapBasis, CapKind, EmployeeVisibility, TimeStatus
-from services import activities, cases, debtors, employees, roles
+from models import CapBasis, CapKind, Case, EmployeeVisibility, EntryMode, TimeStatus
+from services import activities, cases, company, debtors, employees, roles, time_entries
+from services.auth import Viewer
 from services.passwords import Passwords
+from services.time_entries import Writer
+from services.visibility import EVERYONE
 
 ADMIN_EMAIL = "admin@casetime.test"
 ADMIN_PASSWORD = "casetime-admin"
@@ -80,6 +83,8 @@ async def load(session: AsyncSession, passwords: Passwords) -> bool:
         session, employee_id=employee_ids["consultant@casetime.test"], activity_id=consult.id, rate=Decimal("100.00")
     )
 
+    today = company.today(await company.get(session))
+    created: dict[str, Case] = {}
     acme = await debtors.create(session, {"code": "ACME", "name": "Acme Corporation"})
     globex = await debtors.create(session, {"code": "GLOBEX", "name": "Globex", "adjusted_rate": Decimal("110.00")})
     initech = await debtors.create(session, {"code": "INITECH", "name": "Initech"})
@@ -104,9 +109,9 @@ async def load(session: AsyncSession, passwords: Passwords) -> bool:
         {
             "debtor_id": initech.id,
             "code": "MIGRATION",
-            "description": "Runs through 2026",
-            "active_from": date(2026, 1, 1),
-            "active_until": date(2026, 12, 31),
+            "description": f"Runs through {today.year}",
+            "active_from": date(today.year, 1, 1),
+            "active_until": date(today.year, 12, 31),
         },
         {
             "debtor_id": initech.id,
@@ -118,5 +123,42 @@ async def load(session: AsyncSession, passwords: Passwords) -> bool:
             "max_based_on": CapBasis.NON_BILLABLE,
         },
     ]:
-        await cases.create(session, data)  # type: ignore[arg-type]
+        created[str(data["code"])] = await cases.create(session, data)  # type: ignore[arg-type]
+    await _write_time(session, employee_ids, created, {a.code: a.id for a in await activities.list_all(session)})
     return True
+
+
+async def _write_time(
+    session: AsyncSession, employee_ids: dict[str, int], case_by_code: dict[str, Case], activity_ids: dict[str, int]
+) -> None:
+    """Some time already written, ending with an entry that runs over the IMPL-2026 maximum (an L line)."""
+    admin = Viewer(employee_ids[ADMIN_EMAIL], 0, True, True, True, EmployeeVisibility.ALL)
+    writer = Writer(admin, EVERYONE)
+    today = company.today(await company.get(session))
+    for days_ago, email, case_code, activity, minutes, mode in [
+        (6, "consultant@casetime.test", "SUPPORT", "SUPPORT", 45, EntryMode.PER_DATE),
+        (5, "consultant@casetime.test", "IMPL-2026", "CONSULT", 480, EntryMode.PER_DATE),
+        (4, "junior@casetime.test", "IMPL-2026", "CONSULT", 480, EntryMode.PER_DATE),
+        (3, "lead@casetime.test", "MIGRATION", "TRAVEL", 90, EntryMode.PER_DATE),
+        (3, "support@casetime.test", "RETAINER", "SUPPORT", 240, EntryMode.PER_DATE),
+        (2, "junior@casetime.test", "WARRANTY", "SUPPORT", 120, EntryMode.PER_DEBTOR),
+        (1, "consultant@casetime.test", "IMPL-2026", "CONSULT", 5100, EntryMode.PER_DATE),
+    ]:
+        case = case_by_code[case_code]
+        remaining = minutes
+        while remaining > 0:  # a long stretch is written as days of at most 1440 minutes
+            chunk = min(remaining, 480)
+            await time_entries.create(
+                session,
+                writer,
+                {
+                    "employee_id": employee_ids[email],
+                    "case_id": case.id,
+                    "activity_id": activity_ids[activity],
+                    "work_date": max(today - timedelta(days=days_ago), date(today.year, 1, 1)),
+                    "minutes": chunk,
+                    "description": f"Demo: {activity.lower()} on {case_code}",
+                },
+                mode=mode,
+            )
+            remaining -= chunk
