@@ -106,10 +106,13 @@ def import_cases(url: str, path: Path, *, dry_run: bool, best_effort: bool) -> i
         reader = csv.DictReader(handle)
         try:
             case_import.check_header(reader.fieldnames)
+            rows = [(reader.line_num, row) for row in reader]
         except DomainError as error:
             print(f"casetime: {path}: {error.message}", file=sys.stderr)
             return 1
-        rows = [(reader.line_num, row) for row in reader]
+        except (UnicodeDecodeError, csv.Error) as error:  # not UTF-8, or not CSV: say so rather than crash
+            print(f"casetime: {path}: not a readable UTF-8 CSV file: {error}", file=sys.stderr)
+            return 1
     report, kept = asyncio.run(_import_rows(url, rows, dry_run=dry_run, best_effort=best_effort))
     for row_error in report.errors:
         print(f"{path}:{row_error.line}: {row_error.code.value}: {row_error.message}", file=sys.stderr)

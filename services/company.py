@@ -39,7 +39,7 @@ async def get(session: AsyncSession, *, for_update: bool = False) -> CompanySett
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # OSError: a folder, or a name too long
         raise invalid(f"unknown time zone {name!r}", "timeZone") from error
 
 
@@ -63,7 +63,7 @@ async def update(session: AsyncSession, data: SettingsData) -> CompanySettings:
     if "book_year_start_month" in data and not 1 <= data["book_year_start_month"] <= 12:
         raise invalid("book year start month must be 1 to 12", "bookYearStartMonth")
     if "static_list_threshold" in data and not 1 <= data["static_list_threshold"] <= 1_000_000_000:
-        raise invalid("static list threshold must be at least 1", "staticListThreshold")
+        raise invalid("static list threshold must be 1 to 1,000,000,000", "staticListThreshold")
     if "time_zone" in data:
         data["time_zone"] = data["time_zone"].strip()
         zone(data["time_zone"])
