@@ -5,6 +5,7 @@ Parsing and validation run before any database work, so a refused operation cost
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -18,16 +19,17 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     GraphQLSchema,
+    GraphQLSyntaxError,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     OperationType,
     execute,
     parse,
-    specified_rules,
     validate,
 )
+from graphql.validation.validate import ValidationAbortedError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.utils.await_maybe import await_maybe
@@ -35,7 +37,7 @@ from strawberry.utils.await_maybe import await_maybe
 from db.session import RequestDb
 from graph.context import Context
 from graph.errors import TopCode
-from graph.limits import MAX_TOKENS, AliasLimit, DepthLimit
+from graph.limits import MAX_COMMENTS, MAX_TOKENS, VALIDATION_RULES
 from graph.loaders import Loaders
 from services import auth, visibility
 from services.passwords import Passwords
@@ -44,7 +46,10 @@ from settings import Config
 log = logging.getLogger("casetime.graphql")
 
 MAX_BODY = 1024 * 1024
-_TOKEN_LIMIT_MESSAGE = "Document contains more than"
+# Longer documents are prepared every time: a cache of 512 one-megabyte documents would be a memory leak to order
+MAX_CACHED_QUERY = 20_000
+# A 5,000-token document takes a few hundred milliseconds to parse and validate: off the event loop with it
+OFFLOAD_QUERY = 4_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,21 +80,31 @@ class GraphQLEndpoint:
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = read_sessionmaker
         self.passwords = passwords
-        rules = [*specified_rules, DepthLimit, AliasLimit]
-        if config.production:
-            rules.append(NoSchemaIntrospectionCustomRule)
-        self.rules = tuple(rules)
-        self.prepare = lru_cache(maxsize=512)(self._prepare)
+        introspection = (NoSchemaIntrospectionCustomRule,) if config.production else ()
+        self.rules = (*VALIDATION_RULES, *introspection)
+        self._cached_prepare = lru_cache(maxsize=512)(self._prepare)
+
+    def prepare(self, query: str) -> Prepared:
+        return self._cached_prepare(query) if len(query) <= MAX_CACHED_QUERY else self._prepare(query)
 
     def _prepare(self, query: str) -> Prepared:
         try:
-            document = parse(query, max_tokens=MAX_TOKENS)
+            document = parse(query, max_lexical_tokens=MAX_TOKENS, max_comments=MAX_COMMENTS)
         except GraphQLError as error:
             return Prepared(None, (error,))
         errors = validate(self.schema, document, self.rules, hide_suggestions=self.config.production)
         return Prepared(document, tuple(errors))
 
     async def handle(self, request: Request) -> Response:
+        try:
+            return await self._handle(request)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read an answer
+        except Exception:  # outside any field (parsing, authentication, the session): coded, never a trace
+            log.exception("unexpected error outside a field")
+            return _error_response(TopCode.INTERNAL, "Internal server error", 500)
+
+    async def _handle(self, request: Request) -> Response:
         if request.method == "GET":
             return await self._get(request)
         if request.method != "POST":
@@ -129,14 +144,14 @@ class GraphQLEndpoint:
             return _error_response(TopCode.BAD_REQUEST, "variables must be an object", 400)
         if operation_name is not None and not isinstance(operation_name, str):
             return _error_response(TopCode.BAD_REQUEST, "operationName must be a string", 400)
-        prepared = self.prepare(query)
+        prepared = await asyncio.to_thread(self.prepare, query) if len(query) > OFFLOAD_QUERY else self.prepare(query)
         if prepared.errors:
             return _json({"errors": [self._format(e) for e in prepared.errors]})
         operation = prepared.operation(operation_name)
         if operation is None:
             return _error_response(TopCode.BAD_REQUEST, "Unknown or ambiguous operationName", 400)
         if operation.operation is not OperationType.QUERY and not allow_mutation:
-            return _error_response(TopCode.METHOD_NOT_ALLOWED, "Mutations need POST", 405)
+            return _error_response(TopCode.METHOD_NOT_ALLOWED, "Mutations need POST", 405, {"Allow": "POST"})
         assert prepared.document is not None
         result = await self._execute(request, prepared.document, variables, operation_name)
         body: dict[str, Any] = {}
@@ -180,23 +195,36 @@ class GraphQLEndpoint:
 
     def _format(self, error: GraphQLError) -> dict[str, Any]:
         code = (error.extensions or {}).get("code")
-        if code is None and error.path is None:
+        if code is None and not _unexpected(error):
             # before execution: syntax, validation and variable coercion all mean the request is wrong
-            limited = _TOKEN_LIMIT_MESSAGE in error.message
-            code = (TopCode.LIMIT_EXCEEDED if limited else TopCode.VALIDATION).value
+            code = (TopCode.LIMIT_EXCEEDED if _aborted(error) else TopCode.VALIDATION).value
         if code is None:
             log.error("unexpected error at %s", error.path, exc_info=error.original_error or error)
-            return {
-                "message": "Internal server error",
-                "path": error.path,
-                "extensions": {"code": TopCode.INTERNAL.value},
-            }
+            masked: dict[str, Any] = {"message": "Internal server error", "extensions": {"code": TopCode.INTERNAL}}
+            if error.path:
+                masked["path"] = error.path
+            return masked
         formatted: dict[str, Any] = {"message": error.message, "extensions": {"code": code}}
         if error.locations:
             formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
         if error.path:
             formatted["path"] = error.path
         return formatted
+
+
+def _unexpected(error: GraphQLError) -> bool:
+    """Raised under a field, or by something other than a refusal of the input (a scalar raises ValueError)."""
+    cause: BaseException | None = error.original_error
+    while isinstance(cause, GraphQLError):  # coercion wraps the scalar's error once or twice
+        cause = cause.original_error
+    return error.path is not None or not (cause is None or isinstance(cause, ValueError | TypeError))
+
+
+def _aborted(error: GraphQLError) -> bool:
+    """Parsing or validation gave up on the document's size or cost: too many tokens, comments, nesting, work."""
+    if isinstance(error, ValidationAbortedError):
+        return True
+    return isinstance(error, GraphQLSyntaxError) and error.message.endswith("Parsing aborted.")
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -219,9 +247,10 @@ def _bearer(request: Request) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
-def _error_response(code: TopCode, message: str, status: int) -> Response:
-    return _json({"errors": [{"message": message, "extensions": {"code": code.value}}], "data": None}, status)
+def _error_response(code: TopCode, message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code.value}}], "data": None}
+    return _json(body, status, headers)

@@ -9,13 +9,14 @@ import re
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-_DECIMAL = re.compile(r"^[+-]?\d{1,20}(\.\d{1,20})?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits only: `\d` would let "١٢٣" through, and `$` would accept a trailing newline
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,20}(?:\.[0-9]{1,20})?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _parse_decimal(value: object) -> decimal.Decimal:
     # JSON numbers (float or int) are refused: money travels as text so no float ever touches it
-    if not isinstance(value, str) or not _DECIMAL.match(value.strip()):
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value.strip()):
         raise ValueError('Decimal must be a string such as "125.50"')
     return decimal.Decimal(value.strip())
 
@@ -25,9 +26,12 @@ def _serialize_decimal(value: decimal.Decimal) -> str:
 
 
 def _parse_date(value: object) -> datetime.date:
-    if not isinstance(value, str) or not _DATE.match(value):
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise ValueError("Date must look like 2026-11-23")
-    return datetime.date.fromisoformat(value)
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value} is not a calendar date") from None
 
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {

@@ -1193,7 +1193,7 @@ async def test_the_same_case_code_may_serve_two_debtors(client: httpx.AsyncClien
         ),
         pytest.param(
             {"maxPerBookYear": "AMOUNT", "maxAmount": "100.00", "activeUntil": "2026-12-31"},
-            [("PERIOD_WITH_CAP", ["activeFrom"])],
+            [("PERIOD_WITH_CAP", ["activeUntil"])],
             id="until-with-cap",
         ),
         pytest.param(
