@@ -393,6 +393,8 @@ async def update(
         entry.status = default_status(
             status=data.get("status"), billable=data.get("billable"), case=target.case, activity=target.activity
         )
+        if entry.status is not TimeStatus.OVER_LIMIT:
+            entry.over_limit_of_id = None  # a parked line made J or N is ordinary time now, as after a release
     entry.employee_id, entry.debtor_id, entry.case_id = target.employee.id, target.debtor.id, new_case_id
     entry.activity_id, entry.work_date, entry.minutes = target.activity.id, target.work_date, target.minutes
     entry.amount = rates.amount(entry.minutes, entry.rate)
@@ -451,6 +453,7 @@ async def _park_excess(
         line = _over_limit_line(entry, excess)
         line.over_limit_of_id = entry.id
         line.created_by_id = line.updated_by_id = writer.viewer.employee_id
+        line.created_at = line.updated_at = datetime.now(UTC)  # the line is new now, not as old as its entry
         session.add(line)
         assert entry.case_id is not None
         await totals.count_entries(session, entry.case_id, 1)
@@ -482,6 +485,9 @@ async def delete(session: AsyncSession, writer: Writer, entry_id: int, *, expect
     """Delete an entry (not when invoiced); its totals and its case's entry count follow (SPEC 6)."""
     settings = await _settings(session)
     entry = await _locked_entry(session, writer, entry_id, expected_version)
+    # the delete unlinks the entry's L line (ON DELETE SET NULL): lock it before the totals, as `update` does,
+    # or this waits for the line's own delete while that one waits for our totals lock
+    await session.execute(select(TimeEntry.id).where(TimeEntry.over_limit_of_id == entry.id).with_for_update())
     share = totals.share_of(entry, settings.book_year_start_month)
     if share is not None:
         rows = await totals.lock(session, [share.key])
