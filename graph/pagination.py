@@ -38,7 +38,10 @@ def _default(value: object) -> Any:
 
 
 def encode_cursor(key: Sequence[Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(key), default=_default)).decode()
+    # orjson writes dates natively as bare strings; passing them through `_default` tags them for decoding
+    return base64.urlsafe_b64encode(
+        orjson.dumps(list(key), default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    ).decode()
 
 
 def decode_cursor(cursor: str | None, keyset: Keyset) -> list[Any] | None:
