@@ -7,8 +7,10 @@ from graph.context import Info
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
 from graph.types.employee import Employee
+from graph.types.invoice import Invoice
 from graph.types.node import Node
 from graph.types.role import Role
+from graph.types.time_entry import EntryBuilder
 
 
 async def node(info: Info, id: strawberry.ID) -> Node | None:
@@ -35,4 +37,13 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
     if type_name == "Case":
         case = await loaders.case_by_id.load(db_id)
         return Case.from_row(case) if case else None
+    if type_name == "TimeEntry":  # listed for every viewer; a hidden employee's name stays out (SPEC 5)
+        entry = await loaders.time_entry_by_id.load(db_id)
+        return EntryBuilder(info.context).build(entry) if entry else None
+    if type_name == "Invoice":  # billing staff only, as the `invoices` list (SPEC 5a); null for anyone else
+        viewer = info.context.viewer
+        if viewer is None or not (viewer.can_invoice or viewer.is_administrator):
+            return None
+        invoice = await loaders.invoice_by_id.load(db_id)
+        return Invoice.from_model(invoice) if invoice else None
     return None

@@ -1,0 +1,486 @@
+"""Billing and reports through the API (SPEC 5, 5a, 8, 9): gates, payloads, paging and hidden names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph import ids
+from models import Activity, CapKind, Case, Debtor, EmployeeVisibility, Invoice, TimeEntry
+from tests.factories import Factory, error_codes, gql
+
+CREATE_ENTRY = """mutation($input: TimeEntryInput!, $mode: EntryMode!) {
+  createTimeEntry(input: $input, mode: $mode) { timeEntry { id } overLimitEntry { id } userErrors { code } }
+}"""
+CREATE_INVOICE = """mutation($input: InvoiceInput!) {
+  createInvoice(input: $input) {
+    invoice { id number total voided debtor { code } lines { minutes rate amount case { code } activity { code } }
+              timeEntries { totalCount edges { node { id status invoice { number } } } } }
+    userErrors { code field }
+  }
+}"""
+VOID_INVOICE = """mutation($id: ID!) {
+  voidInvoice(id: $id) { invoice { id number voided } userErrors { code field } }
+}"""
+RELEASE = """mutation($ids: [ID!]!, $status: TimeStatus!) {
+  releaseOverLimit(ids: $ids, status: $status) {
+    timeEntries { id status minutes version updatedBy { name } } userErrors { code field }
+  }
+}"""
+INVOICES = """query($first: Int, $after: String, $debtorId: ID) {
+  invoices(first: $first, after: $after, debtorId: $debtorId) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { number debtor { code } } }
+  }
+}"""
+ENTRY = """query($id: ID!) { node(id: $id) { ... on TimeEntry { status version invoice { number } } } }"""
+INVOICE_ENTRIES = """query($id: ID!) {
+  node(id: $id) { ... on Invoice { voided timeEntries { totalCount edges { node { id status invoice { id } } } } } }
+}"""
+UPDATE_ENTRY = """mutation($id: ID!) {
+  updateTimeEntry(id: $id, input: {minutes: 5}) { timeEntry { id } userErrors { code } }
+}"""
+DELETE_ENTRY = "mutation($id: ID!) { deleteTimeEntry(id: $id) { deletedId userErrors { code } } }"
+REPORT = """query($filter: TimeEntryFilter!, $groupBy: [ReportDimension!]!) {
+  timeReport(filter: $filter, groupBy: $groupBy) {
+    rows { employee { id name } employeeHidden case { code } minutes amount billableMinutes entryCount }
+    totalMinutes totalAmount
+  }
+}"""
+CAP_USAGE = """query($id: ID!, $date: Date) {
+  node(id: $id) { ... on Case { capUsage(date: $date) { kind basis bookYearStart bookYearEnd limitMinutes
+    usedMinutes availableMinutes } } }
+}"""
+SETTINGS = """mutation($month: Int!) {
+  updateSettings(input: {bookYearStartMonth: $month}) { settings { bookYearStartMonth } userErrors { code } }
+}"""
+
+
+@dataclass
+class Billing:
+    admin: str
+    biller: str
+    biller_name: str
+    clerk: str  # an employee without canInvoice
+    debtor: Debtor
+    case: Case
+    activity: Activity
+
+
+@pytest.fixture
+async def billing(factory: Factory) -> Billing:
+    _, admin = await factory.admin()
+    biller = await factory.employee(role=await factory.role(can_invoice=True), name="Bea Biller")
+    clerk = await factory.employee()
+    debtor = await factory.debtor()
+    return Billing(
+        admin=admin,
+        biller=await factory.token(biller),
+        biller_name=biller.name,
+        clerk=await factory.token(clerk),
+        debtor=debtor,
+        case=await factory.case(debtor=debtor),
+        activity=await factory.activity(default_rate=Decimal("60.00")),
+    )
+
+
+async def write(
+    client: httpx.AsyncClient,
+    token: str,
+    *,
+    case: Case,
+    activity: Activity,
+    minutes: int = 60,
+    day: str = "2026-11-02",
+    mode: str = "PER_DEBTOR",
+    **extra: Any,
+) -> dict[str, Any]:
+    entry = {
+        "caseId": ids.encode("Case", case.id),
+        "activityId": ids.encode("Activity", activity.id),
+        "workDate": day,
+        "minutes": minutes,
+        **extra,
+    }
+    body = await gql(client, CREATE_ENTRY, {"input": entry, "mode": mode}, token=token)
+    payload: dict[str, Any] = body["data"]["createTimeEntry"]
+    assert payload["userErrors"] == []
+    return payload
+
+
+def invoice_input(debtor: Debtor, **fields: Any) -> dict[str, Any]:
+    return {"input": {"debtorId": ids.encode("Debtor", debtor.id), **fields}}
+
+
+async def statuses(session: AsyncSession) -> dict[int, tuple[str, int | None, int]]:
+    rows = await session.execute(select(TimeEntry.id, TimeEntry.status, TimeEntry.invoice_id, TimeEntry.version))
+    return {row.id: (row.status.value, row.invoice_id, row.version) for row in rows}
+
+
+class TestCreateAndVoidInvoice:
+    async def test_billing_staff_invoice_void_and_invoice_again(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing
+    ) -> None:
+        # given
+        other_case = await factory.case(debtor=billing.debtor)
+        first = await write(client, billing.admin, case=billing.case, activity=billing.activity, minutes=30)
+        await write(client, billing.admin, case=billing.case, activity=billing.activity, minutes=45)
+        await write(client, billing.admin, case=other_case, activity=billing.activity, minutes=61)
+        entry_id = first["timeEntry"]["id"]
+        # when
+        created = await gql(
+            client, CREATE_INVOICE, invoice_input(billing.debtor, invoiceDate="2026-11-30"), token=billing.biller
+        )
+        invoice = created["data"]["createInvoice"]["invoice"]
+        invoiced_entry = await gql(client, ENTRY, {"id": entry_id}, token=billing.admin)
+        voided = await gql(client, VOID_INVOICE, {"id": invoice["id"]}, token=billing.biller)
+        returned_entry = await gql(client, ENTRY, {"id": entry_id}, token=billing.admin)
+        still_listed = await gql(client, INVOICE_ENTRIES, {"id": invoice["id"]}, token=billing.biller)
+        again = await gql(client, VOID_INVOICE, {"id": invoice["id"]}, token=billing.biller)
+        next_invoice = await gql(client, CREATE_INVOICE, invoice_input(billing.debtor), token=billing.biller)
+        # then
+        assert created["data"]["createInvoice"]["userErrors"] == []
+        assert invoice["total"] == "136.00"
+        assert invoice["voided"] is False
+        assert sorted(invoice["lines"], key=lambda line: line["minutes"]) == [
+            {
+                "minutes": 61,
+                "rate": "60.00",
+                "amount": "61.00",
+                "case": {"code": other_case.code},
+                "activity": {"code": billing.activity.code},
+            },
+            {
+                "minutes": 75,
+                "rate": "60.00",
+                "amount": "75.00",
+                "case": {"code": billing.case.code},
+                "activity": {"code": billing.activity.code},
+            },
+        ]
+        assert invoice["timeEntries"]["totalCount"] == 3
+        assert {e["node"]["status"] for e in invoice["timeEntries"]["edges"]} == {"INVOICED"}
+        assert invoiced_entry["data"]["node"] == {
+            "status": "INVOICED",
+            "version": 2,
+            "invoice": {"number": invoice["number"]},
+        }
+        assert voided["data"]["voidInvoice"] == {
+            "invoice": {"id": invoice["id"], "number": invoice["number"], "voided": True},
+            "userErrors": [],
+        }
+        assert returned_entry["data"]["node"] == {"status": "BILLABLE", "version": 3, "invoice": None}
+        listed = still_listed["data"]["node"]
+        assert listed["voided"] is True
+        assert listed["timeEntries"]["totalCount"] == 3
+        assert {(e["node"]["status"], e["node"]["invoice"]) for e in listed["timeEntries"]["edges"]} == {
+            ("BILLABLE", None)
+        }
+        assert again["data"]["voidInvoice"]["userErrors"] == [{"code": "VALIDATION", "field": ["id"]}]
+        number = next_invoice["data"]["createInvoice"]["invoice"]["number"]
+        assert int(number.removeprefix("INV-")) == int(invoice["number"].removeprefix("INV-")) + 1
+
+    async def test_refusals_are_user_errors_and_write_nothing(
+        self, client: httpx.AsyncClient, session: AsyncSession, factory: Factory, billing: Billing
+    ) -> None:
+        # given
+        foreign = await factory.case()
+        await write(client, billing.admin, case=billing.case, activity=billing.activity, day="2026-11-02")
+        before = await statuses(session)
+        foreign_input = invoice_input(billing.debtor, caseIds=[ids.encode("Case", foreign.id)])
+        # when
+        mismatch = await gql(client, CREATE_INVOICE, foreign_input, token=billing.biller)
+        nothing = await gql(
+            client, CREATE_INVOICE, invoice_input(billing.debtor, upTo="2026-11-01"), token=billing.biller
+        )
+        # then
+        assert mismatch["data"]["createInvoice"] == {
+            "invoice": None,
+            "userErrors": [{"code": "CASE_DEBTOR_MISMATCH", "field": ["caseIds"]}],
+        }
+        assert [e["code"] for e in nothing["data"]["createInvoice"]["userErrors"]] == ["NOTHING_TO_INVOICE"]
+        assert await session.scalar(select(func.count()).select_from(Invoice)) == 0
+        assert await statuses(session) == before
+
+    async def test_invoiced_time_cannot_be_edited_or_deleted(
+        self, client: httpx.AsyncClient, session: AsyncSession, billing: Billing
+    ) -> None:
+        # given
+        written = await write(client, billing.admin, case=billing.case, activity=billing.activity)
+        await gql(client, CREATE_INVOICE, invoice_input(billing.debtor), token=billing.biller)
+        before = await statuses(session)
+        entry_id = written["timeEntry"]["id"]
+        # when
+        updated = await gql(client, UPDATE_ENTRY, {"id": entry_id}, token=billing.admin)
+        deleted = await gql(client, DELETE_ENTRY, {"id": entry_id}, token=billing.admin)
+        # then
+        assert updated["data"]["updateTimeEntry"] == {"timeEntry": None, "userErrors": [{"code": "INVOICED_LOCKED"}]}
+        assert deleted["data"]["deleteTimeEntry"] == {"deletedId": None, "userErrors": [{"code": "INVOICED_LOCKED"}]}
+        assert await statuses(session) == before
+
+
+class TestReleaseOverLimit:
+    async def test_release_is_recorded_as_the_releasers_edit(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing
+    ) -> None:
+        # given
+        capped = await factory.case(debtor=billing.debtor, max_per_book_year=CapKind.TIME, max_minutes=60)
+        split = await write(client, billing.admin, case=capped, activity=billing.activity, minutes=100, mode="PER_DATE")
+        line_id = split["overLimitEntry"]["id"]
+        # when
+        released = await gql(client, RELEASE, {"ids": [line_id], "status": "NON_BILLABLE"}, token=billing.biller)
+        usage = await gql(
+            client, CAP_USAGE, {"id": ids.encode("Case", capped.id), "date": "2026-11-02"}, token=billing.biller
+        )
+        # then
+        assert released["data"]["releaseOverLimit"] == {
+            "timeEntries": [
+                {
+                    "id": line_id,
+                    "status": "NON_BILLABLE",
+                    "minutes": 40,
+                    "version": 2,
+                    "updatedBy": {"name": billing.biller_name},
+                }
+            ],
+            "userErrors": [],
+        }
+        assert usage["data"]["node"]["capUsage"]["usedMinutes"] == 60
+
+    async def test_release_to_billable_may_exceed_the_maximum(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing
+    ) -> None:
+        # given
+        capped = await factory.case(debtor=billing.debtor, max_per_book_year=CapKind.TIME, max_minutes=60)
+        split = await write(client, billing.admin, case=capped, activity=billing.activity, minutes=100, mode="PER_DATE")
+        # when
+        released = await gql(
+            client, RELEASE, {"ids": [split["overLimitEntry"]["id"]], "status": "BILLABLE"}, token=billing.biller
+        )
+        usage = await gql(
+            client, CAP_USAGE, {"id": ids.encode("Case", capped.id), "date": "2026-11-02"}, token=billing.biller
+        )
+        # then
+        assert [e["status"] for e in released["data"]["releaseOverLimit"]["timeEntries"]] == ["BILLABLE"]
+        assert usage["data"]["node"]["capUsage"] == {
+            "kind": "TIME",
+            "basis": "BILLABLE",
+            "bookYearStart": "2026-01-01",
+            "bookYearEnd": "2026-12-31",
+            "limitMinutes": 60,
+            "usedMinutes": 100,
+            "availableMinutes": 0,
+        }
+
+    @pytest.mark.parametrize(
+        ("status", "code"), [("BILLABLE", "NOT_OVER_LIMIT"), ("INVOICED", "VALIDATION"), ("OVER_LIMIT", "VALIDATION")]
+    )
+    async def test_refusals_change_nothing(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        factory: Factory,
+        billing: Billing,
+        status: str,
+        code: str,
+    ) -> None:
+        # given
+        capped = await factory.case(debtor=billing.debtor, max_per_book_year=CapKind.TIME, max_minutes=60)
+        split = await write(client, billing.admin, case=capped, activity=billing.activity, minutes=100, mode="PER_DATE")
+        chosen = (
+            [split["overLimitEntry"]["id"], split["timeEntry"]["id"]]
+            if code == "NOT_OVER_LIMIT"
+            else [split["overLimitEntry"]["id"]]
+        )
+        before = await statuses(session)
+        # when
+        released = await gql(client, RELEASE, {"ids": chosen, "status": status}, token=billing.biller)
+        # then
+        assert released["data"]["releaseOverLimit"]["timeEntries"] == []
+        assert [e["code"] for e in released["data"]["releaseOverLimit"]["userErrors"]] == [code]
+        assert await statuses(session) == before
+
+
+GATED = {
+    "createInvoice": CREATE_INVOICE,
+    "voidInvoice": VOID_INVOICE,
+    "releaseOverLimit": RELEASE,
+    "invoices": INVOICES,
+}
+
+
+class TestGates:
+    @pytest.mark.parametrize("field", list(GATED))
+    @pytest.mark.parametrize(("who", "code"), [("clerk", "FORBIDDEN"), (None, "UNAUTHENTICATED")])
+    async def test_only_billing_staff_may_bill(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        factory: Factory,
+        billing: Billing,
+        field: str,
+        who: str | None,
+        code: str,
+    ) -> None:
+        # given
+        capped = await factory.case(debtor=billing.debtor, max_per_book_year=CapKind.TIME, max_minutes=60)
+        split = await write(client, billing.admin, case=capped, activity=billing.activity, minutes=100, mode="PER_DATE")
+        made = await gql(client, CREATE_INVOICE, invoice_input(billing.debtor), token=billing.biller)
+        await write(client, billing.admin, case=billing.case, activity=billing.activity)
+        variables = {
+            "createInvoice": invoice_input(billing.debtor),
+            "voidInvoice": {"id": made["data"]["createInvoice"]["invoice"]["id"]},
+            "releaseOverLimit": {"ids": [split["overLimitEntry"]["id"]], "status": "BILLABLE"},
+            "invoices": {},
+        }[field]
+        before = await statuses(session)
+        invoices_before = (await session.execute(select(Invoice.id, Invoice.voided, Invoice.version))).all()
+        # when
+        body = await gql(client, GATED[field], variables, token=getattr(billing, who) if who else None)
+        # then
+        assert error_codes(body) == [code]
+        assert body["data"] is None
+        assert await statuses(session) == before
+        assert (await session.execute(select(Invoice.id, Invoice.voided, Invoice.version))).all() == invoices_before
+
+    async def test_node_gives_an_invoice_to_billing_staff_only(
+        self, client: httpx.AsyncClient, billing: Billing
+    ) -> None:
+        # given
+        await write(client, billing.admin, case=billing.case, activity=billing.activity)
+        made = await gql(client, CREATE_INVOICE, invoice_input(billing.debtor), token=billing.biller)
+        invoice_id = made["data"]["createInvoice"]["invoice"]["id"]
+        # when
+        for_clerk = await gql(client, INVOICE_ENTRIES, {"id": invoice_id}, token=billing.clerk)
+        for_biller = await gql(client, INVOICE_ENTRIES, {"id": invoice_id}, token=billing.biller)
+        # then
+        assert for_clerk["data"]["node"] is None
+        assert for_biller["data"]["node"]["timeEntries"]["totalCount"] == 1
+
+
+class TestInvoices:
+    async def test_pages_newest_first_and_filters_by_debtor(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing
+    ) -> None:
+        # given
+        other_debtor = await factory.debtor()
+        other_case = await factory.case(debtor=other_debtor)
+        numbers = []
+        for debtor, case in (
+            (billing.debtor, billing.case),
+            (other_debtor, other_case),
+            (billing.debtor, billing.case),
+        ):
+            await write(client, billing.admin, case=case, activity=billing.activity)
+            made = await gql(client, CREATE_INVOICE, invoice_input(debtor), token=billing.admin)
+            numbers.append(made["data"]["createInvoice"]["invoice"]["number"])
+        # when
+        first_page = await gql(client, INVOICES, {"first": 2}, token=billing.biller)
+        cursor = first_page["data"]["invoices"]["pageInfo"]["endCursor"]
+        second_page = await gql(client, INVOICES, {"first": 2, "after": cursor}, token=billing.biller)
+        of_debtor = await gql(
+            client, INVOICES, {"debtorId": ids.encode("Debtor", billing.debtor.id)}, token=billing.biller
+        )
+        # then
+        page_one, page_two = first_page["data"]["invoices"], second_page["data"]["invoices"]
+        assert [e["node"]["number"] for e in page_one["edges"]] == [numbers[2], numbers[1]]
+        assert (page_one["totalCount"], page_one["pageInfo"]["hasNextPage"]) == (3, True)
+        assert [e["node"]["number"] for e in page_two["edges"]] == [numbers[0]]
+        assert page_two["pageInfo"]["hasNextPage"] is False
+        filtered = of_debtor["data"]["invoices"]
+        assert [e["node"]["number"] for e in filtered["edges"]] == [numbers[2], numbers[0]]
+        assert filtered["totalCount"] == 2
+        assert {e["node"]["debtor"]["code"] for e in filtered["edges"]} == {billing.debtor.code}
+
+
+class TestTimeReport:
+    async def test_a_hidden_name_never_leaves_the_server(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing
+    ) -> None:
+        # given
+        viewer = await factory.employee(role=await factory.role(visibility=EmployeeVisibility.OWN), name="Vera Viewer")
+        hidden = [
+            await factory.employee(name="Xanthippe Quillfeather"),
+            await factory.employee(name="Ozymandias Peregrine"),
+        ]
+        for employee in [viewer, *hidden]:
+            await write(
+                client,
+                billing.admin,
+                case=billing.case,
+                activity=billing.activity,
+                minutes=30 + employee.id % 7,
+                employeeId=ids.encode("Employee", employee.id),
+            )
+        variables = {
+            "filter": {"debtorIds": [ids.encode("Debtor", billing.debtor.id)]},
+            "groupBy": ["EMPLOYEE", "CASE"],
+        }
+        # when
+        response = await client.post(
+            "/graphql",
+            json={"query": REPORT, "variables": variables},
+            headers={"Authorization": f"Bearer {await factory.token(viewer)}"},
+        )
+        admin_view = await gql(client, REPORT, variables, token=billing.admin)
+        # then
+        for employee in hidden:
+            assert employee.name not in response.text
+            assert ids.encode("Employee", employee.id) not in response.text
+        report = response.json()["data"]["timeReport"]
+        assert {
+            ((r["employee"] or {}).get("name"), r["employeeHidden"], r["minutes"], r["entryCount"])
+            for r in report["rows"]
+        } == {
+            ("Vera Viewer", False, 30 + viewer.id % 7, 1),
+            (None, True, sum(30 + e.id % 7 for e in hidden), 2),  # both hidden employees fold into one row
+        }
+        admin_report = admin_view["data"]["timeReport"]
+        assert len(admin_report["rows"]) == 3
+        assert (report["totalMinutes"], report["totalAmount"]) == (
+            admin_report["totalMinutes"],
+            admin_report["totalAmount"],
+        )
+
+    async def test_more_than_one_period_is_refused(self, client: httpx.AsyncClient, billing: Billing) -> None:
+        # when
+        body = await gql(client, REPORT, {"filter": {}, "groupBy": ["DEBTOR", "DAY", "BOOK_YEAR"]}, token=billing.admin)
+        # then
+        assert error_codes(body) == ["VALIDATION"]
+        assert body["data"] is None
+
+
+class TestCapUsage:
+    async def test_null_without_a_cap(self, client: httpx.AsyncClient, billing: Billing) -> None:
+        # when
+        body = await gql(client, CAP_USAGE, {"id": ids.encode("Case", billing.case.id)}, token=billing.clerk)
+        # then
+        assert body["data"]["node"] == {"capUsage": None}
+
+    async def test_book_year_follows_the_start_month(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing
+    ) -> None:
+        # given
+        await gql(client, SETTINGS, {"month": 4}, token=billing.admin)
+        capped = await factory.case(debtor=billing.debtor, max_per_book_year=CapKind.TIME, max_minutes=100)
+        for day in ("2026-03-31", "2026-04-01", "2027-03-31"):
+            await write(client, billing.admin, case=capped, activity=billing.activity, minutes=30, day=day)
+        # when
+        body = await gql(
+            client, CAP_USAGE, {"id": ids.encode("Case", capped.id), "date": "2026-11-02"}, token=billing.clerk
+        )
+        # then
+        assert body["data"]["node"]["capUsage"] == {
+            "kind": "TIME",
+            "basis": "BILLABLE",
+            "bookYearStart": "2026-04-01",
+            "bookYearEnd": "2027-03-31",
+            "limitMinutes": 100,
+            "usedMinutes": 60,
+            "availableMinutes": 40,
+        }
