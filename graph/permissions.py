@@ -34,7 +34,6 @@ class Invoicer(BasePermission):
     """Billing staff: roles with `canInvoice`, and administrators."""
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        viewer = _viewer(info)
-        if not (viewer.can_invoice or viewer.is_administrator):
+        if not _viewer(info).is_billing_staff:
             raise forbidden()
         return True

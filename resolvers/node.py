@@ -41,8 +41,7 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         entry = await loaders.time_entry_by_id.load(db_id)
         return EntryBuilder(info.context).build(entry) if entry else None
     if type_name == "Invoice":  # billing staff only, as the `invoices` list (SPEC 5a); null for anyone else
-        viewer = info.context.viewer
-        if viewer is None or not (viewer.can_invoice or viewer.is_administrator):
+        if not info.context.me.is_billing_staff:
             return None
         invoice = await loaders.invoice_by_id.load(db_id)
         return Invoice.from_model(invoice) if invoice else None

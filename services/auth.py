@@ -28,6 +28,11 @@ class Viewer:
     can_invoice: bool
     visibility: EmployeeVisibility
 
+    @property
+    def is_billing_staff(self) -> bool:
+        """May create and void invoices, list them and release L time (SPEC 5a)."""
+        return self.can_invoice or self.is_administrator
+
 
 def token_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
