@@ -1,0 +1,203 @@
+"""Helpers of the concurrency tests: run writers at once, each in its own committed transaction, and audit the books.
+
+A writer here behaves as `resolvers.write.write` does: a serialization failure or deadlock is retried (and
+counted), a lock timeout (55P03) is BUSY, a `DomainError` is a refusal; anything else escapes and fails the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import Case, CaseYearTotals, CompanySettings, TimeEntry, TimeRollup, TimeStatus
+from services.book_year import book_year_of
+from services.errors import DomainError
+
+T = TypeVar("T")
+Maker = async_sessionmaker[AsyncSession]
+
+ATTEMPTS = 3
+RETRIED = {"40001", "40P01"}
+LOCK_TIMEOUT = "55P03"
+
+
+def sqlstate(error: DBAPIError) -> str | None:
+    cause = getattr(error.orig, "__cause__", None)
+    return getattr(cause, "sqlstate", None) or getattr(error.orig, "sqlstate", None)
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What one writer got: a value, a refusal code, or BUSY."""
+
+    value: T | None = None
+    refused: str | None = None
+    busy: bool = False
+    retried: list[str] = field(default_factory=list)  # the SQLSTATE of each retried attempt
+
+    @property
+    def ok(self) -> bool:
+        return not self.busy and self.refused is None
+
+
+async def write(
+    maker: Maker, work: Callable[[AsyncSession], Awaitable[T]], start: asyncio.Barrier | None = None
+) -> Outcome[T]:
+    """Run `work` in one transaction of its own session; `start` lines the writers up once they hold a connection."""
+    retried: list[str] = []
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with maker() as session, session.begin():
+                if start is not None:
+                    await _line_up(session, start)
+                    start = None
+                value = await work(session)
+            return Outcome(value=value, retried=retried)
+        except DomainError as error:
+            return Outcome(refused=error.code.value, retried=retried)
+        except DBAPIError as error:
+            state = sqlstate(error)
+            if state in RETRIED and attempt < ATTEMPTS:
+                retried.append(state)
+                continue
+            if state == LOCK_TIMEOUT or state in RETRIED:
+                return Outcome(busy=True, retried=retried)
+            raise
+    raise AssertionError("unreachable")
+
+
+async def _line_up(session: AsyncSession, start: asyncio.Barrier) -> None:
+    try:
+        await session.connection()
+    except BaseException:
+        await start.abort()  # the others would wait for this writer forever
+        raise
+    await start.wait()
+
+
+async def all_at_once(writers: Iterable[Awaitable[T]]) -> list[T]:
+    """Await every writer together; any exception that escaped one fails the test once all have finished."""
+    results = await asyncio.gather(*writers, return_exceptions=True)
+    escaped = [r for r in results if isinstance(r, BaseException)]
+    assert not escaped, f"{len(escaped)} writers raised: {escaped[:3]!r}"
+    return [r for r in results if not isinstance(r, BaseException)]
+
+
+def tally(outcomes: Iterable[Outcome[Any]]) -> Counter[str]:
+    """How the writers ended: ok, busy, or the code they were refused with."""
+    return Counter("busy" if outcome.busy else outcome.refused or "ok" for outcome in outcomes)
+
+
+def retries(outcomes: Iterable[Outcome[Any]]) -> Counter[str]:
+    """The SQLSTATEs of the attempts that were retried (40P01 deadlock, 40001 serialization failure)."""
+    return Counter(state for outcome in outcomes for state in outcome.retried)
+
+
+@dataclass
+class CaseBooks:
+    """One case as its entries say it is, beside what the kept totals and counter say."""
+
+    entries: int = 0
+    kept_count: int = 0
+    minutes: Counter[TimeStatus] = field(default_factory=Counter)
+    amounts: dict[TimeStatus, Decimal] = field(default_factory=dict)
+
+    def counted_minutes(self) -> int:
+        return self.minutes[TimeStatus.BILLABLE] + self.minutes[TimeStatus.INVOICED]
+
+    def counted_amount(self) -> Decimal:
+        return self.amounts.get(TimeStatus.BILLABLE, Decimal(0)) + self.amounts.get(TimeStatus.INVOICED, Decimal(0))
+
+
+_COLUMNS = {
+    TimeStatus.BILLABLE: ("j_minutes", "j_amount"),
+    TimeStatus.INVOICED: ("f_minutes", "f_amount"),
+    TimeStatus.NON_BILLABLE: ("n_minutes", "n_amount"),
+    TimeStatus.OVER_LIMIT: ("l_minutes", "l_amount"),
+}
+
+
+async def books_of(maker: Maker, case_id: int) -> CaseBooks:
+    """The case's entries summed per status, read in a fresh transaction after the writers committed."""
+    async with maker() as session:
+        books = CaseBooks(kept_count=await session.scalar(select(Case.time_entry_count).where(Case.id == case_id)) or 0)
+        rows = await session.execute(
+            select(TimeEntry.status, func.count(), func.sum(TimeEntry.minutes), func.sum(TimeEntry.amount))
+            .where(TimeEntry.case_id == case_id)
+            .group_by(TimeEntry.status)
+        )
+        for status, count, minutes, amount in rows:
+            books.entries += count
+            books.minutes[status] = int(minutes)
+            books.amounts[status] = amount
+    return books
+
+
+async def audit(maker: Maker) -> list[str]:
+    """Every way the kept totals rows and entry counters differ from what the entries say (empty when exact)."""
+    problems: list[str] = []
+    async with maker() as session:
+        settings = await session.get(CompanySettings, 1)
+        assert settings is not None
+        expected: dict[tuple[int, date], dict[str, Any]] = {}
+        entries = await session.execute(
+            select(TimeEntry.case_id, TimeEntry.work_date, TimeEntry.status, TimeEntry.minutes, TimeEntry.amount).where(
+                TimeEntry.case_id.is_not(None)
+            )
+        )
+        for case_id, work_date, status, minutes, amount in entries:
+            assert case_id is not None
+            key = (case_id, book_year_of(work_date, settings.book_year_start_month).start)
+            sums = expected.setdefault(key, {})
+            minutes_column, amount_column = _COLUMNS[status]
+            sums[minutes_column] = sums.get(minutes_column, 0) + minutes
+            sums[amount_column] = sums.get(amount_column, Decimal(0)) + amount
+        kept = {(row.case_id, row.year_start): row for row in await session.scalars(select(CaseYearTotals))}
+        for key in sorted(set(expected) | set(kept)):
+            row = kept.get(key)
+            for minutes_column, amount_column in _COLUMNS.values():
+                for column, zero in ((minutes_column, 0), (amount_column, Decimal(0))):
+                    want = expected.get(key, {}).get(column, zero)
+                    have = getattr(row, column) if row is not None else zero
+                    if want != have:
+                        problems.append(f"totals {key} {column}: kept {have}, entries say {want}")
+        counts = await session.execute(
+            select(Case.id, Case.time_entry_count, func.count(TimeEntry.id))
+            .outerjoin(TimeEntry, TimeEntry.case_id == Case.id)
+            .group_by(Case.id)
+        )
+        for case_id, kept_count, real in counts:
+            if kept_count != real:
+                problems.append(f"case {case_id} time_entry_count: kept {kept_count}, real {real}")
+        problems += await _rollup_problems(session)
+    return problems
+
+
+async def _rollup_problems(session: AsyncSession) -> list[str]:
+    """The report rollup (also kept by every write) against the entries."""
+    key = (TimeEntry.work_date, TimeEntry.employee_id, TimeEntry.debtor_id, func.coalesce(TimeEntry.case_id, 0))
+    rows = await session.execute(
+        select(*key, TimeEntry.activity_id, TimeEntry.status, func.sum(TimeEntry.minutes), func.sum(TimeEntry.amount))
+        .add_columns(func.count())
+        .group_by(*key, TimeEntry.activity_id, TimeEntry.status)
+    )
+    expected = {(*row[:5], str(row[5])): (int(row[6]), row[7], row[8]) for row in rows}
+    kept = {
+        (r.work_date, r.employee_id, r.debtor_id, r.case_id, r.activity_id, r.status): (r.minutes, r.amount, r.entries)
+        for r in await session.scalars(select(TimeRollup))
+    }
+    zero = (0, Decimal(0), 0)
+    return [
+        f"rollup {k}: kept {kept.get(k, zero)}, entries say {expected.get(k, zero)}"
+        for k in sorted(set(expected) | set(kept), key=str)
+        if kept.get(k, zero) != expected.get(k, zero)
+    ]
