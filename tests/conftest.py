@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -23,6 +24,11 @@ from graph.app import create_app
 from services.passwords import Passwords
 from settings import PROJECT_ROOT, Config
 from tests.factories import Factory
+
+# CI replays the same examples every run, so a red build is reproducible; local runs explore anew
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 # one database per test run, so parallel runs on one embedded server never meet
 TEST_DATABASE = f"casetime_test_{os.getpid()}"
