@@ -109,7 +109,8 @@ async def total(
 ) -> int:
     stmt = _COUNT if include_blocked else _COUNT_UNBLOCKED
     conditions = _filters(debtor_id=debtor_id, search=search)
-    return int(await session.scalar(stmt.where(*conditions) if conditions else stmt) or 0)
+    connection = await session.connection()  # Core on the request's connection: no ORM execution layer
+    return int(await connection.scalar(stmt.where(*conditions) if conditions else stmt) or 0)
 
 
 async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
@@ -226,7 +227,7 @@ async def import_for_debtors(
     for index, debtor_id in enumerate(debtor_ids):
         try:
             if debtor_id is None:
-                raise not_found("Debtor", "debtorIds")
+                raise not_found("Debtor")
             async with session.begin_nested():
                 created.append(await create(session, {**data, "debtor_id": debtor_id}))
         except DomainError as error:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
-from sqlalchemy import Row, func, select, tuple_
+from sqlalchemy import Integer, Row, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -51,7 +51,9 @@ async def fetch_page(
         stmt = stmt.where(key > tuple_(*before) if keyset.descending else key < tuple_(*before))
     ascending = keyset.descending == backwards
     order = [column.asc() if ascending else column.desc() for column in keyset.columns]
-    rows = list((await session.execute(stmt.order_by(*order).limit(first + 1))).all())
+    # LIMIT as a literal: with LIMIT $n PostgreSQL never adopts a generic plan and re-plans the joins every time
+    limit = bindparam("page_limit", first + 1, type_=Integer, literal_execute=True)
+    rows = list((await session.execute(stmt.order_by(*order).limit(limit))).all())
     more = len(rows) > first
     rows = rows[:first]
     if backwards:

@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -129,6 +129,9 @@ async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow 
     return [found.get(i) for i in ids]
 
 
+GENERIC_PLANS = text("SET LOCAL plan_cache_mode = force_generic_plan")  # until the request's transaction ends
+
+
 def list_mode(entry_count: int, threshold: int) -> TimeListMode:
     """At most `threshold` entries: EDITABLE; more: STATIC (SPEC 7)."""
     return TimeListMode.EDITABLE if entry_count <= threshold else TimeListMode.STATIC
@@ -147,7 +150,12 @@ async def case_page(
     after: Sequence[Any] | None,
     before: Sequence[Any] | None,
     backwards: bool,
+    static: bool = False,
 ) -> Page[AnyRow]:
+    if static:
+        # One plan fits every case (its index, from the cursor on), but for a big case, one holding much of the table,
+        # PostgreSQL re-plans the joins on every call (10x the cost of running them): force the cached generic plan.
+        await session.execute(GENERIC_PLANS)
     stmt = _rows().where(TimeEntry.case_id == case_id)
     return await fetch_page(session, stmt, keyset, first=first, after=after, before=before, backwards=backwards)
 

@@ -11,7 +11,7 @@ from graph import ids
 from graph.context import Info
 from graph.errors import UserError
 from graph.pagination import Connection, connection, decode_cursor, page_size
-from graph.types.common import given
+from graph.types.common import Fields, fields, given
 from graph.types.node import Node
 from models import CapBasis, CapKind, TimeStatus
 from services import cap_usage, cases
@@ -36,13 +36,17 @@ class Debtor(Node):
 
     @classmethod
     def from_row(cls, row: Any, prefix: str = "") -> Debtor:
-        db_id = row.debtor_id if prefix else row.id
+        return cls.from_fields(fields(row), prefix)
+
+    @classmethod
+    def from_fields(cls, row: Fields, prefix: str = "") -> Debtor:
+        db_id = row["debtor_id"] if prefix else row["id"]
         return cls(
             id=ids.encode("Debtor", db_id),
             db_id=db_id,
-            code=getattr(row, f"{prefix}code"),
-            name=getattr(row, f"{prefix}name"),
-            adjusted_rate=getattr(row, f"{prefix}adjusted_rate"),
+            code=row[f"{prefix}code"],
+            name=row[f"{prefix}name"],
+            adjusted_rate=row[f"{prefix}adjusted_rate"],
         )
 
     @strawberry.field
@@ -112,23 +116,25 @@ class Case(Node):
     @classmethod
     def from_row(cls, row: Any) -> Case:
         """From a row of `services.cases.COLUMNS` (case with its debtor joined)."""
+        f = fields(row)
+        db_id = f["id"]
         return cls(
-            id=ids.encode("Case", row.id),
-            db_id=row.id,
-            debtor=Debtor.from_row(row, prefix="debtor_"),
-            code=row.code,
-            description=row.description,
-            invoicing=row.invoicing,
-            is_default=row.is_default,
-            active_from=row.active_from,
-            active_until=row.active_until,
-            adjusted_rate=row.adjusted_rate,
-            blocked=row.blocked,
-            max_amount=row.max_amount,
-            max_minutes=row.max_minutes,
-            max_per_book_year=row.max_per_book_year,
-            max_based_on=row.max_based_on,
-            time_entry_count=row.time_entry_count,
+            id=ids.encode("Case", db_id),
+            db_id=db_id,
+            debtor=Debtor.from_fields(f, prefix="debtor_"),
+            code=f["code"],
+            description=f["description"],
+            invoicing=f["invoicing"],
+            is_default=f["is_default"],
+            active_from=f["active_from"],
+            active_until=f["active_until"],
+            adjusted_rate=f["adjusted_rate"],
+            blocked=f["blocked"],
+            max_amount=f["max_amount"],
+            max_minutes=f["max_minutes"],
+            max_per_book_year=f["max_per_book_year"],
+            max_based_on=f["max_based_on"],
+            time_entry_count=f["time_entry_count"],
         )
 
 

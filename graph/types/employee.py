@@ -9,7 +9,7 @@ from graph import ids
 from graph.context import Info
 from graph.errors import UserError
 from graph.types.activity import Activity
-from graph.types.common import given
+from graph.types.common import fields, given
 from graph.types.node import Node
 from graph.types.role import Role
 from services.employees import EmployeeData
@@ -41,15 +41,17 @@ class Employee(Node):
     @classmethod
     def from_row(cls, row: Any) -> Employee:
         """From a row of `services.employees.COLUMNS` (employee with its role joined)."""
+        f = fields(row)
+        db_id = f["id"]
         return cls(
-            id=ids.encode("Employee", row.id),
-            db_id=row.id,
-            name=row.name,
-            email=row.email,
-            role=Role.from_model(row, prefix="role_"),
-            active=row.active,
-            default_rate=row.default_rate,
-            supervisor_id=row.supervisor_id,
+            id=ids.encode("Employee", db_id),
+            db_id=db_id,
+            name=f["name"],
+            email=f["email"],
+            role=Role.from_fields(f, prefix="role_"),
+            active=f["active"],
+            default_rate=f["default_rate"],
+            supervisor_id=f["supervisor_id"],
         )
 
     @strawberry.field

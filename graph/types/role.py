@@ -7,7 +7,7 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.errors import UserError
-from graph.types.common import given
+from graph.types.common import Fields, fields, given
 from graph.types.node import Node
 from models import EmployeeVisibility
 from services.roles import RoleData
@@ -28,15 +28,19 @@ class Role(Node):
     @classmethod
     def from_model(cls, row: Any, prefix: str = "") -> Role:
         """Build from a Role model or from a joined row whose role columns carry `prefix`."""
-        db_id = getattr(row, f"{prefix}id") if not prefix else row.role_id
+        return cls.from_fields(fields(row), prefix)
+
+    @classmethod
+    def from_fields(cls, row: Fields, prefix: str = "") -> Role:
+        db_id = row[f"{prefix}id"] if not prefix else row["role_id"]
         return cls(
             id=ids.encode("Role", db_id),
             db_id=db_id,
-            name=getattr(row, f"{prefix}name"),
-            is_administrator=getattr(row, f"{prefix}is_administrator"),
-            can_enter_time_for_others=getattr(row, f"{prefix}can_enter_time_for_others"),
-            can_invoice=getattr(row, f"{prefix}can_invoice"),
-            employee_visibility=getattr(row, f"{prefix}employee_visibility"),
+            name=row[f"{prefix}name"],
+            is_administrator=row[f"{prefix}is_administrator"],
+            can_enter_time_for_others=row[f"{prefix}can_enter_time_for_others"],
+            can_invoice=row[f"{prefix}can_invoice"],
+            employee_visibility=row[f"{prefix}employee_visibility"],
         )
 
     @strawberry.field

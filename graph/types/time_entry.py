@@ -342,6 +342,7 @@ async def case_time_list(
             after=decode_cursor(after, keyset),
             before=decode_cursor(before, keyset),
             backwards=last is not None,
+            static=mode is TimeListMode.STATIC,
         )
     edges, page_info = EntryBuilder(ctx, static=mode is TimeListMode.STATIC).edges(page, keyset)
     return CaseTimeList(mode=mode, page_info=page_info, edges=edges, total_count=case.time_entry_count)
