@@ -32,8 +32,10 @@ schema: $(STAMP)
 migrate: $(STAMP)
 	$(PY) cli.py migrate
 
+# every benchmark by default; BENCH=time_bench (or any of run, time_bench, report_bench) for some
+BENCH ?= run time_bench report_bench
 bench: $(STAMP)
-	$(PY) -m bench.run $(BENCH_ARGS)
+	@for module in $(BENCH); do $(PY) -m bench.$$module $(BENCH_ARGS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis
