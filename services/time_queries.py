@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import Integer, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -61,17 +61,22 @@ ENTRY_COLUMNS = (
 
 
 def _rows() -> AnySelect:
-    # the case's debtor is the entry's debtor (CASE_DEBTOR_MISMATCH), so one debtor join serves both
-    return (
-        select(*ENTRY_COLUMNS)
-        .select_from(TimeEntry)
-        .join(Employee, Employee.id == TimeEntry.employee_id)
-        .join(Role, Role.id == Employee.role_id)
-        .join(Debtor, Debtor.id == TimeEntry.debtor_id)
-        .outerjoin(Case, Case.id == TimeEntry.case_id)
-        .join(Activity, Activity.id == TimeEntry.activity_id)
-        .outerjoin(_over_limit, _over_limit.over_limit_of_id == TimeEntry.id)
-    )
+    return _ROWS
+
+
+# built once: a reused statement keeps its SQL cache key
+# the case's debtor is the entry's debtor (CASE_DEBTOR_MISMATCH), so one debtor join serves both
+_ROWS: AnySelect = (
+    select(*ENTRY_COLUMNS)
+    .select_from(TimeEntry)
+    .join(Employee, Employee.id == TimeEntry.employee_id)
+    .join(Role, Role.id == Employee.role_id)
+    .join(Debtor, Debtor.id == TimeEntry.debtor_id)
+    .outerjoin(Case, Case.id == TimeEntry.case_id)
+    .join(Activity, Activity.id == TimeEntry.activity_id)
+    .outerjoin(_over_limit, _over_limit.over_limit_of_id == TimeEntry.id)
+)
+_CASE_ROWS = _ROWS.where(TimeEntry.case_id == bindparam("case_id", type_=Integer))
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +161,16 @@ async def case_page(
         # One plan fits every case (its index, from the cursor on), but for a big case, one holding much of the table,
         # PostgreSQL re-plans the joins on every call (10x the cost of running them): force the cached generic plan.
         await session.execute(GENERIC_PLANS)
-    stmt = _rows().where(TimeEntry.case_id == case_id)
-    return await fetch_page(session, stmt, keyset, first=first, after=after, before=before, backwards=backwards)
+    return await fetch_page(
+        session,
+        _CASE_ROWS,
+        keyset,
+        first=first,
+        after=after,
+        before=before,
+        backwards=backwards,
+        params={"case_id": case_id},
+    )
 
 
 BY_ID = Keyset((TimeEntry.id,))

@@ -9,7 +9,7 @@ from graph import ids
 from graph.context import Info
 from graph.errors import UserError
 from graph.types.activity import Activity
-from graph.types.common import fields, given
+from graph.types.common import Fields, fields, given
 from graph.types.node import Node
 from graph.types.role import Role
 from services.employees import EmployeeData
@@ -41,7 +41,10 @@ class Employee(Node):
     @classmethod
     def from_row(cls, row: Any) -> Employee:
         """From a row of `services.employees.COLUMNS` (employee with its role joined)."""
-        f = fields(row)
+        return cls.from_fields(fields(row))
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> Employee:
         db_id = f["id"]
         return cls(
             id=ids.encode("Employee", db_id),
