@@ -20,6 +20,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from inspect import isawaitable
+from types import CoroutineType, GeneratorType
 from typing import Any, TypeAlias, cast
 
 from graphql import (
@@ -56,7 +57,7 @@ from graphql.pyutils import Path, Undefined
 _DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's StrawberryField
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
-Complete: TypeAlias = Callable[["_Run", Any, Path], Any]
+Complete: TypeAlias = Callable[["_Run", Any, Path | None], Any]
 
 
 class NotPlannable(Exception):
@@ -83,6 +84,7 @@ class _Field:
     typename: str | None  # `__typename`: this constant
     complete: Complete = field(init=False)
     has_arguments: bool = field(init=False)
+    needs_path: bool = field(init=False, default=False)  # a resolver or an abstract type at or below it
 
     def __post_init__(self) -> None:
         self.has_arguments = bool(self.definition.args or self.nodes[0].arguments)
@@ -118,6 +120,7 @@ class Plan:
         if operation.operation is not OperationType.QUERY or operation.directives:
             raise NotPlannable
         self.schema = schema
+        self._dynamic = 0  # fields with resolvers and abstract types planned so far: they need response paths
         self.fragments: dict[str, FragmentDefinitionNode] = {}
         for definition in document.definitions:
             if isinstance(definition, FragmentDefinitionNode):
@@ -151,7 +154,11 @@ class Plan:
                     raise NotPlannable
                 attribute = strawberry_field.python_name
             planned = _Field(key, nodes, definition, parent, attribute, None)
+            dynamic = self._dynamic
             planned.complete = self._completion(definition.type, nodes, definition, parent)
+            planned.needs_path = attribute is None or self._dynamic > dynamic
+            if attribute is None:
+                self._dynamic += 1
             fields.append(planned)
         return _Selection(parent, fields)
 
@@ -195,9 +202,11 @@ class Plan:
         self, type_: GraphQLOutputType, nodes: list[FieldNode], definition: GraphQLField, parent: GraphQLObjectType
     ) -> Complete:
         if isinstance(type_, GraphQLNonNull):
+            if is_leaf_type(type_.of_type):
+                return _leaf(type_.of_type, non_null=True)
             inner = self._completion(type_.of_type, nodes, definition, parent)
 
-            def non_null(run: _Run, value: Any, path: Path) -> Any:
+            def non_null(run: _Run, value: Any, path: Path | None) -> Any:
                 if value is None:
                     run.failed = True
                     return None
@@ -211,10 +220,11 @@ class Plan:
         sub_sets = [node.selection_set for node in nodes if node.selection_set is not None]
         if isinstance(type_, GraphQLObjectType):
             return self._object(self._selection(type_, sub_sets))
+        self._dynamic += 1
         return self._abstract(cast(GraphQLAbstractType, type_), sub_sets, nodes, definition, parent)
 
     def _list(self, item: Complete) -> Complete:
-        def complete_list(run: _Run, value: Any, path: Path) -> Any:
+        def complete_list(run: _Run, value: Any, path: Path | None) -> Any:
             if value is None:
                 return None
             if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
@@ -223,13 +233,13 @@ class Plan:
             completed = []
             pending: list[int] = []
             for index, element in enumerate(value):
-                item_path = Path(path, index, None)
-                if isawaitable(element):
+                item_path = Path(path, index, None) if path is not None else None
+                if _awaitable(element):
                     completed.append(_settle(run, element, item, item_path))
                     pending.append(index)
                     continue
                 done = item(run, element, item_path)
-                if done is not None and isawaitable(done):
+                if type(done) is CoroutineType:  # completions defer as coroutines only
                     pending.append(index)
                 completed.append(done)
             if pending:
@@ -239,7 +249,7 @@ class Plan:
         return complete_list
 
     def _object(self, selection: _Selection) -> Complete:
-        def complete_object(run: _Run, value: Any, path: Path) -> Any:
+        def complete_object(run: _Run, value: Any, path: Path | None) -> Any:
             if value is None:
                 return None
             if not _is_type_of(selection, value):
@@ -259,7 +269,7 @@ class Plan:
     ) -> Complete:
         selections: dict[str, _Selection] = {}
 
-        def complete_abstract(run: _Run, value: Any, path: Path) -> Any:
+        def complete_abstract(run: _Run, value: Any, path: Path | None) -> Any:
             if value is None:
                 return None
             resolve_type = abstract.resolve_type
@@ -267,6 +277,7 @@ class Plan:
                 run.failed = True
                 return None
             field_path = path
+            assert field_path is not None  # abstract types are planned with paths
             while isinstance(field_path.key, int) and field_path.prev is not None:  # items of a list: the list's path
                 field_path = field_path.prev
             # the resolve info of the field that returned the value, as graphql-core passes it
@@ -300,6 +311,20 @@ class Plan:
         return None if run.failed else ExecutionResult(data=data)
 
 
+_SYNC: set[type] = {str, int, bool, float, list, dict, type(None)}  # classes whose instances are never awaitable
+
+
+def _awaitable(value: Any) -> bool:
+    cls = type(value)
+    if cls in _SYNC:
+        return False
+    if cls is CoroutineType or isawaitable(value):
+        return True
+    if not hasattr(cls, "__await__") and cls is not GeneratorType:
+        _SYNC.add(cls)
+    return False
+
+
 def _is_type_of(selection: _Selection, value: Any) -> bool:
     is_type_of = selection.type.is_type_of
     if is_type_of is None:
@@ -322,13 +347,14 @@ def _execute_fields(run: _Run, selection: _Selection, source: Any, path: Path | 
         if planned.typename is not None:
             result[key] = planned.typename
             continue
-        field_path = Path(path, key, selection.type.name)
+        field_path = Path(path, key, selection.type.name) if planned.needs_path else None
         try:
             if planned.attribute is not None:
                 value = getattr(source, planned.attribute)
             else:
+                assert field_path is not None  # resolvers are planned with paths
                 value = planned.resolve(run, source, field_path)
-                if isawaitable(value):
+                if _awaitable(value):
                     result[key] = _settle(run, value, planned.complete, field_path)
                     pending = [*pending, key] if pending else [key]
                     continue
@@ -336,7 +362,7 @@ def _execute_fields(run: _Run, selection: _Selection, source: Any, path: Path | 
         except Exception:
             run.failed = True
             done = None
-        if done is not None and isawaitable(done):
+        if type(done) is CoroutineType:  # completions defer as coroutines only
             pending = [*pending, key] if pending else [key]
         result[key] = done
     if pending:
@@ -344,10 +370,10 @@ def _execute_fields(run: _Run, selection: _Selection, source: Any, path: Path | 
     return result
 
 
-async def _settle(run: _Run, value: Awaitable[Any], complete: Complete, path: Path) -> Any:
+async def _settle(run: _Run, value: Awaitable[Any], complete: Complete, path: Path | None) -> Any:
     try:
         done = complete(run, await value, path)
-        if done is not None and isawaitable(done):
+        if type(done) is CoroutineType:  # completions defer as coroutines only
             done = await done
         return done
     except Exception:
@@ -368,12 +394,14 @@ async def _fill(values: Any, pending: list[Any]) -> Any:
 _NATIVE: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
 
-def _leaf(type_: GraphQLLeafType) -> Complete:
+def _leaf(type_: GraphQLLeafType, *, non_null: bool = False) -> Complete:
     serialize = type_.serialize
     native = _NATIVE.get(type_)
 
-    def complete_leaf(run: _Run, value: Any, path: Path) -> Any:
+    def complete_leaf(run: _Run, value: Any, path: Path | None) -> Any:
         if value is None:
+            if non_null:
+                run.failed = True
             return None
         if native is not None and type(value) is native:
             return value
