@@ -97,6 +97,18 @@ async def fetch_page(
     return Page(rows=rows, has_next=more, has_previous=after is not None)
 
 
+def by_ids(stmt: AnySelect, column: Any) -> AnySelect:
+    """`stmt` for the rows whose `column` is in the list parameter `ids`, for `rows_by_ids`; build it once."""
+    return stmt.where(column.in_(bindparam("ids", expanding=True)))
+
+
+async def rows_by_ids(session: AsyncSession, stmt: AnySelect, ids: Sequence[int]) -> list[AnyRow | None]:
+    """The rows of a `by_ids` statement in the order of `ids`, None where none matched; Core on the connection."""
+    connection = await session.connection()
+    found = {row._mapping["id"]: row for row in (await connection.execute(stmt, {"ids": list(ids)})).all()}
+    return [found.get(i) for i in ids]
+
+
 async def count(session: AsyncSession, stmt: AnySelect) -> int:
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     return int(total or 0)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
-from services import cases, employees
+from services import cases, employees, paging
 from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page
 from services.visibility import Visibility
 
@@ -129,9 +129,11 @@ async def entries_total(session: AsyncSession, visibility: Visibility, f: EntryF
     return await count(session, _filtered(select(TimeEntry.id), visibility, f))
 
 
+_BY_IDS = paging.by_ids(_ROWS, TimeEntry.id)
+
+
 async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
-    found = {row.id: row for row in (await session.execute(_rows().where(TimeEntry.id.in_(ids)))).all()}
-    return [found.get(i) for i in ids]
+    return await paging.rows_by_ids(session, _BY_IDS, ids)
 
 
 GENERIC_PLANS = text("SET LOCAL plan_cache_mode = force_generic_plan")  # until the request's transaction ends
