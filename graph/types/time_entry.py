@@ -15,6 +15,7 @@ from graph.types.case import Case, Debtor
 from graph.types.common import Fields, fields, given
 from graph.types.employee import Employee
 from graph.types.node import Node
+from graph.types.role import Role
 from models import EntryMode, EntrySource, TimeStatus
 from services import time_queries
 from services.paging import AnyRow, Keyset, Page
@@ -138,6 +139,7 @@ class EntryBuilder:
         self._cases: dict[int, Case] = {}
         self._activities: dict[int, Activity] = {}
         self._debtors: dict[int, Debtor] = {}
+        self._roles: dict[int, Role] = {}
 
     def build(self, row: AnyRow) -> TimeEntry:
         f = fields(row)  # by mapping: a Row's attribute access is ~20x slower (graph.types.common.fields)
@@ -180,7 +182,7 @@ class EntryBuilder:
     def _employee(self, f: Fields, employee_id: int) -> Employee:
         found = self._employees.get(employee_id)
         if found is None:
-            found = self._employees[employee_id] = Employee.from_fields(Prefixed(f, "emp_"))
+            found = self._employees[employee_id] = Employee.from_fields(Prefixed(f, "emp_"), self._roles)
         return found
 
     def _debtor(self, f: Fields) -> Debtor:
