@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -17,6 +17,7 @@ import orjson
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    Executor,
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
@@ -37,6 +38,7 @@ from strawberry.utils.await_maybe import await_maybe
 from db.session import RequestDb
 from graph.context import Context
 from graph.errors import TopCode
+from graph.execution import NotPlannable, Plan
 from graph.limits import MAX_COMMENTS, MAX_TOKENS, VALIDATION_RULES
 from graph.loaders import Loaders
 from services import auth, visibility
@@ -56,6 +58,7 @@ OFFLOAD_QUERY = 4_000
 class Prepared:
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...]
+    plans: dict[str | None, Plan | None] = field(default_factory=dict, compare=False)  # by operation name
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         assert self.document is not None
@@ -63,6 +66,17 @@ class Prepared:
         if name is None:
             return operations[0] if len(operations) == 1 else None
         return next((o for o in operations if o.name and o.name.value == name), None)
+
+    def plan(self, schema: GraphQLSchema, operation: OperationDefinitionNode) -> Plan | None:
+        """The operation planned for graph.execution, once; None when only graphql-core runs it."""
+        key = operation.name.value if operation.name else None
+        if key not in self.plans:
+            assert self.document is not None
+            try:
+                self.plans[key] = Plan(schema, self.document, operation)
+            except NotPlannable:
+                self.plans[key] = None
+        return self.plans[key]
 
 
 class GraphQLEndpoint:
@@ -153,7 +167,8 @@ class GraphQLEndpoint:
         if operation.operation is not OperationType.QUERY and not allow_mutation:
             return _error_response(TopCode.METHOD_NOT_ALLOWED, "Mutations need POST", 405, {"Allow": "POST"})
         assert prepared.document is not None
-        result = await self._execute(request, prepared.document, variables, operation_name)
+        plan = prepared.plan(self.schema, operation)
+        result = await self._execute(request, prepared.document, variables, operation_name, plan)
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [self._format(e) for e in result.errors]
@@ -161,7 +176,12 @@ class GraphQLEndpoint:
         return _json(body)
 
     async def _execute(
-        self, request: Request, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
+        self,
+        request: Request,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        plan: Plan | None,
     ) -> ExecutionResult:
         token = _bearer(request)
         read_sessionmaker = self.read_sessionmaker()
@@ -182,6 +202,19 @@ class GraphQLEndpoint:
                 passwords=self.passwords,
                 token=token if viewer else None,
             )
+            if plan is not None:
+                executor = Executor.build(
+                    self.schema,
+                    document,
+                    context_value=context,
+                    raw_variable_values=variables,
+                    operation_name=operation_name,
+                    hide_suggestions=self.config.production,
+                )
+                if not isinstance(executor, list):  # else variables refused: graphql-core writes the errors
+                    answer = await plan.execute(executor)
+                    if answer is not None:
+                        return answer
             return await await_maybe(
                 execute(
                     self.schema,

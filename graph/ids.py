@@ -13,8 +13,16 @@ from services.errors import not_found
 _MAX_DB_ID = 2**63 - 1
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def urlsafe_b64(data: bytes) -> bytes:
+    """`base64.urlsafe_b64encode` in two C calls (it costs ~1 µs more through the base64 module)."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE)
+
+
 def encode(type_name: str, db_id: int) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{db_id}".encode()).decode().rstrip("="))
+    return strawberry.ID(urlsafe_b64(f"{type_name}:{db_id}".encode()).rstrip(b"=").decode())
 
 
 def decode_any(global_id: str) -> tuple[str, int] | None:

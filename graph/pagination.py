@@ -11,6 +11,7 @@ import orjson
 import strawberry
 
 from graph.errors import ApiError, TopCode
+from graph.ids import urlsafe_b64
 from services.paging import Keyset, Page
 
 T = TypeVar("T")
@@ -39,9 +40,7 @@ def _default(value: object) -> Any:
 
 def encode_cursor(key: Sequence[Any]) -> str:
     # orjson writes dates natively as bare strings; passing them through `_default` tags them for decoding
-    return base64.urlsafe_b64encode(
-        orjson.dumps(list(key), default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
-    ).decode()
+    return urlsafe_b64(orjson.dumps(list(key), default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)).decode()
 
 
 def decode_cursor(cursor: str | None, keyset: Keyset) -> list[Any] | None:

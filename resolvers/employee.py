@@ -7,6 +7,7 @@ from graph.context import Info
 from graph.loaders import forget
 from graph.pagination import Connection, connection, decode_cursor, page_size
 from graph.types.employee import Employee, EmployeeInput, EmployeePayload, EmployeeRateInput
+from graph.types.role import Role
 from resolvers.write import Refused, write
 from services import employees
 
@@ -31,7 +32,8 @@ async def employees_page(
         async with ctx.db.read() as session:
             return await employees.total(session, ctx.visibility, search=search)
 
-    return connection(page, employees.KEYSET, Employee.from_row, count_total)
+    roles: dict[int, Role] = {}  # one Role object per role on the page
+    return connection(page, employees.KEYSET, lambda row: Employee.from_row(row, roles), count_total)
 
 
 async def _payload(info: Info, employee_id: int) -> EmployeePayload:

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AuthToken, Employee, EmployeeVisibility, Role
@@ -61,35 +61,35 @@ async def revoke_all(session: AsyncSession, *, employee_id: int) -> None:
     await session.execute(delete(AuthToken).where(AuthToken.employee_id == employee_id))
 
 
+# built once: a statement built per request pays for its construction and SQL cache key every time
+_VIEWER = (
+    select(
+        Employee.id,
+        Employee.role_id,
+        Role.is_administrator,
+        Role.can_enter_time_for_others,
+        Role.can_invoice,
+        Role.employee_visibility,
+    )
+    .select_from(AuthToken)
+    .join(Employee, Employee.id == AuthToken.employee_id)
+    .join(Role, Role.id == Employee.role_id)
+    .where(AuthToken.token_hash == bindparam("token_hash"), AuthToken.expires_at > func.now(), Employee.active)
+)
+
+
 async def authenticate(session: AsyncSession, *, token: str) -> Viewer | None:
     """The viewer behind a bearer token, or None when it is unknown, expired or its employee inactive."""
-    row = (
-        await session.execute(
-            select(
-                Employee.id,
-                Employee.role_id,
-                Role.is_administrator,
-                Role.can_enter_time_for_others,
-                Role.can_invoice,
-                Role.employee_visibility,
-            )
-            .select_from(AuthToken)
-            .join(Employee, Employee.id == AuthToken.employee_id)
-            .join(Role, Role.id == Employee.role_id)
-            .where(
-                AuthToken.token_hash == token_digest(token),
-                AuthToken.expires_at > func.now(),
-                Employee.active,
-            )
-        )
-    ).one_or_none()
+    connection = await session.connection()  # Core on the request's connection: no ORM execution layer
+    row = (await connection.execute(_VIEWER, {"token_hash": token_digest(token)})).one_or_none()
     if row is None:
         return None
+    employee_id, role_id, is_administrator, can_enter_time_for_others, can_invoice, visibility = row
     return Viewer(
-        employee_id=row.id,
-        role_id=row.role_id,
-        is_administrator=row.is_administrator,
-        can_enter_time_for_others=row.can_enter_time_for_others,
-        can_invoice=row.can_invoice,
-        visibility=row.employee_visibility,
+        employee_id=employee_id,
+        role_id=role_id,
+        is_administrator=is_administrator,
+        can_enter_time_for_others=can_enter_time_for_others,
+        can_invoice=can_invoice,
+        visibility=visibility,
     )

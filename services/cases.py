@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from models import CapBasis, CapKind, Case, Debtor, TimeStatus
-from services import validation
+from services import paging, validation
 from services.activities import writable_status
 from services.errors import DomainError, DomainErrors, ErrorCode, invalid, not_found
 from services.integrity import flush, touch
@@ -113,9 +113,11 @@ async def total(
     return int(await connection.scalar(stmt.where(*conditions) if conditions else stmt) or 0)
 
 
+_BY_IDS = paging.by_ids(_ROWS, Case.id)
+
+
 async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
-    found = {r.id: r for r in (await session.execute(_rows().where(Case.id.in_(ids)))).all()}
-    return [found.get(i) for i in ids]
+    return await paging.rows_by_ids(session, _BY_IDS, ids)
 
 
 async def options(session: AsyncSession, *, debtor_id: int, on: date) -> list[AnyRow]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from models import Activity, Employee, EmployeeRate, Role
-from services import auth, validation
+from services import auth, paging, validation
 from services.errors import invalid, not_found
 from services.integrity import flush, touch
 from services.paging import AnyRow, AnySelect, Keyset, Page, fetch_page, like_pattern
@@ -94,9 +94,11 @@ async def total(session: AsyncSession, visibility: Visibility, *, search: str | 
     return int(await connection.scalar(_COUNT.where(*conditions) if conditions else _COUNT) or 0)
 
 
+_BY_IDS = paging.by_ids(_ROWS, Employee.id)
+
+
 async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
-    found = {r.id: r for r in (await session.execute(_rows().where(Employee.id.in_(ids)))).all()}
-    return [found.get(i) for i in ids]
+    return await paging.rows_by_ids(session, _BY_IDS, ids)
 
 
 async def rates_by_employee_ids(session: AsyncSession, ids: Sequence[int]) -> list[list[AnyRow]]:

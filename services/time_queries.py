@@ -12,12 +12,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import Integer, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
-from services import cases, employees
+from services import cases, employees, paging
 from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page
 from services.visibility import Visibility
 
@@ -61,17 +61,22 @@ ENTRY_COLUMNS = (
 
 
 def _rows() -> AnySelect:
-    # the case's debtor is the entry's debtor (CASE_DEBTOR_MISMATCH), so one debtor join serves both
-    return (
-        select(*ENTRY_COLUMNS)
-        .select_from(TimeEntry)
-        .join(Employee, Employee.id == TimeEntry.employee_id)
-        .join(Role, Role.id == Employee.role_id)
-        .join(Debtor, Debtor.id == TimeEntry.debtor_id)
-        .outerjoin(Case, Case.id == TimeEntry.case_id)
-        .join(Activity, Activity.id == TimeEntry.activity_id)
-        .outerjoin(_over_limit, _over_limit.over_limit_of_id == TimeEntry.id)
-    )
+    return _ROWS
+
+
+# built once: a reused statement keeps its SQL cache key
+# the case's debtor is the entry's debtor (CASE_DEBTOR_MISMATCH), so one debtor join serves both
+_ROWS: AnySelect = (
+    select(*ENTRY_COLUMNS)
+    .select_from(TimeEntry)
+    .join(Employee, Employee.id == TimeEntry.employee_id)
+    .join(Role, Role.id == Employee.role_id)
+    .join(Debtor, Debtor.id == TimeEntry.debtor_id)
+    .outerjoin(Case, Case.id == TimeEntry.case_id)
+    .join(Activity, Activity.id == TimeEntry.activity_id)
+    .outerjoin(_over_limit, _over_limit.over_limit_of_id == TimeEntry.id)
+)
+_CASE_ROWS = _ROWS.where(TimeEntry.case_id == bindparam("case_id", type_=Integer))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +129,11 @@ async def entries_total(session: AsyncSession, visibility: Visibility, f: EntryF
     return await count(session, _filtered(select(TimeEntry.id), visibility, f))
 
 
+_BY_IDS = paging.by_ids(_ROWS, TimeEntry.id)
+
+
 async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
-    found = {row.id: row for row in (await session.execute(_rows().where(TimeEntry.id.in_(ids)))).all()}
-    return [found.get(i) for i in ids]
+    return await paging.rows_by_ids(session, _BY_IDS, ids)
 
 
 GENERIC_PLANS = text("SET LOCAL plan_cache_mode = force_generic_plan")  # until the request's transaction ends
@@ -156,8 +163,16 @@ async def case_page(
         # One plan fits every case (its index, from the cursor on), but for a big case, one holding much of the table,
         # PostgreSQL re-plans the joins on every call (10x the cost of running them): force the cached generic plan.
         await session.execute(GENERIC_PLANS)
-    stmt = _rows().where(TimeEntry.case_id == case_id)
-    return await fetch_page(session, stmt, keyset, first=first, after=after, before=before, backwards=backwards)
+    return await fetch_page(
+        session,
+        _CASE_ROWS,
+        keyset,
+        first=first,
+        after=after,
+        before=before,
+        backwards=backwards,
+        params={"case_id": case_id},
+    )
 
 
 BY_ID = Keyset((TimeEntry.id,))

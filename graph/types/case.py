@@ -116,7 +116,10 @@ class Case(Node):
     @classmethod
     def from_row(cls, row: Any) -> Case:
         """From a row of `services.cases.COLUMNS` (case with its debtor joined)."""
-        f = fields(row)
+        return cls.from_fields(fields(row))
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> Case:
         db_id = f["id"]
         return cls(
             id=ids.encode("Case", db_id),

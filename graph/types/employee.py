@@ -9,7 +9,7 @@ from graph import ids
 from graph.context import Info
 from graph.errors import UserError
 from graph.types.activity import Activity
-from graph.types.common import fields, given
+from graph.types.common import Fields, fields, given
 from graph.types.node import Node
 from graph.types.role import Role
 from services.employees import EmployeeData
@@ -39,16 +39,25 @@ class Employee(Node):
     supervisor_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_row(cls, row: Any) -> Employee:
+    def from_row(cls, row: Any, roles: dict[int, Role] | None = None) -> Employee:
         """From a row of `services.employees.COLUMNS` (employee with its role joined)."""
-        f = fields(row)
+        return cls.from_fields(fields(row), roles)
+
+    @classmethod
+    def from_fields(cls, f: Fields, roles: dict[int, Role] | None = None) -> Employee:
+        """`roles` shares one Role object per role among the rows of one answer."""
         db_id = f["id"]
+        role = roles.get(f["role_id"]) if roles is not None else None
+        if role is None:
+            role = Role.from_fields(f, prefix="role_")
+            if roles is not None:
+                roles[role.db_id] = role
         return cls(
             id=ids.encode("Employee", db_id),
             db_id=db_id,
             name=f["name"],
             email=f["email"],
-            role=Role.from_fields(f, prefix="role_"),
+            role=role,
             active=f["active"],
             default_rate=f["default_rate"],
             supervisor_id=f["supervisor_id"],

@@ -1,0 +1,419 @@
+"""A lean executor for queries whose answer has no error, with graphql-core as the authority for everything else.
+
+graphql-core spends ~6 µs on every field of an answer (resolve info, paths, awaitable checks, the incremental
+delivery machinery), so a 50-row page of ~400 fields cost more than the SQL and HTTP around it. A document is
+planned here once (fields collected and merged per type, each field's completion chosen from its type) and a
+request then walks the plan: a field without a resolver is an attribute read, a leaf of a built-in scalar keeps a
+value of the right Python type as it is, and only fields with resolvers get a `GraphQLResolveInfo` and arguments.
+
+The walk answers only when nothing went wrong. Any exception, a null in a non-null position, a value a scalar
+refuses or an unexpected runtime type marks the run as failed, every pending awaitable is still awaited, and the
+caller runs graphql-core's `execute` on the same request, which then writes the errors and partial data exactly as
+it always did. Documents that use directives (@skip, @include, @defer, ...), fragment variables or introspection
+beyond `__typename` are never planned: graphql-core runs them. Only queries come here, so running one again after a
+failure has no effect beyond reading twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from inspect import isawaitable
+from types import CoroutineType, GeneratorType
+from typing import Any, TypeAlias, cast
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    Executor,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLAbstractType,
+    GraphQLBoolean,
+    GraphQLField,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLString,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    TypeNameMetaFieldDef,
+    get_argument_values,
+    is_abstract_type,
+    is_leaf_type,
+    type_from_ast,
+)
+from graphql.pyutils import Path, Undefined
+
+_DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's StrawberryField
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+Complete: TypeAlias = Callable[["_Run", Any, Path | None], Any]
+
+
+class NotPlannable(Exception):
+    """The document uses something only graphql-core executes."""
+
+
+class _Run:
+    """One execution: the graphql-core executor (for resolve infos and arguments) and whether anything failed."""
+
+    __slots__ = ("executor", "failed")
+
+    def __init__(self, executor: Executor[Any]) -> None:
+        self.executor = executor
+        self.failed = False
+
+
+@dataclass(slots=True)
+class _Field:
+    key: str
+    nodes: list[FieldNode]
+    definition: GraphQLField
+    parent: GraphQLObjectType
+    attribute: str | None  # a field without resolver: read this attribute of the source
+    typename: str | None  # `__typename`: this constant
+    complete: Complete = field(init=False)
+    has_arguments: bool = field(init=False)
+    needs_path: bool = field(init=False, default=False)  # a resolver or an abstract type at or below it
+
+    def __post_init__(self) -> None:
+        self.has_arguments = bool(self.definition.args or self.nodes[0].arguments)
+
+    def resolve(self, run: _Run, source: Any, path: Path) -> Any:
+        executor = run.executor
+        info = executor.build_resolve_info(self.definition, self.nodes, self.parent, path)
+        arguments = (
+            get_argument_values(
+                self.definition, self.nodes[0], executor.variable_values, None, executor.hide_suggestions
+            )
+            if self.has_arguments
+            else {}
+        )
+        resolve = self.definition.resolve
+        assert resolve is not None  # only fields with a resolver of their own get here
+        return resolve(source, info, **arguments)
+
+
+@dataclass(slots=True)
+class _Selection:
+    """The merged fields of one selection set on one object type."""
+
+    type: GraphQLObjectType
+    fields: list[_Field]
+    known: dict[Any, bool] = field(default_factory=dict)  # Python classes `is_type_of` accepted or refused
+
+
+class Plan:
+    """One operation of a document, planned against a schema."""
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+        if operation.operation is not OperationType.QUERY or operation.directives:
+            raise NotPlannable
+        self.schema = schema
+        self._dynamic = 0  # fields with resolvers and abstract types planned so far: they need response paths
+        self.fragments: dict[str, FragmentDefinitionNode] = {}
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                if definition.variable_definitions or definition.directives:
+                    raise NotPlannable
+                self.fragments[definition.name.value] = definition
+        for variable in operation.variable_definitions or ():
+            if variable.directives:
+                raise NotPlannable
+        root = schema.query_type
+        assert root is not None
+        self.root = self._selection(root, [operation.selection_set])
+
+    def _selection(self, parent: GraphQLObjectType, selection_sets: list[SelectionSetNode]) -> _Selection:
+        grouped: dict[str, list[FieldNode]] = {}
+        self._collect(parent, selection_sets, grouped, set())
+        fields = []
+        for key, nodes in grouped.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                fields.append(_Field(key, nodes, TypeNameMetaFieldDef, parent, None, parent.name))
+                continue
+            if name.startswith("__"):
+                raise NotPlannable  # introspection
+            definition = parent.fields[name]
+            resolve = definition.resolve
+            attribute = None
+            if resolve is None or getattr(resolve, "_is_default", False):
+                strawberry_field = (definition.extensions or {}).get(_DEFINITION)
+                if strawberry_field is None:
+                    raise NotPlannable
+                attribute = strawberry_field.python_name
+            planned = _Field(key, nodes, definition, parent, attribute, None)
+            dynamic = self._dynamic
+            planned.complete = self._completion(definition.type, nodes, definition, parent)
+            planned.needs_path = attribute is None or self._dynamic > dynamic
+            if attribute is None:
+                self._dynamic += 1
+            fields.append(planned)
+        return _Selection(parent, fields)
+
+    def _collect(
+        self,
+        parent: GraphQLObjectType,
+        selection_sets: list[SelectionSetNode],
+        grouped: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for selection_set in selection_sets:
+            for selection in selection_set.selections:
+                if selection.directives:
+                    raise NotPlannable
+                if isinstance(selection, FieldNode):
+                    key = selection.alias.value if selection.alias else selection.name.value
+                    grouped.setdefault(key, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    if self._applies(selection, parent):
+                        self._collect(parent, [selection.selection_set], grouped, visited)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if name in visited:
+                        continue
+                    visited.add(name)
+                    fragment = self.fragments[name]
+                    if self._applies(fragment, parent):
+                        self._collect(parent, [fragment.selection_set], grouped, visited)
+                else:
+                    raise NotPlannable
+
+    def _applies(self, fragment: InlineFragmentNode | FragmentDefinitionNode, parent: GraphQLObjectType) -> bool:
+        if fragment.type_condition is None:
+            return True
+        condition = type_from_ast(self.schema, fragment.type_condition)
+        if condition is parent:
+            return True
+        return is_abstract_type(condition) and self.schema.is_sub_type(condition, parent)
+
+    def _completion(
+        self, type_: GraphQLOutputType, nodes: list[FieldNode], definition: GraphQLField, parent: GraphQLObjectType
+    ) -> Complete:
+        if isinstance(type_, GraphQLNonNull):
+            if is_leaf_type(type_.of_type):
+                return _leaf(type_.of_type, non_null=True)
+            inner = self._completion(type_.of_type, nodes, definition, parent)
+
+            def non_null(run: _Run, value: Any, path: Path | None) -> Any:
+                if value is None:
+                    run.failed = True
+                    return None
+                return inner(run, value, path)
+
+            return non_null
+        if isinstance(type_, GraphQLList):
+            return self._list(self._completion(type_.of_type, nodes, definition, parent))
+        if is_leaf_type(type_):
+            return _leaf(type_)
+        sub_sets = [node.selection_set for node in nodes if node.selection_set is not None]
+        if isinstance(type_, GraphQLObjectType):
+            return self._object(self._selection(type_, sub_sets))
+        self._dynamic += 1
+        return self._abstract(cast(GraphQLAbstractType, type_), sub_sets, nodes, definition, parent)
+
+    def _list(self, item: Complete) -> Complete:
+        def complete_list(run: _Run, value: Any, path: Path | None) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+                run.failed = True
+                return None
+            completed = []
+            pending: list[int] = []
+            for index, element in enumerate(value):
+                item_path = Path(path, index, None) if path is not None else None
+                if _awaitable(element):
+                    completed.append(_settle(run, element, item, item_path))
+                    pending.append(index)
+                    continue
+                done = item(run, element, item_path)
+                if type(done) is CoroutineType:  # completions defer as coroutines only
+                    pending.append(index)
+                completed.append(done)
+            if pending:
+                return _fill(completed, pending)
+            return completed
+
+        return complete_list
+
+    def _object(self, selection: _Selection) -> Complete:
+        def complete_object(run: _Run, value: Any, path: Path | None) -> Any:
+            if value is None:
+                return None
+            if not _is_type_of(selection, value):
+                run.failed = True
+                return None
+            return _execute_fields(run, selection, value, path)
+
+        return complete_object
+
+    def _abstract(
+        self,
+        abstract: GraphQLAbstractType,
+        sub_sets: list[SelectionSetNode],
+        nodes: list[FieldNode],
+        definition: GraphQLField,
+        parent: GraphQLObjectType,
+    ) -> Complete:
+        selections: dict[str, _Selection] = {}
+
+        def complete_abstract(run: _Run, value: Any, path: Path | None) -> Any:
+            if value is None:
+                return None
+            resolve_type = abstract.resolve_type
+            if resolve_type is None:
+                run.failed = True
+                return None
+            field_path = path
+            assert field_path is not None  # abstract types are planned with paths
+            while isinstance(field_path.key, int) and field_path.prev is not None:  # items of a list: the list's path
+                field_path = field_path.prev
+            # the resolve info of the field that returned the value, as graphql-core passes it
+            field_info = run.executor.build_resolve_info(definition, nodes, parent, field_path)
+            type_name = resolve_type(value, field_info, abstract)
+            if not isinstance(type_name, str):
+                run.failed = True  # awaitable or missing type names: graphql-core decides
+                if isawaitable(type_name):
+                    cast(Any, type_name).close()
+                return None
+            selection = selections.get(type_name)
+            if selection is None:
+                runtime = self.schema.get_type(type_name)
+                if not isinstance(runtime, GraphQLObjectType) or not self.schema.is_sub_type(abstract, runtime):
+                    run.failed = True
+                    return None
+                selection = selections[type_name] = self._selection(runtime, sub_sets)
+            if not _is_type_of(selection, value):
+                run.failed = True
+                return None
+            return _execute_fields(run, selection, value, path)
+
+        return complete_abstract
+
+    async def execute(self, executor: Executor[Any]) -> ExecutionResult | None:
+        """The answer, or None when graphql-core has to run the request (something failed)."""
+        run = _Run(executor)
+        data = _execute_fields(run, self.root, executor.root_value, None)
+        if isawaitable(data):
+            data = await data
+        return None if run.failed else ExecutionResult(data=data)
+
+
+_SYNC: set[type] = {str, int, bool, float, list, dict, type(None)}  # classes whose instances are never awaitable
+
+
+def _awaitable(value: Any) -> bool:
+    cls = type(value)
+    if cls in _SYNC:
+        return False
+    if cls is CoroutineType or isawaitable(value):
+        return True
+    if not hasattr(cls, "__await__") and cls is not GeneratorType:
+        _SYNC.add(cls)
+    return False
+
+
+def _is_type_of(selection: _Selection, value: Any) -> bool:
+    is_type_of = selection.type.is_type_of
+    if is_type_of is None:
+        return True
+    cls = type(value)
+    known = selection.known.get(cls)
+    if known is None:
+        # Strawberry's predicate reads the value only
+        known = bool(is_type_of(value, None))  # type: ignore[arg-type]
+        if getattr(value, "__as_strawberry_type__", None) is None:  # not a strawberry.cast: the class decides
+            selection.known[cls] = known
+    return known
+
+
+def _execute_fields(run: _Run, selection: _Selection, source: Any, path: Path | None) -> Any:
+    result: dict[str, Any] = {}
+    pending: list[str] | None = None
+    for planned in selection.fields:
+        key = planned.key
+        if planned.typename is not None:
+            result[key] = planned.typename
+            continue
+        field_path = Path(path, key, selection.type.name) if planned.needs_path else None
+        try:
+            if planned.attribute is not None:
+                value = getattr(source, planned.attribute)
+            else:
+                assert field_path is not None  # resolvers are planned with paths
+                value = planned.resolve(run, source, field_path)
+                if _awaitable(value):
+                    result[key] = _settle(run, value, planned.complete, field_path)
+                    pending = [*pending, key] if pending else [key]
+                    continue
+            done = planned.complete(run, value, field_path)
+        except Exception:
+            run.failed = True
+            done = None
+        if type(done) is CoroutineType:  # completions defer as coroutines only
+            pending = [*pending, key] if pending else [key]
+        result[key] = done
+    if pending:
+        return _fill(result, pending)
+    return result
+
+
+async def _settle(run: _Run, value: Awaitable[Any], complete: Complete, path: Path | None) -> Any:
+    try:
+        done = complete(run, await value, path)
+        if type(done) is CoroutineType:  # completions defer as coroutines only
+            done = await done
+        return done
+    except Exception:
+        run.failed = True
+        return None
+
+
+async def _fill(values: Any, pending: list[Any]) -> Any:
+    """Await the pending entries (list indexes or dict keys) of `values` in place, concurrently."""
+    if len(pending) == 1:
+        values[pending[0]] = await values[pending[0]]
+        return values
+    for key, done in zip(pending, await asyncio.gather(*(values[k] for k in pending)), strict=True):
+        values[key] = done
+    return values
+
+
+_NATIVE: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+
+
+def _leaf(type_: GraphQLLeafType, *, non_null: bool = False) -> Complete:
+    serialize = type_.serialize
+    native = _NATIVE.get(type_)
+
+    def complete_leaf(run: _Run, value: Any, path: Path | None) -> Any:
+        if value is None:
+            if non_null:
+                run.failed = True
+            return None
+        if native is not None and type(value) is native:
+            return value
+        if type_ is GraphQLInt and type(value) is int and _INT_MIN <= value <= _INT_MAX:
+            return value
+        try:
+            serialized = serialize(value)
+        except Exception:
+            serialized = None
+        if serialized is None or serialized is Undefined:
+            run.failed = True
+            return None
+        return serialized
+
+    return complete_leaf
