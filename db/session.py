@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger("casetime")
 
 
 @dataclass
@@ -33,3 +37,20 @@ class RequestDb:
                 await self.session.rollback()
                 raise
             await self.session.commit()
+
+
+@asynccontextmanager
+async def request_session(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session whose closing never fails the answer already computed.
+
+    When one root field fails, graphql-core cancels its siblings; a sibling cancelled while its SQL runs leaves
+    the connection closed, and the rollback on close then raises. That connection is dropped from the pool."""
+    session = maker()
+    try:
+        yield session
+    finally:
+        try:
+            await session.close()
+        except SQLAlchemyError:
+            log.warning("a request's connection was interrupted mid-statement; it is discarded", exc_info=True)
+            await session.invalidate()

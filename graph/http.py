@@ -35,7 +35,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.utils.await_maybe import await_maybe
 
-from db.session import RequestDb
+from db.session import RequestDb, request_session
 from graph.context import Context
 from graph.errors import TopCode
 from graph.execution import NotPlannable, Plan
@@ -185,11 +185,11 @@ class GraphQLEndpoint:
     ) -> ExecutionResult:
         token = _bearer(request)
         read_sessionmaker = self.read_sessionmaker()
-        async with self.sessionmaker()() as session, AsyncExitStack() as stack:
+        async with request_session(self.sessionmaker()) as session, AsyncExitStack() as stack:
             db = RequestDb(session)
             read_db = db
             if read_sessionmaker is not None:
-                read_db = RequestDb(await stack.enter_async_context(read_sessionmaker()))
+                read_db = RequestDb(await stack.enter_async_context(request_session(read_sessionmaker)))
             viewer = await auth.authenticate(session, token=token) if token else None
             policy = await visibility.for_viewer(session, viewer)
             context = Context(
