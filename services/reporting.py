@@ -221,24 +221,26 @@ async def time_report(
     ).having(func.sum(r.c.entries) > 0)
     if keys:
         stmt = stmt.group_by(*keys.values()).order_by(*keys.values())
-    rows = [
-        ReportRow(
-            debtor_id=getattr(row, "debtor_id", None),
-            case_id=getattr(row, "case_id", None),
-            employee_id=getattr(row, "employee_id", None),
-            employee_hidden=bool(getattr(row, "employee_hidden", False)),
-            activity_id=getattr(row, "activity_id", None),
-            status=TimeStatus(row.status) if "status" in keys else None,
-            period=None if period is None else _label(period, row.period),
-            minutes=int(row.minutes),
-            amount=Decimal(row.amount),
-            billable_minutes=int(row.billable_minutes),
-            non_billable_minutes=int(row.non_billable),
-            billable_amount=Decimal(row.billable_amount),
-            entry_count=int(row.entries),
+    rows = []
+    for row in await session.execute(stmt):
+        m = row._mapping  # attribute access on a Row falls back through a raised AttributeError per missing key
+        rows.append(
+            ReportRow(
+                debtor_id=m.get("debtor_id"),
+                case_id=m.get("case_id"),
+                employee_id=m.get("employee_id"),
+                employee_hidden=bool(m.get("employee_hidden", False)),
+                activity_id=m.get("activity_id"),
+                status=None if (status := m.get("status")) is None else TimeStatus(status),
+                period=None if period is None else _label(period, m["period"]),
+                minutes=int(m["minutes"]),
+                amount=Decimal(m["amount"]),
+                billable_minutes=int(m["billable_minutes"]),
+                non_billable_minutes=int(m["non_billable"]),
+                billable_amount=Decimal(m["billable_amount"]),
+                entry_count=int(m["entries"]),
+            )
         )
-        for row in await session.execute(stmt)
-    ]
     return Report(
         rows=rows,
         total_minutes=sum(r.minutes for r in rows),
