@@ -144,6 +144,9 @@ class _Capture:
     def __init__(self) -> None:
         self.statement: Any = None
 
+    async def connection(self) -> _Capture:
+        return self
+
     async def execute(self, statement: Any) -> list[Any]:
         self.statement = statement
         return []

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, Select, and_, case, cast, func, literal, or_, select, true, union_all
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -35,7 +51,7 @@ PERIODS = frozenset({Dimension.DAY, Dimension.WEEK, Dimension.MONTH, Dimension.B
 BILLABLE = ("J", "F")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__, slower
 class ReportRow:
     debtor_id: int | None
     case_id: int | None
@@ -57,6 +73,10 @@ class Report:
     rows: list[ReportRow]
     total_minutes: int
     total_amount: Decimal
+
+
+def _none(_: Sequence[Any]) -> None:
+    return None
 
 
 def _month_of(day: ColumnElement[date]) -> ColumnElement[date]:
@@ -212,35 +232,45 @@ async def time_report(
     billable = r.c.status.in_(BILLABLE)
     stmt = select(
         *(expression.label(name) for name, expression in keys.items()),
-        func.sum(r.c.minutes).label("minutes"),
+        # sums of bigint are numeric: counted back to bigint so the driver does not build a Decimal for each
+        cast(func.sum(r.c.minutes), BigInteger).label("minutes"),
         func.sum(r.c.amount).label("amount"),
-        func.coalesce(func.sum(r.c.minutes).filter(billable), 0).label("billable_minutes"),
-        func.coalesce(func.sum(r.c.minutes).filter(r.c.status == "N"), 0).label("non_billable"),
+        cast(func.coalesce(func.sum(r.c.minutes).filter(billable), 0), BigInteger).label("billable_minutes"),
+        cast(func.coalesce(func.sum(r.c.minutes).filter(r.c.status == "N"), 0), BigInteger).label("non_billable"),
         func.coalesce(func.sum(r.c.amount).filter(billable), 0).label("billable_amount"),
-        func.sum(r.c.entries).label("entries"),
+        cast(func.sum(r.c.entries), BigInteger).label("entries"),
     ).having(func.sum(r.c.entries) > 0)
     if keys:
         stmt = stmt.group_by(*keys.values()).order_by(*keys.values())
-    rows = []
-    for row in await session.execute(stmt):
-        m = row._mapping  # attribute access on a Row falls back through a raised AttributeError per missing key
-        rows.append(
-            ReportRow(
-                debtor_id=m.get("debtor_id"),
-                case_id=m.get("case_id"),
-                employee_id=m.get("employee_id"),
-                employee_hidden=bool(m.get("employee_hidden", False)),
-                activity_id=m.get("activity_id"),
-                status=None if (status := m.get("status")) is None else TimeStatus(status),
-                period=None if period is None else _label(period, m["period"]),
-                minutes=int(m["minutes"]),
-                amount=Decimal(m["amount"]),
-                billable_minutes=int(m["billable_minutes"]),
-                non_billable_minutes=int(m["non_billable"]),
-                billable_amount=Decimal(m["billable_amount"]),
-                entry_count=int(m["entries"]),
-            )
+    # positions, not names: a name missing from a Row costs a raised and caught exception
+    at = {name: i for i, name in enumerate(keys)}
+
+    def column(name: str) -> Callable[[Sequence[Any]], Any]:
+        return itemgetter(at[name]) if name in at else _none
+
+    debtor_id, case_id, employee_id, activity_id = (
+        column(n) for n in ("debtor_id", "case_id", "employee_id", "activity_id")
+    )
+    hidden, status, period_key = column("employee_hidden"), column("status"), column("period")
+    n = len(keys)
+    rows = [
+        ReportRow(
+            debtor_id=debtor_id(row),
+            case_id=case_id(row),
+            employee_id=employee_id(row),
+            employee_hidden=bool(hidden(row)),
+            activity_id=activity_id(row),
+            status=None if (value := status(row)) is None else TimeStatus(value),
+            period=None if period is None else _label(period, period_key(row)),
+            minutes=int(row[n]),
+            amount=Decimal(row[n + 1]),
+            billable_minutes=int(row[n + 2]),
+            non_billable_minutes=int(row[n + 3]),
+            billable_amount=Decimal(row[n + 4]),
+            entry_count=int(row[n + 5]),
         )
+        for row in await (await session.connection()).execute(stmt)
+    ]
     return Report(
         rows=rows,
         total_minutes=sum(r.minutes for r in rows),
