@@ -144,6 +144,9 @@ class _Capture:
     def __init__(self) -> None:
         self.statement: Any = None
 
+    async def connection(self) -> _Capture:
+        return self
+
     async def execute(self, statement: Any) -> list[Any]:
         self.statement = statement
         return []
@@ -172,7 +175,9 @@ async def fill(url: str, entries: int, watch: timedata.Stopwatch) -> dict[str, A
         watch.lap(f"{written:,} entries, secondary indexes rebuilt")
         await timedata.add_kept(connection, 0, fresh=True)
         watch.lap("counts, book-year totals and rollup")
-        await timedata.vacuum_analyze(connection, "time_entries", "time_rollup", "case_year_totals", "cases")
+        await timedata.vacuum_analyze(
+            connection, "time_entries", "time_rollup", "time_rollup_month", "case_year_totals", "cases"
+        )
         watch.lap("vacuum analyze")
         await timedata.check_kept(connection)
         found = await shape(connection)
@@ -186,10 +191,12 @@ async def shape(connection: Any) -> dict[str, Any]:
         await connection.fetchrow(
             "SELECT (SELECT count(*) FROM time_entries) AS entries,"
             " (SELECT count(*) FROM time_rollup) AS rollup_rows,"
+            " (SELECT count(*) FROM time_rollup_month) AS month_rows,"
             " (SELECT min(work_date) FROM time_entries) AS first_day,"
             " (SELECT max(work_date) FROM time_entries) AS last_day,"
             " pg_size_pretty(pg_table_size('time_entries')) AS entries_size,"
-            " pg_size_pretty(pg_table_size('time_rollup')) AS rollup_size"
+            " pg_size_pretty(pg_table_size('time_rollup')) AS rollup_size,"
+            " pg_size_pretty(pg_table_size('time_rollup_month')) AS month_size"
         )
     )
     found["entries_per_rollup_row"] = round(found["entries"] / max(found["rollup_rows"], 1), 2)
@@ -387,6 +394,7 @@ def print_tables(results: dict[str, Any], args: argparse.Namespace) -> None:
     print(
         f"data: {shape['entries']:,} entries ({shape['entries_size']}) {shape['first_day']} .. {shape['last_day']},"
         f" rollup {shape['rollup_rows']:,} rows ({shape['rollup_size']}),"
+        f" monthly {shape.get('month_rows', 0):,} rows ({shape.get('month_size', '-')}),"
         f" {shape['entries_per_rollup_row']} entries a row"
     )
     header = (

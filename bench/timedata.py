@@ -2,8 +2,9 @@
 
 Entries written with SQL bypass the services, so `add_kept` also fills what the services keep for
 every write: `cases.time_entry_count`, `case_year_totals` (per case, book year and status) and
-`time_rollup` (per day, employee, debtor, case, activity and status, with entry counts), each with
-one INSERT … SELECT … GROUP BY over the entries added since a given id.
+`time_rollup` (per day, employee, debtor, case, activity and status, with entry counts) and
+`time_rollup_month` (the same per month), each with one INSERT … SELECT … GROUP BY over the entries added
+since a given id (a fresh monthly rollup from the day rollup).
 """
 
 from __future__ import annotations
@@ -69,6 +70,27 @@ ORDER BY 1, 2, 3, 4, 5, 6
 """
 _ROLLUP_ADD = """
 ON CONFLICT (work_date, employee_id, debtor_id, case_id, activity_id, status) DO UPDATE SET
+  minutes = r.minutes + excluded.minutes, amount = r.amount + excluded.amount, entries = r.entries + excluded.entries
+"""
+
+# the monthly rollup: from the day rollup on a fresh load, from the new entries otherwise
+_MONTH_FROM_DAYS = """
+INSERT INTO time_rollup_month (month, employee_id, debtor_id, case_id, activity_id, status, minutes, amount, entries)
+SELECT date_trunc('month', work_date)::date, employee_id, debtor_id, case_id, activity_id, status,
+       sum(minutes), sum(amount), sum(entries)
+FROM time_rollup
+GROUP BY 1, 2, 3, 4, 5, 6
+ORDER BY 1, 2, 3, 4, 5, 6
+"""
+_MONTH_ADD = """
+INSERT INTO time_rollup_month AS r
+       (month, employee_id, debtor_id, case_id, activity_id, status, minutes, amount, entries)
+SELECT date_trunc('month', work_date)::date, employee_id, debtor_id, coalesce(case_id, 0), activity_id, status,
+       sum(minutes), sum(amount), count(*)
+FROM time_entries WHERE id > $1
+GROUP BY 1, 2, 3, 4, 5, 6
+ORDER BY 1, 2, 3, 4, 5, 6
+ON CONFLICT (month, employee_id, debtor_id, case_id, activity_id, status) DO UPDATE SET
   minutes = r.minutes + excluded.minutes, amount = r.amount + excluded.amount, entries = r.entries + excluded.entries
 """
 
@@ -166,10 +188,13 @@ async def add_kept(connection: Any, since_id: int, *, fresh: bool = False) -> No
         if await connection.fetchval("SELECT EXISTS (SELECT 1 FROM time_rollup)"):
             raise RuntimeError("add_kept(fresh=True) needs an empty rollup")
         dropped = await drop_secondary_indexes(connection, "time_rollup")
+        dropped_month = await drop_secondary_indexes(connection, "time_rollup_month")
         await connection.execute(_ROLLUP, since_id)
-        await restore_indexes(connection, dropped)
+        await connection.execute(_MONTH_FROM_DAYS)
+        await restore_indexes(connection, dropped + dropped_month)
     else:
         await connection.execute(_ROLLUP + _ROLLUP_ADD, since_id)
+        await connection.execute(_MONTH_ADD, since_id)
 
 
 async def check_kept(connection: Any) -> None:
@@ -179,6 +204,9 @@ async def check_kept(connection: Any) -> None:
     )
     rolled, rolled_minutes = await connection.fetchrow(
         "SELECT coalesce(sum(entries), 0), coalesce(sum(minutes), 0) FROM time_rollup"
+    )
+    monthly, monthly_minutes = await connection.fetchrow(
+        "SELECT coalesce(sum(entries), 0), coalesce(sum(minutes), 0) FROM time_rollup_month"
     )
     counted = await connection.fetchval("SELECT coalesce(sum(time_entry_count), 0) FROM cases")
     totals = await connection.fetchval(
@@ -190,6 +218,10 @@ async def check_kept(connection: Any) -> None:
     problems = []
     if (rolled, rolled_minutes) != (entries, minutes):
         problems.append(f"rollup holds {rolled} entries / {rolled_minutes} min, the table {entries} / {minutes}")
+    if (monthly, monthly_minutes) != (entries, minutes):
+        problems.append(
+            f"monthly rollup holds {monthly} entries / {monthly_minutes} min, the table {entries} / {minutes}"
+        )
     if counted != with_case:
         problems.append(f"cases count {counted} entries, the table has {with_case} with a case")
     if totals != case_minutes:

@@ -72,16 +72,10 @@ class InvoiceCounter(Base):
     last_number: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
-class TimeRollup(Base):
-    """Minutes, amounts and entry counts per day, employee, debtor, case, activity and status.
-
-    Every write path keeps it in the entry's transaction; reports read it instead of the entries.
-    """
-
-    __tablename__ = "time_rollup"
+class RollupCounts:
+    """The key beyond the date, and the sums, of both report rollups."""
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    work_date: Mapped[date] = mapped_column(Date)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"))
     case_id: Mapped[int] = mapped_column(default=0, server_default="0")  # 0: no case, so the key has no NULL
@@ -90,6 +84,17 @@ class TimeRollup(Base):
     minutes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     amount: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0, server_default="0")
     entries: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class TimeRollup(RollupCounts, Base):
+    """Minutes, amounts and entry counts per day, employee, debtor, case, activity and status.
+
+    Every write path keeps it in the entry's transaction; reports read it instead of the entries.
+    """
+
+    __tablename__ = "time_rollup"
+
+    work_date: Mapped[date] = mapped_column(Date)
 
 
 Index(
@@ -103,3 +108,26 @@ Index(
     unique=True,
 )
 Index("ix_time_rollup_debtor_date", TimeRollup.debtor_id, TimeRollup.work_date)
+
+
+class TimeRollupMonth(RollupCounts, Base):
+    """The rollup per month (`month`, its first day), employee, debtor, case, activity and status.
+
+    Kept by the same writes in the same transactions as `TimeRollup`; reports read it for whole months.
+    """
+
+    __tablename__ = "time_rollup_month"
+
+    month: Mapped[date] = mapped_column(Date)
+
+
+Index(
+    "uq_time_rollup_month_key",
+    TimeRollupMonth.month,
+    TimeRollupMonth.employee_id,
+    TimeRollupMonth.debtor_id,
+    TimeRollupMonth.case_id,
+    TimeRollupMonth.activity_id,
+    TimeRollupMonth.status,
+    unique=True,
+)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from graph.context import Info
 from graph.errors import ApiError, TopCode
-from graph.types.report import ReportRow, TimeReport
+from graph.types.report import TimeReport, report_rows
 from graph.types.time_entry import TimeEntryFilter
 from services import reporting
 from services.errors import DomainError
@@ -22,7 +22,7 @@ async def time_report(info: Info, filter: TimeEntryFilter, group_by: list[Dimens
     except DomainError as error:
         raise ApiError(TopCode.VALIDATION, error.message) from error
     return TimeReport(
-        rows=[ReportRow.of(row) for row in report.rows],
+        rows=await report_rows(info, report.rows),
         total_minutes=report.total_minutes,
         total_amount=report.total_amount,
     )

@@ -1,18 +1,35 @@
-"""Time reports (SPEC 9), answered from the rollup so they stay fast at millions of entries."""
+"""Time reports (SPEC 9), answered from the rollups so they stay fast at millions of entries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from models import Case, TimeRollup, TimeStatus
+from models import Case, TimeRollup, TimeRollupMonth, TimeStatus
 from services.errors import invalid
 from services.time_queries import EntryFilter
 from services.visibility import Visibility
@@ -34,7 +51,7 @@ PERIODS = frozenset({Dimension.DAY, Dimension.WEEK, Dimension.MONTH, Dimension.B
 BILLABLE = ("J", "F")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__, slower
 class ReportRow:
     debtor_id: int | None
     case_id: int | None
@@ -58,43 +75,116 @@ class Report:
     total_amount: Decimal
 
 
-def _period(dimension: Dimension, start_month: int) -> ColumnElement[str]:
-    """Labels: DAY 2026-11-23, WEEK 2026-W48 (ISO), MONTH 2026-11, BOOK_YEAR its first day 2026-04-01."""
-    day = TimeRollup.work_date
+def _none(_: Sequence[Any]) -> None:
+    return None
+
+
+def _month_of(day: ColumnElement[date]) -> ColumnElement[date]:
+    return cast(func.date_trunc("month", cast(day, DateTime)), Date)
+
+
+def _period_key(dimension: Dimension, day: ColumnElement[date], start_month: int, *, monthly: bool) -> Any:
+    """The date a row's period is keyed by (its label is formatted once per group, `_label`).
+
+    DAY the day, WEEK its ISO week's Monday, MONTH the month's first day, BOOK_YEAR the book year's first day.
+    `monthly`: `day` is already a month's first day.
+    """
     if dimension is Dimension.DAY:
-        return func.to_char(day, "YYYY-MM-DD")
+        return day
     if dimension is Dimension.WEEK:
-        return func.to_char(day, 'IYYY-"W"IW')
+        return cast(func.date_trunc("week", cast(day, DateTime)), Date)
     if dimension is Dimension.MONTH:
-        return func.to_char(day, "YYYY-MM")
+        return day if monthly else _month_of(day)
     year = cast(func.extract("year", day), Integer) - case((func.extract("month", day) < start_month, 1), else_=0)
-    return func.to_char(func.make_date(year, start_month, 1), "YYYY-MM-DD")
+    return func.make_date(year, start_month, 1)
 
 
-def _where(visibility: Visibility, f: EntryFilter) -> list[ColumnElement[bool]]:
+def _label(dimension: Dimension, key: date) -> str:
+    """Labels: DAY 2026-11-23, WEEK 2026-W48 (ISO), MONTH 2026-11, BOOK_YEAR its first day 2026-04-01."""
+    if dimension is Dimension.WEEK:
+        year, week, _ = key.isocalendar()
+        return f"{year}-W{week:02d}"
+    if dimension is Dimension.MONTH:
+        return f"{key.year}-{key.month:02d}"
+    return key.isoformat()
+
+
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _split(f: EntryFilter) -> tuple[tuple[date | None, date | None] | None, list[tuple[date | None, date | None]]]:
+    """The filter's period as whole months (first days of the first month and of the month after the last) and the
+    day ranges (both days included) at its edges; no whole month: None and the period itself."""
+    first = f.start if f.start is None or f.start.day == 1 else _first_of_next_month(f.start)
+    after = None if f.end is None else _first_of_next_month(f.end)
+    if after is not None and f.end is not None and after - timedelta(days=1) != f.end:
+        after = f.end.replace(day=1)
+    if first is not None and after is not None and first >= after:
+        return None, [(f.start, f.end)]
+    edges: list[tuple[date | None, date | None]] = []
+    if f.start is not None and first is not None and f.start < first:
+        edges.append((f.start, first - timedelta(days=1)))
+    if f.end is not None and after is not None and after <= f.end:
+        edges.append((after, f.end))
+    return (first, after), edges
+
+
+def _where(
+    visibility: Visibility, f: EntryFilter, table: type[TimeRollup | TimeRollupMonth]
+) -> list[ColumnElement[bool]]:
+    """The filter's conditions except its period."""
     conditions: list[ColumnElement[bool]] = []
-    if f.start is not None:
-        conditions.append(TimeRollup.work_date >= f.start)
-    if f.end is not None:
-        conditions.append(TimeRollup.work_date <= f.end)
     if f.employee_ids is not None:
-        conditions.append(TimeRollup.employee_id.in_([i for i in f.employee_ids if visibility.can_see(i)]))
+        conditions.append(table.employee_id.in_([i for i in f.employee_ids if visibility.can_see(i)]))
     if f.debtor_ids is not None:
-        conditions.append(TimeRollup.debtor_id.in_(f.debtor_ids))
+        conditions.append(table.debtor_id.in_(f.debtor_ids))
     if f.case_ids is not None:
-        conditions.append(TimeRollup.case_id.in_(f.case_ids))
+        conditions.append(table.case_id.in_(f.case_ids))
     if f.activity_ids is not None:
-        conditions.append(TimeRollup.activity_id.in_(f.activity_ids))
+        conditions.append(table.activity_id.in_(f.activity_ids))
     if f.statuses is not None:
-        conditions.append(TimeRollup.status.in_([s.value for s in f.statuses]))
+        conditions.append(table.status.in_([s.value for s in f.statuses]))
     if f.active_cases_only:
         active = select(Case.id).where(Case.blocked.is_(False))
         if f.end is not None:
             active = active.where(or_(Case.active_from.is_(None), Case.active_from <= f.end))
         if f.start is not None:
             active = active.where(or_(Case.active_until.is_(None), Case.active_until >= f.start))
-        conditions.append(TimeRollup.case_id.in_(active))
+        conditions.append(table.case_id.in_(active))
     return conditions
+
+
+def _source(
+    visibility: Visibility,
+    f: EntryFilter,
+    period: Dimension | None,
+    start_month: int,
+    table: type[TimeRollup | TimeRollupMonth],
+    bounds: tuple[date | None, date | None],
+) -> Select[Any]:
+    """The rollup rows of one table within `bounds` (days both included; months: first, after), uniformly named."""
+    monthly = table is TimeRollupMonth
+    day: Any = TimeRollupMonth.month if monthly else TimeRollup.work_date
+    low, high = bounds
+    conditions = _where(visibility, f, table)
+    if low is not None:
+        conditions.append(day >= low)
+    if high is not None:
+        conditions.append(day < high if monthly else day <= high)
+    columns: list[Any] = [
+        table.employee_id,
+        table.debtor_id,
+        table.case_id,
+        table.activity_id,
+        table.status,
+        table.minutes,
+        table.amount,
+        table.entries,
+    ]
+    if period is not None:
+        columns.append(_period_key(period, day, start_month, monthly=monthly).label("period_key"))
+    return select(*columns).where(and_(true(), *conditions))
 
 
 async def time_report(
@@ -105,61 +195,81 @@ async def time_report(
     *,
     start_month: int,
 ) -> Report:
-    """Group the filtered time by any dimensions; hidden employees fold into one row per group (SPEC 5, 9)."""
+    """Group the filtered time by any dimensions; hidden employees fold into one row per group (SPEC 5, 9).
+
+    Whole months come from the monthly rollup (unless grouped by DAY or WEEK), the days at the period's edges
+    from the day rollup.
+    """
     dimensions = list(dict.fromkeys(group_by))
-    if len([d for d in dimensions if d in PERIODS]) > 1:
+    periods = [d for d in dimensions if d in PERIODS]
+    if len(periods) > 1:
         raise invalid("group by at most one period (DAY, WEEK, MONTH or BOOK_YEAR)", "groupBy")
-    visible = visibility.condition(TimeRollup.employee_id)
+    period = periods[0] if periods else None
+    if period in (Dimension.DAY, Dimension.WEEK):
+        months, edges = None, [(f.start, f.end)]
+    else:
+        months, edges = _split(f)
+    parts = [_source(visibility, f, period, start_month, TimeRollup, edge) for edge in edges]
+    if months is not None:
+        parts.append(_source(visibility, f, period, start_month, TimeRollupMonth, months))
+    r = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("r")
+    visible = visibility.condition(r.c.employee_id)
     keys: dict[str, Any] = {}  # label -> grouping expression
     for dimension in dimensions:
         if dimension is Dimension.DEBTOR:
-            keys["debtor_id"] = TimeRollup.debtor_id
+            keys["debtor_id"] = r.c.debtor_id
         elif dimension is Dimension.CASE:
-            keys["case_id"] = func.nullif(TimeRollup.case_id, 0)
+            keys["case_id"] = func.nullif(r.c.case_id, 0)
         elif dimension is Dimension.EMPLOYEE:
-            keys["employee_id"] = (
-                TimeRollup.employee_id if visible is None else case((visible, TimeRollup.employee_id), else_=None)
-            )
+            keys["employee_id"] = r.c.employee_id if visible is None else case((visible, r.c.employee_id), else_=None)
             keys["employee_hidden"] = literal(False) if visible is None else ~visible
         elif dimension is Dimension.ACTIVITY:
-            keys["activity_id"] = TimeRollup.activity_id
+            keys["activity_id"] = r.c.activity_id
         elif dimension is Dimension.STATUS:
-            keys["status"] = TimeRollup.status
+            keys["status"] = r.c.status
         else:
-            keys["period"] = _period(dimension, start_month)
-    billable = TimeRollup.status.in_(BILLABLE)
-    stmt = (
-        select(
-            *(expression.label(name) for name, expression in keys.items()),
-            func.sum(TimeRollup.minutes).label("minutes"),
-            func.sum(TimeRollup.amount).label("amount"),
-            func.coalesce(func.sum(TimeRollup.minutes).filter(billable), 0).label("billable_minutes"),
-            func.coalesce(func.sum(TimeRollup.minutes).filter(TimeRollup.status == "N"), 0).label("non_billable"),
-            func.coalesce(func.sum(TimeRollup.amount).filter(billable), 0).label("billable_amount"),
-            func.sum(TimeRollup.entries).label("entries"),
-        )
-        .where(and_(true(), *_where(visibility, f)))
-        .having(func.sum(TimeRollup.entries) > 0)
-    )
+            keys["period"] = r.c.period_key
+    billable = r.c.status.in_(BILLABLE)
+    stmt = select(
+        *(expression.label(name) for name, expression in keys.items()),
+        # sums of bigint are numeric: counted back to bigint so the driver does not build a Decimal for each
+        cast(func.sum(r.c.minutes), BigInteger).label("minutes"),
+        func.sum(r.c.amount).label("amount"),
+        cast(func.coalesce(func.sum(r.c.minutes).filter(billable), 0), BigInteger).label("billable_minutes"),
+        cast(func.coalesce(func.sum(r.c.minutes).filter(r.c.status == "N"), 0), BigInteger).label("non_billable"),
+        func.coalesce(func.sum(r.c.amount).filter(billable), 0).label("billable_amount"),
+        cast(func.sum(r.c.entries), BigInteger).label("entries"),
+    ).having(func.sum(r.c.entries) > 0)
     if keys:
         stmt = stmt.group_by(*keys.values()).order_by(*keys.values())
+    # positions, not names: a name missing from a Row costs a raised and caught exception
+    at = {name: i for i, name in enumerate(keys)}
+
+    def column(name: str) -> Callable[[Sequence[Any]], Any]:
+        return itemgetter(at[name]) if name in at else _none
+
+    debtor_id, case_id, employee_id, activity_id = (
+        column(n) for n in ("debtor_id", "case_id", "employee_id", "activity_id")
+    )
+    hidden, status, period_key = column("employee_hidden"), column("status"), column("period")
+    n = len(keys)
     rows = [
         ReportRow(
-            debtor_id=getattr(row, "debtor_id", None),
-            case_id=getattr(row, "case_id", None),
-            employee_id=getattr(row, "employee_id", None),
-            employee_hidden=bool(getattr(row, "employee_hidden", False)),
-            activity_id=getattr(row, "activity_id", None),
-            status=TimeStatus(row.status) if "status" in keys else None,
-            period=getattr(row, "period", None),
-            minutes=int(row.minutes),
-            amount=Decimal(row.amount),
-            billable_minutes=int(row.billable_minutes),
-            non_billable_minutes=int(row.non_billable),
-            billable_amount=Decimal(row.billable_amount),
-            entry_count=int(row.entries),
+            debtor_id=debtor_id(row),
+            case_id=case_id(row),
+            employee_id=employee_id(row),
+            employee_hidden=bool(hidden(row)),
+            activity_id=activity_id(row),
+            status=None if (value := status(row)) is None else TimeStatus(value),
+            period=None if period is None else _label(period, period_key(row)),
+            minutes=int(row[n]),
+            amount=Decimal(row[n + 1]),
+            billable_minutes=int(row[n + 2]),
+            non_billable_minutes=int(row[n + 3]),
+            billable_amount=Decimal(row[n + 4]),
+            entry_count=int(row[n + 5]),
         )
-        for row in await session.execute(stmt)
+        for row in await (await session.connection()).execute(stmt)
     ]
     return Report(
         rows=rows,

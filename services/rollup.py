@@ -1,4 +1,7 @@
-"""The report rollup (SPEC 9): per day, employee, debtor, case, activity and status, kept by every write."""
+"""The report rollups (SPEC 9): per day and per month, employee, debtor, case, activity and status.
+
+Every write keeps both in its own transaction through `apply`; reports read whole months from the monthly one.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import TimeEntry, TimeRollup
+from models import TimeEntry, TimeRollup, TimeRollupMonth
 
 
 class Key(NamedTuple):
@@ -61,14 +64,38 @@ async def apply(
     ]
     if not values:
         return
-    stmt = insert(TimeRollup).values(values)
+    months: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for value in values:
+        month_key = (value["work_date"].replace(day=1), *(value[k] for k in Key._fields[1:]))
+        month = months.get(month_key)
+        if month is None:
+            months[month_key] = {**value, "work_date": month_key[0]}
+        else:
+            month["minutes"] += value["minutes"]
+            month["amount"] += value["amount"]
+            month["entries"] += value["entries"]
+    month_values = [
+        {"month": m.pop("work_date"), **m}
+        for _, m in sorted(months.items())
+        if m["minutes"] or m["amount"] or m["entries"]
+    ]
+    # day rows first, then month rows, each in key order: every writer takes their locks in one order
+    await _upsert(session, TimeRollup, values, "work_date")
+    if month_values:
+        await _upsert(session, TimeRollupMonth, month_values, "month")
+
+
+async def _upsert(
+    session: AsyncSession, table: type[TimeRollup | TimeRollupMonth], values: list[dict[str, Any]], first: str
+) -> None:
+    stmt = insert(table).values(values)
     await session.execute(
         stmt.on_conflict_do_update(
-            index_elements=list(Key._fields),
+            index_elements=[first, *Key._fields[1:]],
             set_={
-                "minutes": TimeRollup.minutes + stmt.excluded.minutes,
-                "amount": TimeRollup.amount + stmt.excluded.amount,
-                "entries": TimeRollup.entries + stmt.excluded.entries,
+                "minutes": table.minutes + stmt.excluded.minutes,
+                "amount": table.amount + stmt.excluded.amount,
+                "entries": table.entries + stmt.excluded.entries,
             },
         )
     )

@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.context import Info
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
 from graph.types.employee import Employee
 from models import TimeStatus
+from services import activities, cases, debtors, employees
 from services.reporting import Dimension
 from services.reporting import ReportRow as ReportRowData
+
+T = TypeVar("T")
+R = TypeVar("R")
+Batch = Callable[[AsyncSession, Sequence[int]], Awaitable[list[R | None]]]
 
 ReportDimension = strawberry.enum(
     Dimension,
@@ -22,9 +30,15 @@ ReportDimension = strawberry.enum(
 
 @strawberry.type(description="One group of the report; the dimensions not grouped by are null.")
 class ReportRow:
+    """Plain fields only: the debtors, cases, employees and activities are built once per report, not per row."""
+
+    debtor: Debtor | None
+    case: Case | None
+    employee: Employee | None
     employee_hidden: bool = strawberry.field(
         description="True on the one row per group that folds the employees whose names the viewer may not see."
     )
+    activity: Activity | None
     status: TimeStatus | None
     period: str | None = strawberry.field(
         description='DAY "2026-11-23", WEEK "2026-W48" (ISO week), MONTH "2026-11", BOOK_YEAR "2026-04-01".'
@@ -35,15 +49,37 @@ class ReportRow:
     non_billable_minutes: int = strawberry.field(description="Minutes of status N (L counts in neither).")
     billable_amount: Decimal
     entry_count: int
-    debtor_id: strawberry.Private[int | None]
-    case_id: strawberry.Private[int | None]
-    employee_id: strawberry.Private[int | None]
-    activity_id: strawberry.Private[int | None]
 
-    @classmethod
-    def of(cls, row: ReportRowData) -> ReportRow:
-        return cls(
+
+async def report_rows(info: Info, rows: list[ReportRowData]) -> list[ReportRow]:
+    """The rows with their debtors, cases, employees and activities, each read in one query and built once."""
+    visibility = info.context.visibility
+
+    def wanted(ids: set[int | None]) -> list[int]:
+        return sorted(i for i in ids if i)
+
+    async def built(
+        session: AsyncSession, batch: Batch[Any], ids: list[int], build: Callable[[Any], T]
+    ) -> dict[int, T]:
+        found = await batch(session, ids) if ids else []
+        return {i: build(row) for i, row in zip(ids, found, strict=True) if row is not None}
+
+    debtor_ids = wanted({r.debtor_id for r in rows})
+    case_ids = wanted({r.case_id for r in rows})
+    employee_ids = wanted({r.employee_id for r in rows if visibility.can_see(r.employee_id)})
+    activity_ids = wanted({r.activity_id for r in rows})
+    async with info.context.read_db.read() as session:
+        debtor_of = await built(session, debtors.rows_by_ids, debtor_ids, Debtor.from_row)
+        case_of = await built(session, cases.rows_by_ids, case_ids, Case.from_row)
+        employee_of = await built(session, employees.rows_by_ids, employee_ids, Employee.from_row)
+        activity_of = await built(session, activities.by_ids, activity_ids, Activity.from_model)
+    return [
+        ReportRow(
+            debtor=debtor_of.get(row.debtor_id) if row.debtor_id else None,
+            case=case_of.get(row.case_id) if row.case_id else None,
+            employee=employee_of.get(row.employee_id) if row.employee_id else None,
             employee_hidden=row.employee_hidden,
+            activity=activity_of.get(row.activity_id) if row.activity_id else None,
             status=row.status,
             period=row.period,
             minutes=row.minutes,
@@ -52,34 +88,9 @@ class ReportRow:
             non_billable_minutes=row.non_billable_minutes,
             billable_amount=row.billable_amount,
             entry_count=row.entry_count,
-            debtor_id=row.debtor_id,
-            case_id=row.case_id,
-            employee_id=row.employee_id,
-            activity_id=row.activity_id,
         )
-
-    @strawberry.field
-    async def debtor(self, info: Info) -> Debtor | None:
-        row = await info.context.loaders.debtor_by_id.load(self.debtor_id) if self.debtor_id else None
-        return Debtor.from_row(row) if row else None
-
-    @strawberry.field
-    async def case(self, info: Info) -> Case | None:
-        row = await info.context.loaders.case_by_id.load(self.case_id) if self.case_id else None
-        return Case.from_row(row) if row else None
-
-    @strawberry.field
-    async def employee(self, info: Info) -> Employee | None:
-        if not info.context.visibility.can_see(self.employee_id):
-            return None
-        assert self.employee_id is not None
-        row = await info.context.loaders.employee_by_id.load(self.employee_id)
-        return Employee.from_row(row) if row else None
-
-    @strawberry.field
-    async def activity(self, info: Info) -> Activity | None:
-        activity = await info.context.loaders.activity_by_id.load(self.activity_id) if self.activity_id else None
-        return Activity.from_model(activity) if activity else None
+        for row in rows
+    ]
 
 
 @strawberry.type

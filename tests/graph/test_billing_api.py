@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -446,6 +447,52 @@ class TestTimeReport:
             admin_report["totalMinutes"],
             admin_report["totalAmount"],
         )
+
+    async def test_rows_name_what_they_group_by(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing
+    ) -> None:
+        # given
+        employee = await factory.employee(name="Rhea Reporter")
+        for day, minutes in (("2026-10-30", 15), ("2026-11-02", 30), ("2026-11-03", 45)):
+            await write(
+                client,
+                billing.admin,
+                case=billing.case,
+                activity=billing.activity,
+                minutes=minutes,
+                day=day,
+                employeeId=ids.encode("Employee", employee.id),
+            )
+        query = """query($groupBy: [ReportDimension!]!) {
+          timeReport(filter: {from: "2026-10-01", to: "2026-11-30"}, groupBy: $groupBy) {
+            rows { debtor { id code } case { id code debtor { code } } employee { id name role { name } }
+                   activity { id code } status period minutes entryCount }
+          }
+        }"""
+        everything = ["DEBTOR", "CASE", "EMPLOYEE", "ACTIVITY", "STATUS", "MONTH"]
+        # when
+        grouped = await gql(client, query, {"groupBy": everything}, token=billing.admin)
+        plain = await gql(client, query, {"groupBy": ["MONTH"]}, token=billing.admin)
+        # then
+        named = {
+            "debtor": {"id": ids.encode("Debtor", billing.debtor.id), "code": billing.debtor.code},
+            "case": {
+                "id": ids.encode("Case", billing.case.id),
+                "code": billing.case.code,
+                "debtor": {"code": billing.debtor.code},
+            },
+            "employee": {"id": ids.encode("Employee", employee.id), "name": "Rhea Reporter", "role": ANY},
+            "activity": {"id": ids.encode("Activity", billing.activity.id), "code": billing.activity.code},
+            "status": "BILLABLE",
+        }
+        assert grouped["data"]["timeReport"]["rows"] == [
+            {**named, "period": "2026-10", "minutes": 15, "entryCount": 1},
+            {**named, "period": "2026-11", "minutes": 75, "entryCount": 2},
+        ]
+        assert plain["data"]["timeReport"]["rows"] == [
+            {"debtor": None, "case": None, "employee": None, "activity": None, "status": None, "period": p, **n}
+            for p, n in (("2026-10", {"minutes": 15, "entryCount": 1}), ("2026-11", {"minutes": 75, "entryCount": 2}))
+        ]
 
     async def test_more_than_one_period_is_refused(self, client: httpx.AsyncClient, billing: Billing) -> None:
         # when

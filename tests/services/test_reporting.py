@@ -91,6 +91,10 @@ EDGES = [
     )
 ]  # fmt: skip
 DAY_OFFSET = st.integers(0, DAYS - 1) | st.sampled_from(EDGES)
+# first and last days of months, so that filters also fall on whole months of the monthly rollup
+MONTH_STARTS = [(date(y, m, 1) - FIRST_DAY).days for y in (2025, 2026, 2027) for m in range(1, 13)]
+MONTH_STARTS = [o for o in MONTH_STARTS if 0 <= o < DAYS]
+MONTH_ENDS = [o - 1 for o in MONTH_STARTS if o > 0]
 ENTRY = st.tuples(
     st.integers(0, 3),  # employee
     st.integers(0, 5),  # target: one of four cases, or a debtor without a case
@@ -128,12 +132,13 @@ def subset(n: int) -> st.SearchStrategy[list[int] | None]:
 
 
 NO_FILTER: dict[str, Any] = dict.fromkeys(
-    ("start", "span", "employees", "debtors", "cases", "activities", "statuses", "active_cases_only")
+    ("start", "span", "end", "employees", "debtors", "cases", "activities", "statuses", "active_cases_only")
 )
 FILTER = st.just(NO_FILTER) | st.fixed_dictionaries(  # unfiltered half the time
     {
-        "start": sometimes(DAY_OFFSET),
+        "start": sometimes(DAY_OFFSET | st.sampled_from(MONTH_STARTS)),
         "span": sometimes(st.integers(0, DAYS)),  # the period's last day, counted from its first
+        "end": sometimes(st.sampled_from(MONTH_ENDS) | DAY_OFFSET),  # the period's last day, when no span
         "employees": subset(4),
         "debtors": subset(2),
         "cases": subset(4),
@@ -313,6 +318,8 @@ class TestTimeReport:
             d = drawn_filter
             start = None if d["start"] is None else FIRST_DAY + timedelta(days=d["start"])
             end = None if d["span"] is None else (start or FIRST_DAY) + timedelta(days=d["span"])
+            if end is None and d["end"] is not None:
+                end = FIRST_DAY + timedelta(days=d["end"])
             f = EntryFilter(
                 start=start,
                 end=end,
@@ -397,3 +404,50 @@ class TestTimeReport:
             await reporting.time_report(session, EVERYONE, EntryFilter(), group_by, start_month=1)
         # then
         assert caught.value.code is ErrorCode.VALIDATION
+
+    @pytest.mark.parametrize(
+        ("start", "end"),
+        [
+            (date(2026, 2, 1), date(2026, 3, 31)),  # whole months only
+            (date(2026, 2, 2), date(2026, 3, 31)),  # days before whole months
+            (date(2026, 2, 1), date(2026, 3, 30)),  # days after
+            (date(2026, 1, 31), date(2026, 4, 1)),  # days on both sides
+            (date(2026, 2, 15), date(2026, 2, 15)),  # one day
+            (date(2026, 2, 2), date(2026, 2, 27)),  # inside one month
+            (date(2026, 2, 1), date(2026, 2, 28)),  # one whole month
+            (date(2026, 3, 1), date(2026, 2, 28)),  # empty
+            (None, date(2026, 2, 28)),
+            (None, date(2026, 2, 27)),
+            (date(2026, 3, 1), None),
+            (date(2026, 3, 2), None),
+            (None, None),
+        ],
+    )
+    async def test_whole_months_and_edge_days_add_up(
+        self, session: AsyncSession, world: World, start: date | None, end: date | None
+    ) -> None:
+        # given: time on the days where months turn over, by employees the restricted viewer sees and does not see
+        days = [date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 15), date(2026, 2, 28), date(2026, 3, 1)]
+        days += [date(2026, 3, 30), date(2026, 3, 31), date(2026, 4, 1)]
+        drawn = [
+            (employee, target, employee % 2, (day - FIRST_DAY).days, 10 + i, status, EntryMode.PER_DEBTOR)
+            for i, day in enumerate(days)
+            for employee in (0, 2)
+            for target, status in ((0, TimeStatus.BILLABLE), (4, TimeStatus.NON_BILLABLE))
+        ]
+        await write_entries(session, world, drawn)
+        await company.update(session, {"book_year_start_month": 3})
+        f = EntryFilter(start=start, end=end)
+        for group_by in (
+            [Dimension.DEBTOR, Dimension.MONTH],
+            [Dimension.EMPLOYEE, Dimension.CASE],
+            [Dimension.BOOK_YEAR, Dimension.STATUS, Dimension.ACTIVITY],
+            [Dimension.DAY],
+            [Dimension.WEEK, Dimension.EMPLOYEE],
+            [],
+        ):
+            for seen in (EVERYONE, world.restricted):
+                # when
+                report = await reporting.time_report(session, seen, f, group_by, start_month=3)
+                # then
+                assert report_rows(report) == await model_report(session, seen, f, group_by, 3), (group_by, seen)

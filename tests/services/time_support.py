@@ -44,7 +44,15 @@ _COUNTS = text(
     HAVING c.time_entry_count <> count(e.id)
     """
 )
-_TABLES = ("time_entries", "case_year_totals", "cases", "idempotency_keys", "timers", "time_rollup")
+_TABLES = (
+    "time_entries",
+    "case_year_totals",
+    "cases",
+    "idempotency_keys",
+    "timers",
+    "time_rollup",
+    "time_rollup_month",
+)
 
 
 async def writer_for(session: AsyncSession, factory: Factory, employee: Employee) -> Writer:
