@@ -139,7 +139,9 @@ async def fill(url: str, sizes: Sizes, watch: timedata.Stopwatch) -> tuple[Cases
         watch.lap(f"{deep:,} entries on the deep case")
         await timedata.add_kept(connection, 0, fresh=True)
         watch.lap("counts, book-year totals and rollup")
-        await timedata.vacuum_analyze(connection, "time_entries", "time_rollup", "case_year_totals", "cases")
+        await timedata.vacuum_analyze(
+            connection, "time_entries", "time_rollup", "time_rollup_month", "case_year_totals", "cases"
+        )
         watch.lap("vacuum analyze")
         await timedata.check_kept(connection)
     finally:
@@ -156,7 +158,9 @@ async def grow_hot_case(url: str, cases: Cases, entries: int) -> dict[str, float
         added = await timedata.insert_entries(connection, timedata.entries_from(GROWTH), entries, cases.hot)
         await timedata.add_kept(connection, since)
         watch.lap(f"{added:,} entries on the hot case's book year, with counts, totals and rollup")
-        await timedata.vacuum_analyze(connection, "time_entries", "time_rollup", "case_year_totals")
+        await timedata.vacuum_analyze(
+            connection, "time_entries", "time_rollup", "time_rollup_month", "case_year_totals"
+        )
         watch.lap("vacuum analyze")
         await timedata.check_kept(connection)
     finally:

@@ -18,9 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Case, CaseYearTotals, CompanySettings, TimeEntry, TimeRollup, TimeStatus
+from models import Case, CaseYearTotals, CompanySettings, TimeEntry, TimeStatus
 from services.book_year import book_year_of
 from services.errors import DomainError
+from tests.services.time_support import rollup_problems
 
 T = TypeVar("T")
 Maker = async_sessionmaker[AsyncSession]
@@ -178,26 +179,5 @@ async def audit(maker: Maker) -> list[str]:
         for case_id, kept_count, real in counts:
             if kept_count != real:
                 problems.append(f"case {case_id} time_entry_count: kept {kept_count}, real {real}")
-        problems += await _rollup_problems(session)
+        problems += await rollup_problems(session)
     return problems
-
-
-async def _rollup_problems(session: AsyncSession) -> list[str]:
-    """The report rollup (also kept by every write) against the entries."""
-    key = (TimeEntry.work_date, TimeEntry.employee_id, TimeEntry.debtor_id, func.coalesce(TimeEntry.case_id, 0))
-    rows = await session.execute(
-        select(*key, TimeEntry.activity_id, TimeEntry.status, func.sum(TimeEntry.minutes), func.sum(TimeEntry.amount))
-        .add_columns(func.count())
-        .group_by(*key, TimeEntry.activity_id, TimeEntry.status)
-    )
-    expected = {(*row[:5], str(row[5])): (int(row[6]), row[7], row[8]) for row in rows}
-    kept = {
-        (r.work_date, r.employee_id, r.debtor_id, r.case_id, r.activity_id, r.status): (r.minutes, r.amount, r.entries)
-        for r in await session.scalars(select(TimeRollup))
-    }
-    zero = (0, Decimal(0), 0)
-    return [
-        f"rollup {k}: kept {kept.get(k, zero)}, entries say {expected.get(k, zero)}"
-        for k in sorted(set(expected) | set(kept), key=str)
-        if kept.get(k, zero) != expected.get(k, zero)
-    ]

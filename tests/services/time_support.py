@@ -44,6 +44,30 @@ _COUNTS = text(
     HAVING c.time_entry_count <> count(e.id)
     """
 )
+# the report rollups, per day and per month, recomputed from the entries and as kept (rows that went to zero left out)
+_ROLLUP_KEY = "employee_id, debtor_id, coalesce(case_id, 0), activity_id, status::text"
+_ROLLUPS = {
+    "time_rollup": (
+        text(
+            f"SELECT work_date, {_ROLLUP_KEY}, sum(minutes), sum(amount), count(*) FROM time_entries"
+            f" GROUP BY work_date, {_ROLLUP_KEY}"
+        ),
+        text(
+            "SELECT work_date, employee_id, debtor_id, case_id, activity_id, status, minutes, amount, entries"
+            " FROM time_rollup WHERE minutes <> 0 OR amount <> 0 OR entries <> 0"
+        ),
+    ),
+    "time_rollup_month": (
+        text(
+            f"SELECT date_trunc('month', work_date::timestamp)::date AS month, {_ROLLUP_KEY},"
+            f" sum(minutes), sum(amount), count(*) FROM time_entries GROUP BY month, {_ROLLUP_KEY}"
+        ),
+        text(
+            "SELECT month, employee_id, debtor_id, case_id, activity_id, status, minutes, amount, entries"
+            " FROM time_rollup_month WHERE minutes <> 0 OR amount <> 0 OR entries <> 0"
+        ),
+    ),
+}
 _TABLES = (
     "time_entries",
     "case_year_totals",
@@ -134,3 +158,17 @@ async def mark_invoiced(session: AsyncSession, entry_id: int) -> None:
         ),
         {"id": entry_id},
     )
+
+
+async def rollup_problems(session: AsyncSession) -> list[str]:
+    """Each report rollup, per day and per month, against the same sums recomputed from the entries."""
+    problems = []
+    for table, (from_entries, kept) in _ROLLUPS.items():
+        expected = {tuple(r[:6]): (int(r[6]), Decimal(r[7]), int(r[8])) for r in await session.execute(from_entries)}
+        stored = {tuple(r[:6]): (int(r[6]), Decimal(r[7]), int(r[8])) for r in await session.execute(kept)}
+        problems += [
+            f"{table} {key}: kept {stored.get(key)}, entries say {expected.get(key)}"
+            for key in sorted(expected.keys() | stored.keys(), key=str)
+            if stored.get(key) != expected.get(key)
+        ]
+    return problems
