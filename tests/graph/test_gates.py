@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
+from services import employees
 from services.auth import token_digest
 from settings import PROJECT_ROOT
 from tests.factories import PASSWORD, Factory, error_codes, gql
@@ -329,6 +331,29 @@ async def test_login_needs_no_token(client: httpx.AsyncClient, factory: Factory)
     assert "errors" not in body
     assert body["data"]["login"]["viewer"]["name"] == "Open Door"
     assert body["data"]["login"]["token"]
+
+
+LOGIN_SHOWING_MORE = """mutation Login($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password}) {
+    viewer { name supervisor { name } activityRates { rate } } userErrors { code } } }"""
+
+
+async def test_login_shows_the_viewer_one_has_become(
+    client: httpx.AsyncClient, factory: Factory, session: AsyncSession
+) -> None:
+    # given: a consultant whose role sees everyone, with a supervisor and a rate of their own
+    boss = await factory.employee(name="The Boss")
+    consultant = await factory.employee(name="Own Rates", supervisor=boss, role=await factory.role())
+    activity = await factory.activity()
+    await employees.set_rate(session, employee_id=consultant.id, activity_id=activity.id, rate=Decimal("77.00"))
+    # when
+    body = await gql(client, LOGIN_SHOWING_MORE, {"email": consultant.email, "password": PASSWORD})
+    # then: their own rates and their supervisor, as `viewer` would show them
+    assert body["data"]["login"]["viewer"] == {
+        "name": "Own Rates",
+        "supervisor": {"name": "The Boss"},
+        "activityRates": [{"rate": "77.00"}],
+    }
 
 
 @pytest.mark.parametrize(
