@@ -5,6 +5,9 @@ delivery machinery), so a 50-row page of ~400 fields cost more than the SQL and 
 planned here once (fields collected and merged per type, each field's completion chosen from its type) and a
 request then walks the plan: a field without a resolver is an attribute read, a leaf of a built-in scalar keeps a
 value of the right Python type as it is, and only fields with resolvers get a `GraphQLResolveInfo` and arguments.
+A selection whose fields are all attributes with nothing below needing a path (report rows, the debtor and employee
+they name) is walked by `_execute_plain`: one loop over tuples, leaves coerced inline, and an object reached as a
+field's value (not a list's item) answered once per run however many rows name it.
 
 The walk answers only when nothing went wrong. Any exception, a null in a non-null position, a value a scalar
 refuses or an unexpected runtime type marks the run as failed, every pending awaitable is still awaited, and the
@@ -67,11 +70,12 @@ class NotPlannable(Exception):
 class _Run:
     """One execution: the graphql-core executor (for resolve infos and arguments) and whether anything failed."""
 
-    __slots__ = ("executor", "failed")
+    __slots__ = ("executor", "failed", "memo")
 
     def __init__(self, executor: Executor[Any]) -> None:
         self.executor = executor
         self.failed = False
+        self.memo: dict[int, dict[int, tuple[Any, Any]]] = {}  # by selection: object id -> (object, answer)
 
 
 @dataclass(slots=True)
@@ -111,6 +115,13 @@ class _Selection:
     type: GraphQLObjectType
     fields: list[_Field]
     known: dict[Any, bool] = field(default_factory=dict)  # Python classes `is_type_of` accepted or refused
+    plain: list[_Plain] | None = None  # every field an attribute needing no path: `_execute_plain` walks these
+
+
+# A field of a plain selection (a tuple: unpacked in the loop, faster than attributes): key, attribute, whether
+# non-null, the class whose values are their own answer (int: within 32 bits), a leaf's coercion (None: `complete`
+# the value) and the field's completion. `__typename` reads `__class__` and completes to its constant.
+_Plain: TypeAlias = tuple[str, str, bool, type | None, Callable[[Any], Any] | None, Complete]
 
 
 class Plan:
@@ -160,7 +171,10 @@ class Plan:
             if attribute is None:
                 self._dynamic += 1
             fields.append(planned)
-        return _Selection(parent, fields)
+        selection = _Selection(parent, fields)
+        if all((f.attribute is not None or f.typename is not None) and not f.needs_path for f in fields):
+            selection.plain = [_plain(f) for f in fields]
+        return selection
 
     def _collect(
         self,
@@ -199,12 +213,18 @@ class Plan:
         return is_abstract_type(condition) and self.schema.is_sub_type(condition, parent)
 
     def _completion(
-        self, type_: GraphQLOutputType, nodes: list[FieldNode], definition: GraphQLField, parent: GraphQLObjectType
+        self,
+        type_: GraphQLOutputType,
+        nodes: list[FieldNode],
+        definition: GraphQLField,
+        parent: GraphQLObjectType,
+        *,
+        in_list: bool = False,
     ) -> Complete:
         if isinstance(type_, GraphQLNonNull):
             if is_leaf_type(type_.of_type):
                 return _leaf(type_.of_type, non_null=True)
-            inner = self._completion(type_.of_type, nodes, definition, parent)
+            inner = self._completion(type_.of_type, nodes, definition, parent, in_list=in_list)
 
             def non_null(run: _Run, value: Any, path: Path | None) -> Any:
                 if value is None:
@@ -214,12 +234,15 @@ class Plan:
 
             return non_null
         if isinstance(type_, GraphQLList):
-            return self._list(self._completion(type_.of_type, nodes, definition, parent))
+            return self._list(self._completion(type_.of_type, nodes, definition, parent, in_list=True))
         if is_leaf_type(type_):
             return _leaf(type_)
         sub_sets = [node.selection_set for node in nodes if node.selection_set is not None]
         if isinstance(type_, GraphQLObjectType):
-            return self._object(self._selection(type_, sub_sets))
+            selection = self._selection(type_, sub_sets)
+            if selection.plain is not None:
+                return _plain_object(selection, shared=not in_list)
+            return self._object(selection)
         self._dynamic += 1
         return self._abstract(cast(GraphQLAbstractType, type_), sub_sets, nodes, definition, parent)
 
@@ -365,6 +388,83 @@ def _execute_fields(run: _Run, selection: _Selection, source: Any, path: Path | 
         if type(done) is CoroutineType:  # completions defer as coroutines only
             pending = [*pending, key] if pending else [key]
         result[key] = done
+    if pending:
+        return _fill(result, pending)
+    return result
+
+
+def _plain(planned: _Field) -> _Plain:
+    typename = planned.typename
+    if typename is not None:
+        return (planned.key, "__class__", False, None, None, lambda run, value, path: typename)
+    assert planned.attribute is not None
+    type_ = planned.definition.type
+    non_null = isinstance(type_, GraphQLNonNull)
+    leaf = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if not is_leaf_type(leaf):
+        return (planned.key, planned.attribute, False, None, None, planned.complete)
+    native = int if leaf is GraphQLInt else _NATIVE.get(leaf)
+    return (planned.key, planned.attribute, non_null, native, leaf.serialize, planned.complete)
+
+
+def _plain_object(selection: _Selection, *, shared: bool) -> Complete:
+    """Complete an object whose selected fields are all attributes; `shared`: one answer per object and run.
+
+    A shared object (a field's value, not a list's item: the debtor or employee that many report rows name) is
+    completed once per run, since its answer depends on nothing but its attributes.
+    """
+    plain = selection.plain
+    assert plain is not None
+    memo_key = id(selection)
+
+    def complete_plain_object(run: _Run, value: Any, path: Path | None) -> Any:
+        if value is None:
+            return None
+        if not shared:
+            return _execute_plain(run, selection, plain, value)
+        memo = run.memo.get(memo_key)
+        if memo is None:
+            memo = run.memo[memo_key] = {}
+        known = memo.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        done = _execute_plain(run, selection, plain, value)
+        if type(done) is dict:
+            memo[id(value)] = (value, done)  # the value is kept: its id is not reused within the run
+        return done
+
+    return complete_plain_object
+
+
+def _execute_plain(run: _Run, selection: _Selection, plain: list[_Plain], source: Any) -> Any:
+    """`_execute_fields` for a plain selection: no paths, no resolvers, leaves coerced inline."""
+    if not _is_type_of(selection, source):
+        run.failed = True
+        return None
+    result: dict[str, Any] = {}
+    pending: list[str] | None = None
+    try:
+        for key, attribute, non_null, native, serialize, complete in plain:
+            value = getattr(source, attribute)
+            # mypy narrows `value` to `object` here; it is an int when compared
+            if type(value) is native and (native is not int or _INT_MIN <= value <= _INT_MAX):  # type: ignore[operator]
+                result[key] = value
+            elif value is None:
+                if non_null:
+                    run.failed = True
+                result[key] = None
+            elif serialize is not None:
+                serialized = serialize(value)
+                if serialized is None or serialized is Undefined:
+                    run.failed = True
+                result[key] = serialized
+            else:
+                done = complete(run, value, None)
+                if type(done) is CoroutineType:  # completions defer as coroutines only
+                    pending = [*pending, key] if pending else [key]
+                result[key] = done
+    except Exception:
+        run.failed = True  # the fields already deferred are still awaited
     if pending:
         return _fill(result, pending)
     return result

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from datetime import date
+from decimal import Decimal
+from inspect import isawaitable
+from typing import Any, cast
 
 import httpx
+import orjson
 import pytest
+import strawberry
+from graphql import ExecutionResult, Executor, OperationDefinitionNode, execute, parse
 
 from graph import execution, ids
+from graph.scalars import SCALAR_MAP
 from tests.factories import Factory, gql
 
 QUERIES = [
@@ -22,6 +30,11 @@ QUERIES = [
     "query { viewer { __typename name supervisor { name } activityRates { rate activity { code } } } }",
     "query { roles { name visibleRoles { name } } activities { code name defaultStatus defaultRate } }",
 ]
+CREATE = """mutation($input: TimeEntryInput!) { createTimeEntry(input: $input) { userErrors { code } } }"""
+REPORT = """query($groupBy: [ReportDimension!]!) { timeReport(filter: {}, groupBy: $groupBy) {
+  totalMinutes totalAmount rows { __typename debtor { id code name } case { id code debtor { code } }
+  employee { id name } employeeHidden activity { code name } status period minutes amount billableMinutes
+  nonBillableMinutes billableAmount entryCount } } }"""
 
 
 async def _answers(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, query: str, **kw: Any) -> list[Any]:
@@ -103,3 +116,149 @@ async def test_failures_answer_as_graphql_core(
     token = await factory.token(employee) if authenticated else None
     lean, core = await _answers(client, monkeypatch, query, variables=variables, token=token)
     assert lean == core
+
+
+# A schema of plain objects: a custom scalar (Decimal, Date), an enum, IDs, nulls inside lists, one object named by
+# many items (answered once per run) and a non-null field that turns out null (graphql-core answers that).
+class Colour(enum.Enum):
+    RED = "R"
+    GREEN = "G"
+
+
+@strawberry.type
+class Owner:
+    id: strawberry.ID
+    name: str
+    colour: Colour | None
+
+
+@strawberry.type
+class Item:
+    id: strawberry.ID
+    count: int
+    price: Decimal
+    day: date
+    colour: Colour
+    note: str | None
+    owner: Owner | None
+    tags: list[str | None]
+    scores: list[int | None] | None
+    ratio: float
+    flag: bool
+    label: str = ""  # non-null: set to None by the failure case
+
+
+@strawberry.type
+class Plain:
+    items: list[Item | None]
+    first: Item
+
+
+def _items() -> list[Item | None]:
+    shared = Owner(id=strawberry.ID("o1"), name="Ann", colour=Colour.RED)
+    other = Owner(id=strawberry.ID("o2"), name="Bob", colour=None)
+    return [
+        Item(
+            id=strawberry.ID(f"i{n}"),
+            count=n,
+            price=Decimal(n) / 3,
+            day=date(2026, 11, 1 + n),
+            colour=Colour.GREEN if n % 2 else Colour.RED,
+            note=None if n % 2 else f"note {n}",
+            owner=(shared, other, None)[n % 3],
+            tags=["a", None, "b"][: n % 4],
+            scores=None if n == 2 else [n, None, True],  # a bool where an Int goes: coerced, not natively passed
+            ratio=n / 4,
+            flag=n % 2 == 0,
+            label=f"item {n}",
+        )
+        if n != 4
+        else None
+        for n in range(7)
+    ]
+
+
+PLAIN_QUERY = """query { plain {
+  items { __typename id count price day colour note owner { __typename id name colour } tags scores ratio flag label }
+  first { id owner { name } same: owner { id name } price }
+} }"""
+
+
+@strawberry.type
+class PlainQuery:
+    @strawberry.field
+    def plain(self, info: strawberry.Info) -> Plain:
+        return cast(Plain, info.root_value)
+
+
+_PLAIN_SCHEMA = strawberry.Schema(query=PlainQuery, scalar_overrides=SCALAR_MAP)
+
+
+async def _plan_and_core(query: str, root: Any) -> tuple[ExecutionResult | None, ExecutionResult]:
+    schema = _PLAIN_SCHEMA._schema
+    document = parse(query)
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    executor = Executor.build(schema, document, root_value=root)
+    assert not isinstance(executor, list)
+    lean = await execution.Plan(schema, document, operation).execute(executor)
+    core = execute(schema, document, root_value=root)
+    if isawaitable(core):
+        core = await core
+    assert isinstance(core, ExecutionResult)
+    return lean, core
+
+
+async def test_plain_objects_answer_as_graphql_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    walked: list[str] = []
+    plain_walk = execution._execute_plain
+
+    def counted(run: Any, selection: Any, fields: Any, source: Any) -> Any:
+        walked.append(type(source).__name__)
+        return plain_walk(run, selection, fields, source)
+
+    monkeypatch.setattr(execution, "_execute_plain", counted)
+    plain = Plain(items=_items(), first=cast(Item, _items()[0]))
+    lean, core = await _plan_and_core(PLAIN_QUERY, plain)
+    # every item and each owner once per selection that names it: the plain walk answered, once per object
+    assert sorted(walked) == ["Item"] * 7 + ["Owner"] * 4 + ["Plain"]
+    assert core.errors is None
+    assert lean is not None
+    assert lean.data == core.data
+    assert orjson.dumps(lean.data) == orjson.dumps(core.data)  # the same keys in the same order
+    items = cast(dict[str, Any], lean.data)["plain"]["items"]
+    assert (items[1]["price"], items[0]["day"], items[1]["colour"]) == ("0.33", "2026-11-01", "GREEN")
+    assert (items[4], items[1]["scores"]) == (None, [1, None, 1])
+
+
+async def test_plain_objects_leave_a_null_in_a_non_null_field_to_graphql_core() -> None:
+    items = _items()
+    broken = items[3]
+    assert broken is not None
+    broken.label = cast(str, None)
+    lean, core = await _plan_and_core(PLAIN_QUERY, Plain(items=items, first=cast(Item, items[0])))
+    assert lean is None
+    assert core.errors
+    assert core.errors[0].path == ["plain", "items", 3, "label"]
+
+
+async def test_report_answers_as_graphql_core(
+    client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, token = await factory.admin()
+    activity = await factory.activity(default_rate=Decimal("60.00"))
+    cases = [await factory.case(code=f"R{n}") for n in range(2)]
+    for n, day in enumerate(("2026-10-30", "2026-11-02", "2026-11-03")):
+        entry = {
+            "caseId": ids.encode("Case", cases[n % 2].id),
+            "activityId": ids.encode("Activity", activity.id),
+            "workDate": day,
+            "minutes": 45 + n,
+        }
+        created = await gql(client, CREATE, {"input": entry}, token=token)
+        assert created["data"]["createTimeEntry"]["userErrors"] == []
+    for group_by in (["EMPLOYEE", "CASE"], ["DEBTOR", "MONTH"], ["STATUS", "DAY"], ["ACTIVITY"]):
+        lean, core = await _answers(client, monkeypatch, REPORT, variables={"groupBy": group_by}, token=token)
+        assert "errors" not in lean
+        assert lean == core
+        assert lean["data"]["timeReport"]["rows"]
