@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +20,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    null,
     or_,
     select,
     true,
@@ -73,10 +73,6 @@ class Report:
     rows: list[ReportRow]
     total_minutes: int
     total_amount: Decimal
-
-
-def _none(_: Sequence[Any]) -> None:
-    return None
 
 
 def _month_of(day: ColumnElement[date]) -> ColumnElement[date]:
@@ -230,8 +226,14 @@ async def time_report(
         else:
             keys["period"] = r.c.period_key
     billable = r.c.status.in_(BILLABLE)
+    # every column of a ReportRow in its order, null where not grouped by: a row is built from the result row as it is
+    nothing: dict[str, Any] = {"employee_hidden": literal(False)}
+    columns = [
+        keys.get(name, nothing.get(name, null())).label(name)
+        for name in ("debtor_id", "case_id", "employee_id", "employee_hidden", "activity_id", "status", "period")
+    ]
     stmt = select(
-        *(expression.label(name) for name, expression in keys.items()),
+        *columns,
         # sums of bigint are numeric: counted back to bigint so the driver does not build a Decimal for each
         cast(func.sum(r.c.minutes), BigInteger).label("minutes"),
         func.sum(r.c.amount).label("amount"),
@@ -242,35 +244,36 @@ async def time_report(
     ).having(func.sum(r.c.entries) > 0)
     if keys:
         stmt = stmt.group_by(*keys.values()).order_by(*keys.values())
-    # positions, not names: a name missing from a Row costs a raised and caught exception
-    at = {name: i for i, name in enumerate(keys)}
+    result: Iterable[Sequence[Any]] = await (await session.connection()).execute(stmt)
+    # the sums arrive as int and Decimal already; only a status and a period key need turning into their types
+    if "status" in keys or period is not None:
 
-    def column(name: str) -> Callable[[Sequence[Any]], Any]:
-        return itemgetter(at[name]) if name in at else _none
+        def status(value: Any) -> TimeStatus | None:
+            return None if value is None else TimeStatus(value)
 
-    debtor_id, case_id, employee_id, activity_id = (
-        column(n) for n in ("debtor_id", "case_id", "employee_id", "activity_id")
-    )
-    hidden, status, period_key = column("employee_hidden"), column("status"), column("period")
-    n = len(keys)
-    rows = [
-        ReportRow(
-            debtor_id=debtor_id(row),
-            case_id=case_id(row),
-            employee_id=employee_id(row),
-            employee_hidden=bool(hidden(row)),
-            activity_id=activity_id(row),
-            status=None if (value := status(row)) is None else TimeStatus(value),
-            period=None if period is None else _label(period, period_key(row)),
-            minutes=int(row[n]),
-            amount=Decimal(row[n + 1]),
-            billable_minutes=int(row[n + 2]),
-            non_billable_minutes=int(row[n + 3]),
-            billable_amount=Decimal(row[n + 4]),
-            entry_count=int(row[n + 5]),
-        )
-        for row in await (await session.connection()).execute(stmt)
-    ]
+        def label(key: Any) -> str | None:
+            return None if period is None else _label(period, key)
+
+        rows = [
+            ReportRow(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                status(row[5]),
+                label(row[6]),
+                row[7],
+                row[8],
+                row[9],
+                row[10],
+                row[11],
+                row[12],
+            )
+            for row in result
+        ]
+    else:
+        rows = [ReportRow(*row) for row in result]
     return Report(
         rows=rows,
         total_minutes=sum(r.minutes for r in rows),

@@ -60,7 +60,7 @@ async def report_rows(info: Info, rows: list[ReportRowData]) -> list[ReportRow]:
 
     async def built(
         session: AsyncSession, batch: Batch[Any], ids: list[int], build: Callable[[Any], T]
-    ) -> dict[int, T]:
+    ) -> dict[int | None, T]:
         found = await batch(session, ids) if ids else []
         return {i: build(row) for i, row in zip(ids, found, strict=True) if row is not None}
 
@@ -73,13 +73,15 @@ async def report_rows(info: Info, rows: list[ReportRowData]) -> list[ReportRow]:
         case_of = await built(session, cases.rows_by_ids, case_ids, Case.from_row)
         employee_of = await built(session, employees.rows_by_ids, employee_ids, Employee.from_row)
         activity_of = await built(session, activities.by_ids, activity_ids, Activity.from_model)
+    debtor, case, employee, activity = debtor_of.get, case_of.get, employee_of.get, activity_of.get
+    # ids are never 0 and None finds nothing, so `get` needs no test
     return [
         ReportRow(
-            debtor=debtor_of.get(row.debtor_id) if row.debtor_id else None,
-            case=case_of.get(row.case_id) if row.case_id else None,
-            employee=employee_of.get(row.employee_id) if row.employee_id else None,
+            debtor=debtor(row.debtor_id),
+            case=case(row.case_id),
+            employee=employee(row.employee_id),
             employee_hidden=row.employee_hidden,
-            activity=activity_of.get(row.activity_id) if row.activity_id else None,
+            activity=activity(row.activity_id),
             status=row.status,
             period=row.period,
             minutes=row.minutes,
