@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -93,6 +94,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         database.open(config)
+        # what startup built (schema, plans, mappers, modules) lives as long as the process: keep it out of the
+        # collector's full passes, which otherwise rescan it several times in each large answer
+        gc.freeze()
         try:
             yield
         finally:
