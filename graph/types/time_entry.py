@@ -206,7 +206,7 @@ class EntryBuilder:
     def _case(self, f: Fields, case_id: int) -> Case:
         found = self._cases.get(case_id)
         if found is None:
-            found = self._cases[case_id] = Case.from_fields(Prefixed(f, "c_"))
+            found = self._cases[case_id] = Case.from_fields(Prefixed(f, "c_"), self._debtors)
         return found
 
     def _activity(self, f: Fields) -> Activity:
