@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AuthToken, CompanySettings, Employee, EmployeeVisibility, Role
-from services import company
+from models import AuthToken, Employee, EmployeeVisibility, Role
 from services.errors import DomainError, ErrorCode
 from services.passwords import Passwords
 
@@ -75,12 +74,8 @@ _VIEWER = (
     .select_from(AuthToken)
     .join(Employee, Employee.id == AuthToken.employee_id)
     .join(Role, Role.id == Employee.role_id)
-    # the settings row comes along (most pages need it, one more statement costs more than its ten columns)
-    .outerjoin(CompanySettings, CompanySettings.id == 1)
-    .add_columns(*(column.label(f"settings_{column.key}") for column in company.COLUMNS))
     .where(AuthToken.token_hash == bindparam("token_hash"), AuthToken.expires_at > func.now(), Employee.active)
 )
-_SETTINGS_FROM = 6  # the settings' columns follow the viewer's six
 
 
 async def authenticate(session: AsyncSession, *, token: str) -> Viewer | None:
@@ -89,8 +84,7 @@ async def authenticate(session: AsyncSession, *, token: str) -> Viewer | None:
     row = (await connection.execute(_VIEWER, {"token_hash": token_digest(token)})).one_or_none()
     if row is None:
         return None
-    company.read_along(session, row[_SETTINGS_FROM:])
-    employee_id, role_id, is_administrator, can_enter_time_for_others, can_invoice, visibility = row[:_SETTINGS_FROM]
+    employee_id, role_id, is_administrator, can_enter_time_for_others, can_invoice, visibility = row
     return Viewer(
         employee_id=employee_id,
         role_id=role_id,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -37,29 +36,17 @@ async def get(session: AsyncSession, *, for_update: bool = False) -> CompanySett
     return settings
 
 
-COLUMNS = tuple(CompanySettings.__table__.columns)
 # built once, read through Core on the request's connection: the ORM read of this one row cost ~0.4 ms of CPU
-_ROW = select(*COLUMNS).where(CompanySettings.__table__.c.id == 1)
-_READ_ALONG = "casetime.company_settings"  # session.info key: the row as read along with the request's first statement
-
-
-def read_along(session: AsyncSession, values: Sequence[Any]) -> None:
-    """Keep the settings row read by another statement of this request (values in `COLUMNS` order) for `read`."""
-    if values[0] is not None:  # an outer join found no row: `read` asks again
-        session.info[_READ_ALONG] = values
+_ROW = select(*CompanySettings.__table__.columns).where(CompanySettings.__table__.c.id == 1)
 
 
 async def read(session: AsyncSession) -> CompanySettings:
-    """The settings for reading, as an object outside the session (changes go through `update`).
-
-    Read by this request: from its first statement when that brought the row along, else now; never across requests."""
-    values = session.info.pop(_READ_ALONG, None)
-    if values is None:
-        connection = await session.connection()
-        values = (await connection.execute(_ROW)).first()
-        if values is None:  # deleted by hand: `get` recreates it
-            return await get(session)
-    return CompanySettings(**{column.key: value for column, value in zip(COLUMNS, values, strict=True)})
+    """The settings for reading, fresh from the database, as an object outside the session (changes go via `update`)."""
+    connection = await session.connection()
+    row = (await connection.execute(_ROW)).first()
+    if row is None:  # deleted by hand: `get` recreates it
+        return await get(session)
+    return CompanySettings(**row._mapping)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -93,7 +80,6 @@ async def update(session: AsyncSession, data: SettingsData) -> CompanySettings:
     if "time_zone" in data:
         data["time_zone"] = data["time_zone"].strip()
         zone(data["time_zone"])
-    session.info.pop(_READ_ALONG, None)  # read before this change
     settings = await get(session, for_update=True)
     use_case_column = data.get("use_case_column", settings.use_case_column)
     require_case = data.get("require_case", settings.require_case)
