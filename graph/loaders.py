@@ -28,7 +28,7 @@ class Loaders:
         """The settings row, read at most once per request."""
         if self._settings is None:
             async with self._db.read() as session:
-                self._settings = await company.get(session)
+                self._settings = await company.read(session)
         return self._settings
 
     def _loader(self, batch: Callable[[AsyncSession, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:

@@ -36,6 +36,19 @@ async def get(session: AsyncSession, *, for_update: bool = False) -> CompanySett
     return settings
 
 
+# built once, read through Core on the request's connection: the ORM read of this one row cost ~0.4 ms of CPU
+_ROW = select(*CompanySettings.__table__.columns).where(CompanySettings.__table__.c.id == 1)
+
+
+async def read(session: AsyncSession) -> CompanySettings:
+    """The settings for reading, fresh from the database, as an object outside the session (changes go via `update`)."""
+    connection = await session.connection()
+    row = (await connection.execute(_ROW)).first()
+    if row is None:  # deleted by hand: `get` recreates it
+        return await get(session)
+    return CompanySettings(**row._mapping)
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)

@@ -30,7 +30,8 @@ class Keyset:
     descending: bool = False
 
     def key_of(self, row: AnyRow) -> list[Any]:
-        return [row._mapping[column.key] for column in self.columns]
+        mapping = row._mapping  # a new RowMapping on every access: take it once
+        return [mapping[column.key] for column in self.columns]
 
 
 _ORDERED: dict[tuple[int, int, bool, bool, bool], tuple[AnySelect, Keyset, AnySelect]] = {}

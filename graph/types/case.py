@@ -114,17 +114,23 @@ class Case(Node):
         return CapUsage(**dataclasses.asdict(usage)) if usage else None
 
     @classmethod
-    def from_row(cls, row: Any) -> Case:
+    def from_row(cls, row: Any, debtors: dict[int, Debtor] | None = None) -> Case:
         """From a row of `services.cases.COLUMNS` (case with its debtor joined)."""
-        return cls.from_fields(fields(row))
+        return cls.from_fields(fields(row), debtors)
 
     @classmethod
-    def from_fields(cls, f: Fields) -> Case:
+    def from_fields(cls, f: Fields, debtors: dict[int, Debtor] | None = None) -> Case:
+        """`debtors` shares one Debtor object per debtor among the rows of one answer."""
         db_id = f["id"]
+        debtor = debtors.get(f["debtor_id"]) if debtors is not None else None
+        if debtor is None:
+            debtor = Debtor.from_fields(f, prefix="debtor_")
+            if debtors is not None:
+                debtors[debtor.db_id] = debtor
         return cls(
             id=ids.encode("Case", db_id),
             db_id=db_id,
-            debtor=Debtor.from_fields(f, prefix="debtor_"),
+            debtor=debtor,
             code=f["code"],
             description=f["description"],
             invoicing=f["invoicing"],
@@ -162,7 +168,8 @@ async def case_connection(
         async with db.read() as session:
             return await cases.total(session, debtor_id=debtor_id, search=search, include_blocked=include_blocked)
 
-    return connection(page, cases.KEYSET, Case.from_row, count_total)
+    debtors: dict[int, Debtor] = {}
+    return connection(page, cases.KEYSET, lambda row: Case.from_row(row, debtors), count_total)
 
 
 @strawberry.input

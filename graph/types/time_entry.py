@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from graph.types.invoice import Invoice
 
 EDITABLE_STATUSES = frozenset({TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE, TimeStatus.OVER_LIMIT})
+_BILLABLE = frozenset({TimeStatus.BILLABLE, TimeStatus.INVOICED})
 
 
 class Prefixed:
@@ -142,8 +143,12 @@ class EntryBuilder:
         self._roles: dict[int, Role] = {}
 
     def build(self, row: AnyRow) -> TimeEntry:
-        f = fields(row)  # by mapping: a Row's attribute access is ~20x slower (graph.types.common.fields)
-        employee_id, status = f["employee_id"], f["status"]
+        # by mapping: a Row's attribute access is ~20x slower (graph.types.common.fields)
+        return self._build(fields(row))
+
+    def _build(self, f: Fields) -> TimeEntry:
+        # per row: shared objects come from the dicts without a call; only a first sight builds one
+        entry_id, employee_id, status, case_id = f["id"], f["employee_id"], f["status"], f["case_id"]
         visible = self.visibility.can_see(employee_id)
         editable = (
             not self.static
@@ -151,23 +156,29 @@ class EntryBuilder:
             and self.writer is not None
             and self.writer.may_write_for(employee_id)
         )
-        case_id = f["case_id"]
+        employee = None
+        if visible:
+            employee = self._employees.get(employee_id) or self._employee(f, employee_id)
+        case = None
+        if case_id is not None:
+            case = self._cases.get(case_id) or self._case(f, case_id)
+        debtor_id, activity_id = f["debtor_id"], f["activity_id"]
         return TimeEntry(
-            id=ids.encode("TimeEntry", f["id"]),
-            db_id=f["id"],
+            id=ids.encode("TimeEntry", entry_id),
+            db_id=entry_id,
             work_date=f["work_date"],
             minutes=f["minutes"],
             status=status,
-            billable=status in (TimeStatus.BILLABLE, TimeStatus.INVOICED),
+            billable=status in _BILLABLE,
             rate=f["rate"],
             amount=f["amount"],
             description=f["description"],
             source=f["source"],
-            employee=self._employee(f, employee_id) if visible else None,
+            employee=employee,
             employee_hidden=not visible,
-            debtor=self._debtor(f),
-            case=self._case(f, case_id) if case_id is not None else None,
-            activity=self._activity(f),
+            debtor=self._debtors.get(debtor_id) or self._debtor(f),
+            case=case,
+            activity=self._activities.get(activity_id) or self._activity(f),
             editable=editable,
             version=f["version"],
             created_at=f["created_at"],
@@ -195,7 +206,7 @@ class EntryBuilder:
     def _case(self, f: Fields, case_id: int) -> Case:
         found = self._cases.get(case_id)
         if found is None:
-            found = self._cases[case_id] = Case.from_fields(Prefixed(f, "c_"))
+            found = self._cases[case_id] = Case.from_fields(Prefixed(f, "c_"), self._debtors)
         return found
 
     def _activity(self, f: Fields) -> Activity:
@@ -206,7 +217,11 @@ class EntryBuilder:
         return found
 
     def edges(self, page: Page[AnyRow], keyset: Keyset) -> tuple[list[Edge[TimeEntry]], PageInfo]:
-        edges = [Edge(cursor=encode_cursor(keyset.key_of(row)), node=self.build(row)) for row in page.rows]
+        keys = [column.key for column in keyset.columns]
+        edges = []
+        for row in page.rows:
+            f = row._mapping  # built anew on every access of `_mapping`: once per row
+            edges.append(Edge(cursor=encode_cursor([f[key] for key in keys]), node=self._build(f)))
         info = PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
