@@ -23,13 +23,29 @@ class Loaders:
     def __init__(self, db: RequestDb) -> None:
         self._db = db
         self._settings: CompanySettings | None = None
+        self._settings_row: Row[Any] | None = None  # a row holding `company.PREFIXED`, built into settings on demand
 
     async def company_settings(self) -> CompanySettings:
         """The settings row, read at most once per request."""
+        if self._settings is None and self._settings_row is not None:
+            self._settings = company.from_prefixed(self._settings_row._mapping)
+            self._settings_row = None
         if self._settings is None:
             async with self._db.read() as session:
                 self._settings = await company.read(session)
         return self._settings
+
+    async def case_with_settings(self, db_id: int) -> Row[Any] | None:
+        """A case by id (as `case_by_id` loads it) with the settings row read in the same statement, while the
+        request has not read them yet: the case's time list needs both."""
+        if self._settings is not None or self._settings_row is not None:
+            return await self.case_by_id.load(db_id)
+        async with self._db.read() as session:
+            row = await cases.row_with_settings(session, db_id)
+        if row is not None:
+            self._settings_row = row
+            self.case_by_id.prime(db_id, row)
+        return row
 
     def _loader(self, batch: Callable[[AsyncSession, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
         async def load(keys: list[K]) -> list[V]:

@@ -35,7 +35,7 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
         debtor = await loaders.debtor_by_id.load(db_id)
         return Debtor.from_row(debtor) if debtor else None
     if type_name == "Case":
-        case = await loaders.case_by_id.load(db_id)
+        case = await loaders.case_with_settings(db_id)
         return Case.from_row(case) if case else None
     if type_name == "TimeEntry":  # listed for every viewer; a hidden employee's name stays out (SPEC 5)
         entry = await loaders.time_entry_by_id.load(db_id)

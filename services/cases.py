@@ -7,12 +7,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from models import CapBasis, CapKind, Case, Debtor, TimeStatus
-from services import paging, validation
+from services import company, paging, validation
 from services.activities import writable_status
 from services.errors import DomainError, DomainErrors, ErrorCode, invalid, not_found
 from services.integrity import flush, touch
@@ -118,6 +118,21 @@ _BY_IDS = paging.by_ids(_ROWS, Case.id)
 
 async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
     return await paging.rows_by_ids(session, _BY_IDS, ids)
+
+
+# the case by id with the settings row in the same statement: a case's time list needs both (its mode)
+_WITH_SETTINGS: AnySelect = (
+    select(*COLUMNS, *company.PREFIXED)
+    .join(Debtor, Debtor.id == Case.debtor_id)
+    .outerjoin(company.SETTINGS, company.JOIN_ON)
+    .where(Case.id == bindparam("id", type_=Integer))
+)
+
+
+async def row_with_settings(session: AsyncSession, case_id: int) -> AnyRow | None:
+    """The case's row (as `rows_by_ids` gives it) with `company.PREFIXED` too, or None; Core on the connection."""
+    connection = await session.connection()
+    return (await connection.execute(_WITH_SETTINGS, {"id": case_id})).first()
 
 
 async def options(session: AsyncSession, *, debtor_id: int, on: date) -> list[AnyRow]:
