@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, Numeric, func
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, Numeric, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -22,9 +24,21 @@ class Base(DeclarativeBase):
     type_annotation_map = {Decimal: Numeric(12, 2)}
 
 
+class _Enum(Enum):
+    """SQLAlchemy's Enum reading a value with one dict lookup (its own processor makes two Python calls a value,
+    ~0.4 µs: 350 a time-list page). An unknown value raises KeyError, a LookupError like SQLAlchemy's."""
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any]:
+        # String's own processor is None on every dialect, so the lookup is all there is to do
+        lookup: dict[Any, Any] = self._object_lookup  # None maps to None
+        return lookup.__getitem__
+
+
 def enum_column(enum: type[StrEnum], name: str) -> Enum:
     """Store an enum's values as text, held by a CHECK constraint rather than a native type."""
-    return Enum(
+    return _Enum(
         enum,
         name=name,
         native_enum=False,
