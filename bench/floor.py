@@ -43,7 +43,7 @@ ORDER BY c.code, c.id LIMIT {PAGE + 1}
 CASES_COUNT_SQL = "SELECT count(*) FROM cases AS c JOIN debtors AS d ON d.id = c.debtor_id WHERE NOT c.blocked"
 
 
-def _global_id(type_name: str, db_id: int) -> str:
+def global_id(type_name: str, db_id: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{db_id}".encode()).decode().rstrip("=")
 
 
@@ -56,7 +56,7 @@ def _employees(rows: list[Any], total: int) -> dict[str, Any]:
         {
             "cursor": _cursor(r["name"], r["id"]),
             "node": {
-                "id": _global_id("Employee", r["id"]),
+                "id": global_id("Employee", r["id"]),
                 "name": r["name"],
                 "email": r["email"],
                 "role": {"name": r["role_name"]},
@@ -71,7 +71,7 @@ def _cases(rows: list[Any], total: int) -> dict[str, Any]:
     edges = [
         {
             "node": {
-                "id": _global_id("Case", r["id"]),
+                "id": global_id("Case", r["id"]),
                 "code": r["code"],
                 "description": r["description"],
                 "debtor": {"code": r["debtor_code"], "name": r["debtor_name"]},
@@ -83,42 +83,33 @@ def _cases(rows: list[Any], total: int) -> dict[str, Any]:
     return {"data": {"cases": {"totalCount": total, "edges": edges}}}
 
 
-def _json(body: dict[str, Any], status: int = 200) -> Response:
+def json_response(body: dict[str, Any], status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def _unauthenticated() -> Response:
-    return _json({"errors": [{"message": "Not authenticated", "extensions": {"code": "UNAUTHENTICATED"}}]})
+def unauthenticated() -> Response:
+    return json_response({"errors": [{"message": "Not authenticated", "extensions": {"code": "UNAUTHENTICATED"}}]})
 
 
-class Floor:
+def bearer_digest(request: Request) -> bytes | None:
+    """The stored form of the request's bearer token (what the app looks up), or None without one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return hashlib.sha256(token.strip().encode()).digest()
+
+
+class PoolFloor:
+    """A Starlette app over an asyncpg pool; subclasses answer `/graphql`."""
+
     def __init__(self) -> None:
         self.pool: Any = None
 
     async def graphql(self, request: Request) -> Response:
-        payload = orjson.loads(await request.body())
-        query = payload.get("query") if isinstance(payload, dict) else None
-        if not isinstance(query, str):
-            return _json({"errors": [{"message": "No query given"}]}, 400)
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return _unauthenticated()
-        digest = hashlib.sha256(token.strip().encode()).digest()
-        async with self.pool.acquire() as connection:
-            if await connection.fetchrow(TOKEN_SQL, digest) is None:
-                return _unauthenticated()
-            if "employees" in query:
-                rows = await connection.fetch(EMPLOYEES_SQL)
-                total = await connection.fetchval(EMPLOYEES_COUNT_SQL)
-                return _json(_employees(rows, total))
-            if "cases" in query:
-                rows = await connection.fetch(CASES_SQL)
-                total = await connection.fetchval(CASES_COUNT_SQL)
-                return _json(_cases(rows, total))
-        return _json({"errors": [{"message": "The floor answers only the bench queries"}]}, 400)
+        raise NotImplementedError
 
     async def healthz(self, _: Request) -> Response:
-        return _json({"status": "ok"})
+        return json_response({"status": "ok"})
 
     @asynccontextmanager
     async def lifespan(self, _: Starlette) -> AsyncIterator[None]:
@@ -128,16 +119,37 @@ class Floor:
         finally:
             await self.pool.close()
 
-
-def create_app() -> Starlette:
-    floor = Floor()
-    return Starlette(
-        routes=[
-            Route("/graphql", floor.graphql, methods=["POST"]),
-            Route("/healthz", floor.healthz, methods=["GET"]),
-        ],
-        lifespan=floor.lifespan,
-    )
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/graphql", self.graphql, methods=["POST"]),
+                Route("/healthz", self.healthz, methods=["GET"]),
+            ],
+            lifespan=self.lifespan,
+        )
 
 
-app = create_app()
+class Floor(PoolFloor):
+    async def graphql(self, request: Request) -> Response:
+        payload = orjson.loads(await request.body())
+        query = payload.get("query") if isinstance(payload, dict) else None
+        if not isinstance(query, str):
+            return json_response({"errors": [{"message": "No query given"}]}, 400)
+        digest = bearer_digest(request)
+        if digest is None:
+            return unauthenticated()
+        async with self.pool.acquire() as connection:
+            if await connection.fetchrow(TOKEN_SQL, digest) is None:
+                return unauthenticated()
+            if "employees" in query:
+                rows = await connection.fetch(EMPLOYEES_SQL)
+                total = await connection.fetchval(EMPLOYEES_COUNT_SQL)
+                return json_response(_employees(rows, total))
+            if "cases" in query:
+                rows = await connection.fetch(CASES_SQL)
+                total = await connection.fetchval(CASES_COUNT_SQL)
+                return json_response(_cases(rows, total))
+        return json_response({"errors": [{"message": "The floor answers only the bench queries"}]}, 400)
+
+
+app = Floor().app()

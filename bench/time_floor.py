@@ -11,20 +11,13 @@ from __future__ import annotations
 
 import base64
 import datetime
-import hashlib
-import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from bench.floor import TOKEN_SQL
+from bench.floor import TOKEN_SQL, PoolFloor, bearer_digest, global_id, json_response, unauthenticated
 
 PAGE = 50
 
@@ -38,10 +31,6 @@ ORDER BY t.work_date DESC, t.id DESC LIMIT {limit}
 """
 FIRST_PAGE_SQL = _SELECT.format(after="", limit=PAGE + 1)
 AFTER_SQL = _SELECT.format(after=" AND (t.work_date, t.id) < ($2, $3)", limit=PAGE + 1)
-
-
-def _global_id(type_name: str, db_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{db_id}".encode()).decode().rstrip("=")
 
 
 def _case_id(global_id: object) -> int | None:
@@ -69,7 +58,7 @@ def page_json(rows: list[Any]) -> dict[str, Any]:
         {
             "cursor": cursor(r["work_date"], r["id"]),
             "node": {
-                "id": _global_id("TimeEntry", r["id"]),
+                "id": global_id("TimeEntry", r["id"]),
                 "workDate": r["work_date"].isoformat(),
                 "minutes": r["minutes"],
                 "amount": f"{r['amount']:.2f}",
@@ -82,55 +71,25 @@ def page_json(rows: list[Any]) -> dict[str, Any]:
     return {"data": {"node": {"timeList": {"edges": edges}}}}
 
 
-def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
-class TimeFloor:
-    def __init__(self) -> None:
-        self.pool: Any = None
-
+class TimeFloor(PoolFloor):
     async def graphql(self, request: Request) -> Response:
         payload = orjson.loads(await request.body())
         variables = (payload.get("variables") or {}) if isinstance(payload, dict) else {}
         case_id = _case_id(variables.get("id"))
         if case_id is None:
-            return _json({"errors": [{"message": "The floor answers only the case time page"}]}, 400)
+            return json_response({"errors": [{"message": "The floor answers only the case time page"}]}, 400)
         after = _after(variables.get("after"))
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return _json({"errors": [{"message": "Not authenticated", "extensions": {"code": "UNAUTHENTICATED"}}]})
-        digest = hashlib.sha256(token.strip().encode()).digest()
+        digest = bearer_digest(request)
+        if digest is None:
+            return unauthenticated()
         async with self.pool.acquire() as connection:
             if await connection.fetchrow(TOKEN_SQL, digest) is None:
-                return _json({"errors": [{"message": "Not authenticated", "extensions": {"code": "UNAUTHENTICATED"}}]})
+                return unauthenticated()
             if after is None:
                 rows = await connection.fetch(FIRST_PAGE_SQL, case_id)
             else:
                 rows = await connection.fetch(AFTER_SQL, case_id, *after)
-        return _json(page_json(rows))
-
-    async def healthz(self, _: Request) -> Response:
-        return _json({"status": "ok"})
-
-    @asynccontextmanager
-    async def lifespan(self, _: Starlette) -> AsyncIterator[None]:
-        self.pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=2, max_size=10)
-        try:
-            yield
-        finally:
-            await self.pool.close()
+        return json_response(page_json(rows))
 
 
-def create_app() -> Starlette:
-    floor = TimeFloor()
-    return Starlette(
-        routes=[
-            Route("/graphql", floor.graphql, methods=["POST"]),
-            Route("/healthz", floor.healthz, methods=["GET"]),
-        ],
-        lifespan=floor.lifespan,
-    )
-
-
-app = create_app()
+app = TimeFloor().app()
