@@ -35,6 +35,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLAbstractType,
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLID,
     GraphQLInt,
@@ -404,7 +405,7 @@ def _plain(planned: _Field) -> _Plain:
     if not is_leaf_type(leaf):
         return (planned.key, planned.attribute, False, None, None, planned.complete)
     native = int if leaf is GraphQLInt else _NATIVE.get(leaf)
-    return (planned.key, planned.attribute, non_null, native, leaf.serialize, planned.complete)
+    return (planned.key, planned.attribute, non_null, native, _serializer(leaf), planned.complete)
 
 
 def _plain_object(selection: _Selection, *, shared: bool) -> Complete:
@@ -494,8 +495,28 @@ async def _fill(values: Any, pending: list[Any]) -> Any:
 _NATIVE: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
 
-def _leaf(type_: GraphQLLeafType, *, non_null: bool = False) -> Complete:
+def _serializer(type_: GraphQLLeafType) -> Callable[[Any], Any]:
+    """The leaf's serializer; an enum's remembers the names it gave (Strawberry's costs ~3.6 µs a value)."""
+    if not isinstance(type_, GraphQLEnumType):
+        return type_.serialize
     serialize = type_.serialize
+    names: dict[tuple[type, Any], Any] = {}
+
+    def serialize_enum(value: Any) -> Any:
+        key = (value.__class__, value)  # a StrEnum member equals its plain string: keep the two apart
+        try:
+            return names[key]
+        except KeyError:
+            name = names[key] = serialize(value)
+            return name
+        except TypeError:  # unhashable: no memory
+            return serialize(value)
+
+    return serialize_enum
+
+
+def _leaf(type_: GraphQLLeafType, *, non_null: bool = False) -> Complete:
+    serialize = _serializer(type_)
     native = _NATIVE.get(type_)
 
     def complete_leaf(run: _Run, value: Any, path: Path | None) -> Any:
