@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -25,7 +24,6 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, cast
 
 import asyncpg  # type: ignore[import-untyped]
@@ -35,7 +33,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import seed, timedata
 from bench.load import percentile
-from bench.run import LoadProcess, Round, login, measure, medians, post, start_server, wait_ready
+from bench.run import (
+    DbBackends,
+    LoadProcess,
+    Round,
+    login,
+    measure,
+    medians,
+    post,
+    start_server,
+    wait_ready,
+    write_results,
+)
 from db import embedded
 from services import reporting
 from services.reporting import Dimension
@@ -293,7 +302,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         url = timedata.recreate(server, DATABASE)
         watch.lap("database dropped, created and migrated")
         filled = asyncio.run(fill(url, entries, watch))
-    db = timedata.DatabaseBackends(server.get_pid(), DATABASE)
+    db = DbBackends(server.get_pid(), DATABASE)
     app = start_server("app", "graph.app:app", url)
     load: LoadProcess | None = None
     loop = asyncio.new_event_loop()
@@ -439,22 +448,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results = run(args)
     print_tables(results, args)
-    report = {
-        "settings": {
-            **vars(args),
-            "cores": os.cpu_count(),
-            "load_average_before": load_before,
-            "load_average_after": os.getloadavg(),
-            "wall_seconds": round(time.monotonic() - started, 1),
-        },
-        "queries": {r.name: {"graphql": r.query, "floor_sql": r.floor_sql} for r in REPORTS},
-        "targets": {"ratio": TARGET_RATIO, "p50_ms": TARGET_P50_MS},
-        "results": results,
-    }
     written = RESULTS / f"report_bench{'_quick' if args.quick else ''}.json"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    written.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"\nwritten: {Path(written).relative_to(PROJECT_ROOT)}")
+    queries = {r.name: {"graphql": r.query, "floor_sql": r.floor_sql} for r in REPORTS}
+    targets = {"ratio": TARGET_RATIO, "p50_ms": TARGET_P50_MS}
+    write_results(written, args, load_before, started, queries=queries, targets=targets, results=results)
     return 0
 
 

@@ -118,10 +118,11 @@ class LoadProcess:
 
 
 class DbBackends:
-    """CPU of the client backends of the bench database (other databases and autovacuum are noise)."""
+    """CPU of the client backends of one database (other databases and autovacuum are noise)."""
 
-    def __init__(self, postmaster_pid: int | None) -> None:
+    def __init__(self, postmaster_pid: int | None, database: str = seed.DATABASE) -> None:
         self.postmaster = psutil.Process(postmaster_pid) if postmaster_pid else None
+        self.database = database
 
     def cpu_seconds(self) -> dict[int, float]:
         if self.postmaster is None:
@@ -131,7 +132,7 @@ class DbBackends:
             try:
                 # "postgres: user database [local] idle": the database as a whole word, autovacuum apart
                 words = " ".join(child.cmdline()).split()
-                if seed.DATABASE in words and "autovacuum" not in words:
+                if self.database in words and "autovacuum" not in words:
                     times = child.cpu_times()
                     found[child.pid] = float(times.user + times.system)
             except psutil.Error:
@@ -337,6 +338,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def write_results(
+    path: Path, args: argparse.Namespace, load_before: tuple[float, float, float], started: float, **sections: Any
+) -> None:
+    """The run's settings (with the machine's load before and after) and `sections`, as JSON at `path`."""
+    settings = {
+        **vars(args),
+        "cores": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "wall_seconds": round(time.monotonic() - started, 1),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"settings": settings, **sections}, indent=2, default=str) + "\n")
+    print(f"\nwritten: {path.relative_to(PROJECT_ROOT)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description="casetime page benchmark against a bare floor")
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds per query and server (default 3)")
@@ -348,25 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1 or args.seconds <= 0 or args.concurrency < 1:
         parser.error("--rounds, --seconds and --concurrency must be positive")
     load_before = os.getloadavg()
+    started = time.monotonic()
     results = run(args)
     print_table(results, args)
-    report = {
-        "settings": {
-            "rounds": args.rounds,
-            "seconds": args.seconds,
-            "warmup": args.warmup,
-            "concurrency": args.concurrency,
-            "cores": os.cpu_count(),
-            "load_average_before": load_before,
-            "load_average_after": os.getloadavg(),
-        },
-        "queries": {name: QUERIES[name] for name in results},
-        "target_cpu_ms": TARGET_CPU_MS,
-        "results": results,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten: {Path(RESULTS).relative_to(PROJECT_ROOT)}")
+    queries = {name: QUERIES[name] for name in results}
+    write_results(RESULTS, args, load_before, started, queries=queries, target_cpu_ms=TARGET_CPU_MS, results=results)
     return 0
 
 

@@ -18,20 +18,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import orjson
 
 from bench import seed, timedata
-from bench.run import LoadProcess, Round, Server, check_same, login, measure, medians, post, start_server, wait_ready
+from bench.run import (
+    DbBackends,
+    LoadProcess,
+    Round,
+    Server,
+    check_same,
+    login,
+    measure,
+    medians,
+    post,
+    start_server,
+    wait_ready,
+    write_results,
+)
 from graph.pagination import encode_cursor
 from settings import PROJECT_ROOT
 
@@ -228,7 +239,7 @@ def log_round(label: str, number: int, rounds: int, result: Round) -> None:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, load: LoadProcess, db: timedata.DatabaseBackends) -> None:
+    def __init__(self, args: argparse.Namespace, load: LoadProcess, db: DbBackends) -> None:
         self.args, self.load, self.db = args, load, db
         self.requests = 0  # answered in every round so far, warm-ups included
 
@@ -272,7 +283,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     url = timedata.recreate(server, DATABASE)
     watch.lap("database dropped, created and migrated")
     cases, seed_times = asyncio.run(fill(url, sizes, watch))
-    db = timedata.DatabaseBackends(server.get_pid(), DATABASE)
+    db = DbBackends(server.get_pid(), DATABASE)
     app = start_server("app", "graph.app:app", url)
     floor = start_server("floor", "bench.time_floor:app", url)
     load: LoadProcess | None = None
@@ -519,27 +530,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results = run(args)
     print_tables(results, args)
-    report = {
-        "settings": {
-            **vars(args),
-            "cores": os.cpu_count(),
-            "load_average_before": load_before,
-            "load_average_after": os.getloadavg(),
-            "wall_seconds": round(time.monotonic() - started, 1),
-        },
-        "queries": {"page": PAGE_QUERY, "deep": DEEP_QUERY, "write": WRITE_MUTATION},
-        "targets": {
-            "cpu_ms": TARGET_CPU_MS,
-            "floor_share": TARGET_FLOOR_SHARE,
-            "deep_ratio": TARGET_DEEP_RATIO,
-            "write_ratio": TARGET_WRITE_RATIO,
-        },
-        "results": results,
-    }
     written = RESULTS / f"time_bench{'_quick' if args.quick else ''}.json"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    written.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"\nwritten: {Path(written).relative_to(PROJECT_ROOT)}")
+    queries = {"page": PAGE_QUERY, "deep": DEEP_QUERY, "write": WRITE_MUTATION}
+    targets = {
+        "cpu_ms": TARGET_CPU_MS,
+        "floor_share": TARGET_FLOOR_SHARE,
+        "deep_ratio": TARGET_DEEP_RATIO,
+        "write_ratio": TARGET_WRITE_RATIO,
+    }
+    write_results(written, args, load_before, started, queries=queries, targets=targets, results=results)
     return 0
 
 

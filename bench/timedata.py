@@ -14,11 +14,9 @@ import time
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-import psutil  # type: ignore[import-untyped]
 
 import cli
 from bench import seed
-from bench.run import DbBackends
 from db import embedded
 
 ACTIVITIES = 20
@@ -266,24 +264,3 @@ SELECT s.employee_id, c.debtor_id, c.id, s.activity_id, s.work_date, s.minutes,
        s.description, 'PER_DATE', s.employee_id, s.employee_id
 FROM ({inner}) AS s JOIN cases AS c ON c.id = s.case_id
 """
-
-
-class DatabaseBackends(DbBackends):
-    """bench/run.py's backend CPU probe, for the PostgreSQL backends of one named database only."""
-
-    def __init__(self, postmaster_pid: int | None, database: str) -> None:
-        super().__init__(postmaster_pid)
-        self.database = database
-
-    def cpu_seconds(self) -> dict[int, float]:
-        if self.postmaster is None:
-            return {}
-        found: dict[int, float] = {}
-        for child in self.postmaster.children():
-            try:
-                if self.database in " ".join(child.cmdline()).split():
-                    times = child.cpu_times()
-                    found[child.pid] = float(times.user + times.system)
-            except psutil.Error:
-                continue
-        return found
