@@ -70,10 +70,6 @@ _COUNT: AnySelect = select(func.count()).select_from(Case)
 _COUNT_UNBLOCKED = _COUNT.where(_UNBLOCKED)
 
 
-def _rows() -> AnySelect:
-    return _ROWS
-
-
 def _filters(*, debtor_id: int | None, search: str | None) -> list[ColumnElement[bool]]:
     """Conditions on case columns only, shared by the page and its count; `blocked` is applied apart."""
     conditions: list[ColumnElement[bool]] = []
@@ -137,16 +133,11 @@ async def row_with_settings(session: AsyncSession, case_id: int) -> AnyRow | Non
 
 async def options(session: AsyncSession, *, debtor_id: int, on: date) -> list[AnyRow]:
     """The debtor's cases one can write time on at `on`: not blocked, active then; defaults first (SPEC 2)."""
-    stmt = (
-        _rows()
-        .where(
-            Case.debtor_id == debtor_id,
-            Case.blocked.is_(False),
-            or_(Case.active_from.is_(None), Case.active_from <= on),
-            or_(Case.active_until.is_(None), Case.active_until >= on),
-        )
-        .order_by(Case.is_default.desc(), Case.code, Case.id)
-    )
+    stmt = _ROWS_UNBLOCKED.where(
+        Case.debtor_id == debtor_id,
+        or_(Case.active_from.is_(None), Case.active_from <= on),
+        or_(Case.active_until.is_(None), Case.active_until >= on),
+    ).order_by(Case.is_default.desc(), Case.code, Case.id)
     return list((await session.execute(stmt)).all())
 
 

@@ -60,10 +60,6 @@ _ROWS: AnySelect = select(*COLUMNS).join(Role, Role.id == Employee.role_id)
 _COUNT: AnySelect = select(func.count()).select_from(Employee)
 
 
-def _rows() -> AnySelect:
-    return _ROWS
-
-
 def _filters(visibility: Visibility, search: str | None) -> list[ColumnElement[bool]]:
     """Conditions on employee columns only, shared by the page and its count."""
     conditions = []
