@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
 from graph.context import Info
@@ -10,8 +11,10 @@ from graph.errors import UserError
 from graph.loaders import forget
 from graph.pagination import Connection
 from graph.types.case import Case, CaseInput, CasePayload, ImportCasesInput, ImportCasesPayload, case_connection
-from resolvers.write import Refused, write
+from models import Case as CaseModel
+from resolvers.write import Refused, read_back, write
 from services import cases, company
+from services.paging import AnyRow
 
 
 async def cases_page(
@@ -40,24 +43,30 @@ async def case_options(info: Info, debtor_id: strawberry.ID, date: date | None =
         return [Case.from_row(r) for r in await cases.options(session, debtor_id=debtor, on=on)]
 
 
-async def _payload(info: Info, case_id: int) -> CasePayload:
-    forget(info.context.loaders.case_by_id, [case_id])
-    row = await info.context.loaders.case_by_id.load(case_id)
+async def _row(session: AsyncSession, written: CaseModel) -> AnyRow | None:
+    return (await cases.rows_by_ids(session, [written.id]))[0]
+
+
+def _payload(info: Info, outcome: tuple[CaseModel, AnyRow | None]) -> CasePayload:
+    written, row = outcome
+    forget(info.context.loaders.case_by_id, [written.id])
     return CasePayload(case=Case.from_row(row) if row else None)
 
 
 async def create_case(info: Info, input: CaseInput) -> CasePayload:
-    outcome = await write(info, lambda session: cases.create(session, input.to_data()))
+    outcome = await write(info, read_back(lambda session: cases.create(session, input.to_data()), _row))
     if isinstance(outcome, Refused):
         return CasePayload(user_errors=outcome.errors)
-    return await _payload(info, outcome.id)
+    return _payload(info, outcome)
 
 
 async def update_case(info: Info, id: strawberry.ID, input: CaseInput) -> CasePayload:
-    outcome = await write(info, lambda session: cases.update(session, ids.require(id, "Case", "id"), input.to_data()))
+    outcome = await write(
+        info, read_back(lambda session: cases.update(session, ids.require(id, "Case", "id"), input.to_data()), _row)
+    )
     if isinstance(outcome, Refused):
         return CasePayload(user_errors=outcome.errors)
-    return await _payload(info, outcome.id)
+    return _payload(info, outcome)
 
 
 async def import_cases(info: Info, input: ImportCasesInput) -> ImportCasesPayload:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
 from graph.context import Info
@@ -8,8 +9,10 @@ from graph.loaders import forget
 from graph.pagination import Connection, connection, decode_cursor, page_size
 from graph.types.employee import Employee, EmployeeInput, EmployeePayload, EmployeeRateInput
 from graph.types.role import Role
-from resolvers.write import Refused, write
+from models import Employee as EmployeeModel
+from resolvers.write import Refused, read_back, write
 from services import employees
+from services.paging import AnyRow
 
 
 async def viewer(info: Info) -> Employee:
@@ -36,41 +39,55 @@ async def employees_page(
     return connection(page, employees.KEYSET, lambda row: Employee.from_row(row, roles), count_total)
 
 
-async def _payload(info: Info, employee_id: int) -> EmployeePayload:
-    forget(info.context.loaders.employee_by_id, [employee_id])
-    row = await info.context.loaders.employee_by_id.load(employee_id)
+async def _row(session: AsyncSession, written: EmployeeModel) -> AnyRow | None:
+    return (await employees.rows_by_ids(session, [written.id]))[0]
+
+
+def _payload(info: Info, outcome: tuple[EmployeeModel, AnyRow | None]) -> EmployeePayload:
+    written, row = outcome
+    forget(info.context.loaders.employee_by_id, [written.id])
     return EmployeePayload(employee=Employee.from_row(row) if row else None)
 
 
 async def create_employee(info: Info, input: EmployeeInput) -> EmployeePayload:
     ctx = info.context
-    outcome = await write(info, lambda session: employees.create(session, ctx.passwords, input.to_data()))
+    outcome = await write(
+        info, read_back(lambda session: employees.create(session, ctx.passwords, input.to_data()), _row)
+    )
     if isinstance(outcome, Refused):
         return EmployeePayload(user_errors=outcome.errors)
-    return await _payload(info, outcome.id)
+    return _payload(info, outcome)
 
 
 async def update_employee(info: Info, id: strawberry.ID, input: EmployeeInput) -> EmployeePayload:
     ctx = info.context
     outcome = await write(
         info,
-        lambda session: employees.update(session, ctx.passwords, ids.require(id, "Employee", "id"), input.to_data()),
+        read_back(
+            lambda session: employees.update(
+                session, ctx.passwords, ids.require(id, "Employee", "id"), input.to_data()
+            ),
+            _row,
+        ),
     )
     if isinstance(outcome, Refused):
         return EmployeePayload(user_errors=outcome.errors)
-    return await _payload(info, outcome.id)
+    return _payload(info, outcome)
 
 
 async def set_employee_rate(info: Info, input: EmployeeRateInput) -> EmployeePayload:
     outcome = await write(
         info,
-        lambda session: employees.set_rate(
-            session,
-            employee_id=ids.require(input.employee_id, "Employee", "employeeId"),
-            activity_id=ids.require(input.activity_id, "Activity", "activityId"),
-            rate=None if input.rate is strawberry.UNSET else input.rate,
+        read_back(
+            lambda session: employees.set_rate(
+                session,
+                employee_id=ids.require(input.employee_id, "Employee", "employeeId"),
+                activity_id=ids.require(input.activity_id, "Activity", "activityId"),
+                rate=None if input.rate is strawberry.UNSET else input.rate,
+            ),
+            _row,
         ),
     )
     if isinstance(outcome, Refused):
         return EmployeePayload(user_errors=outcome.errors)
-    return await _payload(info, outcome.id)
+    return _payload(info, outcome)

@@ -12,8 +12,8 @@ from graph.pagination import Connection, connection, decode_cursor, page_size
 from graph.types.invoice import Invoice, InvoiceInput, InvoicePayload
 from graph.types.time_entry import TimeEntriesPayload
 from models import TimeStatus
-from resolvers.time_entry import written_entries
-from resolvers.write import Refused, write
+from resolvers.time_entry import entry_rows, written_entries
+from resolvers.write import Refused, read_back, write
 from services import invoicing
 
 
@@ -49,13 +49,16 @@ async def release_over_limit(
 ) -> TimeEntriesPayload:
     outcome = await write(
         info,
-        lambda session: invoicing.release_over_limit(
-            session, info.context.me, [ids.require(i, "TimeEntry", "ids") for i in ids_], status
+        read_back(
+            lambda session: invoicing.release_over_limit(
+                session, info.context.me, [ids.require(i, "TimeEntry", "ids") for i in ids_], status
+            ),
+            lambda session, released: entry_rows(session, [e.id for e in released]),
         ),
     )
     if isinstance(outcome, Refused):
         return TimeEntriesPayload(user_errors=outcome.errors)
-    return TimeEntriesPayload(time_entries=await written_entries(info, [e.id for e in outcome]))
+    return TimeEntriesPayload(time_entries=written_entries(info, outcome[1]))
 
 
 async def invoices_page(

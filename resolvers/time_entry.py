@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
 from graph.context import Info
@@ -29,8 +30,9 @@ from graph.types.time_entry import (
 )
 from models import EntryMode
 from models import Timer as TimerModel
-from resolvers.write import Refused, write
+from resolvers.write import Refused, read_back, write
 from services import time_entries, time_queries, timers
+from services.paging import AnyRow
 from services.time_entries import ListChange, Writer, WriteResult
 
 
@@ -38,17 +40,32 @@ def _writer(info: Info) -> Writer:
     return Writer(info.context.me, info.context.visibility)
 
 
-async def written_entries(info: Info, entry_ids: list[int]) -> list[TimeEntry]:
-    """Written entries, read back with everything a row shows (one statement)."""
-    loader = info.context.loaders.time_entry_by_id
-    forget(loader, entry_ids)
+async def entry_rows(session: AsyncSession, entry_ids: list[int]) -> list[AnyRow]:
+    """Written entries with everything a row shows (one statement), for `read_back`."""
+    return [row for row in await time_queries.rows_by_ids(session, entry_ids) if row is not None]
+
+
+def written_entries(info: Info, rows: list[AnyRow]) -> list[TimeEntry]:
+    forget(info.context.loaders.time_entry_by_id, [row.id for row in rows])
     builder = EntryBuilder(info.context)
-    return [builder.build(row) for row in await loader.load_many(entry_ids) if row is not None]
+    return [builder.build(row) for row in rows]
 
 
-async def _payload(info: Info, result: WriteResult) -> TimeEntryPayload:
-    line = result.over_limit_entry
-    written = await written_entries(info, [result.entry.id] + ([line.id] if line else []))
+def _ids(result: WriteResult) -> list[int]:
+    return [e.id for e in (result.entry, result.over_limit_entry) if e is not None]
+
+
+async def _rows(session: AsyncSession, result: WriteResult) -> list[AnyRow]:
+    return await entry_rows(session, _ids(result))
+
+
+async def _many_rows(session: AsyncSession, results: list[WriteResult]) -> list[AnyRow]:
+    return await entry_rows(session, [i for r in results for i in _ids(r)])
+
+
+def _payload(info: Info, outcome: tuple[WriteResult, list[AnyRow]]) -> TimeEntryPayload:
+    result, rows = outcome
+    written = written_entries(info, rows)
     return TimeEntryPayload(
         time_entry=written[0] if written else None,
         over_limit_entry=written[1] if len(written) > 1 else None,
@@ -61,13 +78,20 @@ async def create_time_entry(
 ) -> TimeEntryPayload:
     outcome = await write(
         info,
-        lambda session: time_entries.create_once(
-            session, _writer(info), input.to_data(), mode=mode or EntryMode.PER_DATE, idempotency_key=idempotency_key
+        read_back(
+            lambda session: time_entries.create_once(
+                session,
+                _writer(info),
+                input.to_data(),
+                mode=mode or EntryMode.PER_DATE,
+                idempotency_key=idempotency_key,
+            ),
+            _rows,
         ),
     )
     if isinstance(outcome, Refused):
         return TimeEntryPayload(user_errors=outcome.errors)
-    return await _payload(info, outcome)
+    return _payload(info, outcome)
 
 
 async def update_time_entry(
@@ -79,18 +103,21 @@ async def update_time_entry(
 ) -> TimeEntryPayload:
     outcome = await write(
         info,
-        lambda session: time_entries.update(
-            session,
-            _writer(info),
-            ids.require(id, "TimeEntry", "id"),
-            input.to_data(),
-            expected_version=expected_version,
-            mode=mode or EntryMode.PER_DATE,
+        read_back(
+            lambda session: time_entries.update(
+                session,
+                _writer(info),
+                ids.require(id, "TimeEntry", "id"),
+                input.to_data(),
+                expected_version=expected_version,
+                mode=mode or EntryMode.PER_DATE,
+            ),
+            _rows,
         ),
     )
     if isinstance(outcome, Refused):
         return TimeEntryPayload(user_errors=outcome.errors)
-    return await _payload(info, outcome)
+    return _payload(info, outcome)
 
 
 async def delete_time_entry(info: Info, id: strawberry.ID, expected_version: int | None = None) -> DeletePayload:
@@ -105,9 +132,10 @@ async def delete_time_entry(info: Info, id: strawberry.ID, expected_version: int
     return DeletePayload(deleted_id=id)
 
 
-def _many(results: list[WriteResult]) -> tuple[list[int], list[Warning]]:
-    entry_ids = [e.id for r in results for e in (r.entry, r.over_limit_entry) if e is not None]
-    return entry_ids, [Warning.of(w) for r in results for w in r.warnings]
+def _many(info: Info, outcome: tuple[list[WriteResult], list[AnyRow]]) -> TimeEntriesPayload:
+    results, rows = outcome
+    warnings = [Warning.of(w) for r in results for w in r.warnings]
+    return TimeEntriesPayload(time_entries=written_entries(info, rows), warnings=warnings)
 
 
 async def copy_time_entries(
@@ -115,14 +143,16 @@ async def copy_time_entries(
 ) -> TimeEntriesPayload:
     outcome = await write(
         info,
-        lambda session: time_entries.copy(
-            session, _writer(info), [ids.require(i, "TimeEntry", "ids") for i in ids_], to_date
+        read_back(
+            lambda session: time_entries.copy(
+                session, _writer(info), [ids.require(i, "TimeEntry", "ids") for i in ids_], to_date
+            ),
+            _many_rows,
         ),
     )
     if isinstance(outcome, Refused):
         return TimeEntriesPayload(user_errors=outcome.errors)
-    entry_ids, warnings = _many(outcome)
-    return TimeEntriesPayload(time_entries=await written_entries(info, entry_ids), warnings=warnings)
+    return _many(info, outcome)
 
 
 async def save_case_time_list(info: Info, case_id: strawberry.ID, changes: list[TimeListChange]) -> TimeEntriesPayload:
@@ -136,14 +166,16 @@ async def save_case_time_list(info: Info, case_id: strawberry.ID, changes: list[
 
     outcome = await write(
         info,
-        lambda session: time_entries.save_case_list(
-            session, _writer(info), ids.require(case_id, "Case", "caseId"), [to_change(c) for c in changes]
+        read_back(
+            lambda session: time_entries.save_case_list(
+                session, _writer(info), ids.require(case_id, "Case", "caseId"), [to_change(c) for c in changes]
+            ),
+            _many_rows,
         ),
     )
     if isinstance(outcome, Refused):
         return TimeEntriesPayload(user_errors=outcome.errors)
-    entry_ids, warnings = _many(outcome)
-    return TimeEntriesPayload(time_entries=await written_entries(info, entry_ids), warnings=warnings)
+    return _many(info, outcome)
 
 
 async def start_timer(info: Info, input: StartTimerInput) -> TimerPayload:
@@ -166,10 +198,10 @@ async def start_timer(info: Info, input: StartTimerInput) -> TimerPayload:
 
 
 async def stop_timer(info: Info) -> TimeEntryPayload:
-    outcome = await write(info, lambda session: timers.stop(session, _writer(info)))
+    outcome = await write(info, read_back(lambda session: timers.stop(session, _writer(info)), _rows))
     if isinstance(outcome, Refused):
         return TimeEntryPayload(user_errors=outcome.errors)
-    return await _payload(info, outcome)
+    return _payload(info, outcome)
 
 
 async def running_timer(info: Info) -> Timer | None:

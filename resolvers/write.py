@@ -15,6 +15,7 @@ from graph.errors import UserError
 from services.errors import DomainError, DomainErrors, ErrorCode
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +57,16 @@ async def write(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T |
                 continue
             return Refused([UserError(field=None, code=ErrorCode.BUSY, message="The record is busy; try again")])
     raise AssertionError("unreachable")
+
+
+def read_back(
+    work: Callable[[AsyncSession], Awaitable[T]], read: Callable[[AsyncSession, T], Awaitable[R]]
+) -> Callable[[AsyncSession], Awaitable[tuple[T, R]]]:
+    """`work`, then `read` of what it wrote, in the same transaction: a payload shows what this mutation wrote, not
+    what a writer committing just after it made of the same rows."""
+
+    async def run(session: AsyncSession) -> tuple[T, R]:
+        result = await work(session)
+        return result, await read(session, result)
+
+    return run
