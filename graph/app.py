@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from db import embedded
-from db.engine import create_engine, create_sessionmaker
+from db.engine import SessionMakers, create_engine
 from graph.http import GraphQLEndpoint
 from graph.schema import schema
 from services.passwords import Passwords
@@ -30,23 +30,29 @@ EMBEDDED_DATABASE = "casetime"
 class Database:
     """The engine and sessionmaker of this process, opened by the lifespan."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession] | None = None) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession] | None = None, engine: AsyncEngine | None = None
+    ) -> None:
         self.engine: AsyncEngine | None = None
         self.read_engine: AsyncEngine | None = None
-        self._sessionmaker = sessionmaker
-        self._read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._makers: SessionMakers | None = None
+        if sessionmaker is not None:
+            self._makers = SessionMakers.alike(sessionmaker)
+        elif engine is not None:
+            self._makers = SessionMakers.on(engine)
+        self._read_makers: SessionMakers | None = None
 
-    def read_sessionmaker(self) -> async_sessionmaker[AsyncSession] | None:
+    def read_sessionmaker(self, *, query: bool = False) -> async_sessionmaker[AsyncSession] | None:
         """Sessions on the read replica of DATABASE_READ_URL; None when there is none."""
-        return self._read_sessionmaker
+        return self._read_makers(query=query) if self._read_makers else None
 
-    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
-        if self._sessionmaker is None:
+    def sessionmaker(self, *, query: bool = False) -> async_sessionmaker[AsyncSession]:
+        if self._makers is None:
             raise RuntimeError("the database is not open yet")
-        return self._sessionmaker
+        return self._makers(query=query)
 
     def open(self, config: Config) -> None:
-        if self._sessionmaker is not None:
+        if self._makers is not None:
             return
         url = config.database_url
         if url is None:  # development without DATABASE_URL: the embedded server under the project
@@ -54,10 +60,10 @@ class Database:
             embedded.ensure_database(server, EMBEDDED_DATABASE)
             url = embedded.url_of(server, EMBEDDED_DATABASE)
         self.engine = create_engine(url, pool_size=config.db_pool_size, lock_timeout_ms=config.lock_timeout_ms)
-        self._sessionmaker = create_sessionmaker(self.engine)
+        self._makers = SessionMakers.on(self.engine)
         if config.read_database_url:
             self.read_engine = create_engine(config.read_database_url, pool_size=config.db_pool_size)
-            self._read_sessionmaker = create_sessionmaker(self.read_engine)
+            self._read_makers = SessionMakers.on(self.read_engine)
 
     async def close(self) -> None:
         for engine in (self.engine, self.read_engine):
@@ -66,10 +72,15 @@ class Database:
 
 
 def create_app(
-    config: Config | None = None, *, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    config: Config | None = None,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    engine: AsyncEngine | None = None,
 ) -> Starlette:
+    """`sessionmaker` serves every request alike (tests on one rolled-back connection); `engine` is used as the
+    process would use its own (queries in autocommit), but not disposed; neither: DATABASE_URL at startup."""
     config = config or Config.from_env()
-    database = Database(sessionmaker)
+    database = Database(sessionmaker, engine)
     passwords = Passwords(time_cost=config.argon2_time_cost, memory_kib=config.argon2_memory_kib)
     endpoint = GraphQLEndpoint(
         schema._schema,

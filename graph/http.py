@@ -85,8 +85,9 @@ class GraphQLEndpoint:
         schema: GraphQLSchema,
         *,
         config: Config,
-        sessionmaker: Callable[[], async_sessionmaker[AsyncSession]],  # resolved per request: set in lifespan
-        read_sessionmaker: Callable[[], async_sessionmaker[AsyncSession] | None] = lambda: None,
+        # resolved per request (set in lifespan), for a query or not
+        sessionmaker: Callable[..., async_sessionmaker[AsyncSession]],
+        read_sessionmaker: Callable[..., async_sessionmaker[AsyncSession] | None] = lambda query: None,
         passwords: Passwords,
     ) -> None:
         self.schema = schema
@@ -168,7 +169,8 @@ class GraphQLEndpoint:
             return _error_response(TopCode.METHOD_NOT_ALLOWED, "Mutations need POST", 405, {"Allow": "POST"})
         assert prepared.document is not None
         plan = prepared.plan(self.schema, operation)
-        result = await self._execute(request, prepared.document, variables, operation_name, plan)
+        query = operation.operation is OperationType.QUERY
+        result = await self._execute(request, prepared.document, variables, operation_name, plan, query=query)
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [self._format(e) for e in result.errors]
@@ -182,10 +184,12 @@ class GraphQLEndpoint:
         variables: dict[str, Any] | None,
         operation_name: str | None,
         plan: Plan | None,
+        *,
+        query: bool,
     ) -> ExecutionResult:
         token = _bearer(request)
-        read_sessionmaker = self.read_sessionmaker()
-        async with request_session(self.sessionmaker()) as session, AsyncExitStack() as stack:
+        read_sessionmaker = self.read_sessionmaker(query=query)
+        async with request_session(self.sessionmaker(query=query)) as session, AsyncExitStack() as stack:
             db = RequestDb(session)
             read_db = db
             if read_sessionmaker is not None:

@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, or_, select, text
+from sqlalchemy import Integer, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -43,20 +43,23 @@ KEYSETS = {
 }
 
 _over_limit = aliased(TimeEntry, name="over_limit")
-ENTRY_COLUMNS = (
+_ACTIVITY_COLUMNS = tuple(
+    getattr(Activity, name).label(f"act_{name}")
+    for name in ("id", "code", "name", "default_status", "default_rate", "version")
+)
+# the columns of an entry in a case's list: its case and debtor are the list's own
+CASE_ENTRY_COLUMNS = (
     *(column for column in TimeEntry.__table__.columns),
     _over_limit.id.label("over_limit_entry_id"),
     *(column.label(f"emp_{column.key}") for column in employees.COLUMNS),
+    *_ACTIVITY_COLUMNS,
+)
+ENTRY_COLUMNS = (
+    *CASE_ENTRY_COLUMNS,
     Debtor.code.label("debtor_code"),
     Debtor.name.label("debtor_name"),
     Debtor.adjusted_rate.label("debtor_adjusted_rate"),
     *(column.label(f"c_{column.key}") for column in cases.COLUMNS),
-    Activity.id.label("act_id"),
-    Activity.code.label("act_code"),
-    Activity.name.label("act_name"),
-    Activity.default_status.label("act_default_status"),
-    Activity.default_rate.label("act_default_rate"),
-    Activity.version.label("act_version"),
 )
 
 
@@ -64,19 +67,25 @@ def _rows() -> AnySelect:
     return _ROWS
 
 
+def _entries(*columns: Any) -> AnySelect:
+    return (
+        select(*columns)
+        .select_from(TimeEntry)
+        .join(Employee, Employee.id == TimeEntry.employee_id)
+        .join(Role, Role.id == Employee.role_id)
+        .join(Activity, Activity.id == TimeEntry.activity_id)
+        .outerjoin(_over_limit, _over_limit.over_limit_of_id == TimeEntry.id)
+    )
+
+
 # built once: a reused statement keeps its SQL cache key
 # the case's debtor is the entry's debtor (CASE_DEBTOR_MISMATCH), so one debtor join serves both
 _ROWS: AnySelect = (
-    select(*ENTRY_COLUMNS)
-    .select_from(TimeEntry)
-    .join(Employee, Employee.id == TimeEntry.employee_id)
-    .join(Role, Role.id == Employee.role_id)
+    _entries(*ENTRY_COLUMNS)
     .join(Debtor, Debtor.id == TimeEntry.debtor_id)
     .outerjoin(Case, Case.id == TimeEntry.case_id)
-    .join(Activity, Activity.id == TimeEntry.activity_id)
-    .outerjoin(_over_limit, _over_limit.over_limit_of_id == TimeEntry.id)
 )
-_CASE_ROWS = _ROWS.where(TimeEntry.case_id == bindparam("case_id", type_=Integer))
+_CASE_ROWS: AnySelect = _entries(*CASE_ENTRY_COLUMNS).where(TimeEntry.case_id == bindparam("case_id", type_=Integer))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +145,6 @@ async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow 
     return await paging.rows_by_ids(session, _BY_IDS, ids)
 
 
-GENERIC_PLANS = text("SET LOCAL plan_cache_mode = force_generic_plan")  # until the request's transaction ends
-
-
 def list_mode(entry_count: int, threshold: int) -> TimeListMode:
     """At most `threshold` entries: EDITABLE; more: STATIC (SPEC 7)."""
     return TimeListMode.EDITABLE if entry_count <= threshold else TimeListMode.STATIC
@@ -157,12 +163,7 @@ async def case_page(
     after: Sequence[Any] | None,
     before: Sequence[Any] | None,
     backwards: bool,
-    static: bool = False,
 ) -> Page[AnyRow]:
-    if static:
-        # One plan fits every case (its index, from the cursor on), but for a big case, one holding much of the table,
-        # PostgreSQL re-plans the joins on every call (10x the cost of running them): force the cached generic plan.
-        await session.execute(GENERIC_PLANS)
     return await fetch_page(
         session,
         _CASE_ROWS,

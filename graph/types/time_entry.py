@@ -130,9 +130,12 @@ async def _load_employee(info: Info, employee_id: int) -> Employee | None:
 
 
 class EntryBuilder:
-    """Builds TimeEntry objects from joined rows, sharing one object per employee, case and activity."""
+    """Builds TimeEntry objects from joined rows, sharing one object per employee, case and activity.
 
-    def __init__(self, context: Context, *, static: bool = False) -> None:
+    `case`: the rows are one case's list (`time_queries.CASE_ENTRY_COLUMNS`, without case and debtor columns); its
+    entries share that case and its debtor."""
+
+    def __init__(self, context: Context, *, static: bool = False, case: Case | None = None) -> None:
         self.visibility = context.visibility
         self.writer = Writer(context.me, context.visibility) if context.viewer else None
         self.static = static
@@ -141,6 +144,9 @@ class EntryBuilder:
         self._activities: dict[int, Activity] = {}
         self._debtors: dict[int, Debtor] = {}
         self._roles: dict[int, Role] = {}
+        if case is not None:
+            self._cases[case.db_id] = case
+            self._debtors[case.debtor.db_id] = case.debtor
 
     def build(self, row: AnyRow) -> TimeEntry:
         # by mapping: a Row's attribute access is ~20x slower (graph.types.common.fields)
@@ -367,7 +373,6 @@ async def case_time_list(
             after=decode_cursor(after, keyset),
             before=decode_cursor(before, keyset),
             backwards=last is not None,
-            static=mode is TimeListMode.STATIC,
         )
-    edges, page_info = EntryBuilder(ctx, static=mode is TimeListMode.STATIC).edges(page, keyset)
+    edges, page_info = EntryBuilder(ctx, static=mode is TimeListMode.STATIC, case=case).edges(page, keyset)
     return CaseTimeList(mode=mode, page_info=page_info, edges=edges, total_count=case.time_entry_count)

@@ -43,12 +43,17 @@ async def committed(engine: AsyncEngine) -> AsyncIterator[Maker]:
 
 
 @pytest.fixture
-async def wide(database_url: str, committed: Maker) -> AsyncIterator[Maker]:
-    """A sessionmaker on an engine of its own, wide enough for 50 concurrent writers; disposed before truncation."""
+async def wide_engine(database_url: str, committed: Maker) -> AsyncIterator[AsyncEngine]:
+    """An engine of its own, wide enough for 50 concurrent writers; disposed before truncation."""
     # the production lock timeout (not the tests' 2 s): 50 writers queued on one row on a busy 2-core machine
     engine = create_engine(database_url, pool_size=WIDE_POOL, lock_timeout_ms=Config().lock_timeout_ms)
-    yield create_sessionmaker(engine)
+    yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+def wide(wide_engine: AsyncEngine) -> Maker:
+    return create_sessionmaker(wide_engine)
 
 
 @dataclass
@@ -83,8 +88,8 @@ async def world(committed: Maker, passwords: Passwords) -> World:
 
 
 @pytest.fixture
-async def api(wide: Maker) -> AsyncIterator[httpx.AsyncClient]:
-    """The ASGI app on the wide sessionmaker: every request commits its own transaction."""
-    app = create_app(TEST_CONFIG, sessionmaker=wide)
+async def api(wide_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """The ASGI app on the wide engine, as in production: each mutation commits its own transaction."""
+    app = create_app(TEST_CONFIG, engine=wide_engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://casetime.test") as client:
         yield client
