@@ -360,6 +360,9 @@ async def update(
     old_case_id = entry.case_id
     before = [rollup.of(entry)]
     case_id = data.get("case_id", entry.case_id)
+    if "debtor_id" in data and data["debtor_id"] is None and case_id is None:
+        # an entry always has a debtor; with a case, the case's debtor is taken (SPEC 5b: a cleared required field)
+        raise invalid("debtorId may not be empty", "debtorId")
     if data.get("debtor_id") is not None:
         debtor_id: int | None = data["debtor_id"]
     else:

@@ -911,6 +911,30 @@ class TestUpdateRefusals:
             "minutes",
         )
 
+    async def test_clearing_the_debtor_of_an_entry_without_a_case(self, session: AsyncSession, scene: Scene) -> None:
+        # given
+        created = await time_entries.create(session, scene.writer, scene.data(minutes=30))
+        # when / then
+        await refused_with(
+            session,
+            time_entries.update(session, scene.writer, created.entry.id, {"debtor_id": None}),
+            ErrorCode.VALIDATION,
+            "debtorId",
+        )
+        assert (await stored(session, created.entry.id)).debtor_id == scene.debtor.id
+
+    async def test_clearing_the_debtor_of_an_entry_with_a_case_keeps_the_case_debtor(
+        self, session: AsyncSession, factory: Factory, scene: Scene
+    ) -> None:
+        # given
+        case = await factory.case(debtor=scene.debtor)
+        created = await time_entries.create(session, scene.writer, scene.data(case, minutes=30))
+        # when
+        await time_entries.update(session, scene.writer, created.entry.id, {"debtor_id": None, "minutes": 40})
+        # then
+        entry = await stored(session, created.entry.id)
+        assert (entry.case_id, entry.debtor_id, entry.minutes) == (case.id, scene.debtor.id, 40)
+
     async def test_moving_onto_a_blocked_case(self, session: AsyncSession, factory: Factory, scene: Scene) -> None:
         # given
         blocked = await factory.case(debtor=scene.debtor, blocked=True)
