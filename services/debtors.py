@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Debtor
-from services import validation
+from services import paging, validation
 from services.errors import not_found
 from services.integrity import flush, touch
 from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page, like_pattern
@@ -42,9 +42,11 @@ async def total(session: AsyncSession, *, search: str | None) -> int:
     return await count(session, _listing(search))
 
 
+_BY_IDS = paging.by_ids(select(*COLUMNS), Debtor.id)
+
+
 async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
-    found = {r.id: r for r in (await session.execute(select(*COLUMNS).where(Debtor.id.in_(ids)))).all()}
-    return [found.get(i) for i in ids]
+    return await paging.rows_by_ids(session, _BY_IDS, ids)
 
 
 async def existing_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:

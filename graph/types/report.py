@@ -70,7 +70,9 @@ async def report_rows(info: Info, rows: list[ReportRowData]) -> list[ReportRow]:
     activity_ids = wanted({r.activity_id for r in rows})
     async with info.context.read_db.read() as session:
         debtor_of = await built(session, debtors.rows_by_ids, debtor_ids, Debtor.from_row)
-        case_of = await built(session, cases.rows_by_ids, case_ids, Case.from_row)
+        # a case's debtor is built once per debtor, not once per case
+        shared = {i: d for i, d in debtor_of.items() if i is not None}
+        case_of = await built(session, cases.rows_by_ids, case_ids, lambda row: Case.from_row(row, shared))
         employee_of = await built(session, employees.rows_by_ids, employee_ids, Employee.from_row)
         activity_of = await built(session, activities.by_ids, activity_ids, Activity.from_model)
     debtor, case, employee, activity = debtor_of.get, case_of.get, employee_of.get, activity_of.get
