@@ -41,6 +41,7 @@ from bench.run import (
     measure,
     medians,
     post,
+    results_path,
     start_server,
     wait_ready,
     write_results,
@@ -50,10 +51,8 @@ from services import reporting
 from services.reporting import Dimension
 from services.time_queries import EntryFilter
 from services.visibility import EVERYONE
-from settings import PROJECT_ROOT
 
 DATABASE = "casetime_bench_report"
-RESULTS = PROJECT_ROOT / "bench" / "results"  # report_bench.json, or report_bench_quick.json for --quick
 
 TARGET_RATIO = 0.5
 TARGET_P50_MS = 150.0
@@ -448,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results = run(args)
     print_tables(results, args)
-    written = RESULTS / f"report_bench{'_quick' if args.quick else ''}.json"
+    written = results_path("report_bench", quick=args.quick)
     queries = {r.name: {"graphql": r.query, "floor_sql": r.floor_sql} for r in REPORTS}
     targets = {"ratio": TARGET_RATIO, "p50_ms": TARGET_P50_MS}
     write_results(written, args, load_before, started, queries=queries, targets=targets, results=results)

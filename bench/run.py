@@ -29,7 +29,14 @@ from bench import seed
 from settings import PROJECT_ROOT
 
 TARGET_CPU_MS = 2.5
-RESULTS = PROJECT_ROOT / "bench" / "results" / "latest.json"
+RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
+RESULTS = RESULTS_DIR / "latest.json"
+
+
+def results_path(bench: str, *, quick: bool) -> Path:
+    """Where a benchmark's run goes: `<bench>.json`, or `<bench>_quick.json` for a --quick run."""
+    return RESULTS_DIR / f"{bench}{'_quick' if quick else ''}.json"
+
 
 EMPLOYEES = "query { employees(first: 50) { totalCount edges { cursor node { id name email role { name } } } } }"
 CASES = (

@@ -39,15 +39,14 @@ from bench.run import (
     measure,
     medians,
     post,
+    results_path,
     start_server,
     wait_ready,
     write_results,
 )
 from graph.pagination import encode_cursor
-from settings import PROJECT_ROOT
 
 DATABASE = "casetime_bench_time"
-RESULTS = PROJECT_ROOT / "bench" / "results"  # time_bench.json, or time_bench_quick.json for --quick
 
 TARGET_CPU_MS = 2.5
 TARGET_FLOOR_SHARE = 0.20
@@ -530,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results = run(args)
     print_tables(results, args)
-    written = RESULTS / f"time_bench{'_quick' if args.quick else ''}.json"
+    written = results_path("time_bench", quick=args.quick)
     queries = {"page": PAGE_QUERY, "deep": DEEP_QUERY, "write": WRITE_MUTATION}
     targets = {
         "cpu_ms": TARGET_CPU_MS,
