@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import suppress
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db.session import RequestDb
 from models import Activity, CompanySettings, Invoice, InvoiceLine, Role
 from services import activities, cases, company, debtors, employees, invoicing, roles, time_queries
+from services.paging import AnyRow
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -23,7 +23,7 @@ class Loaders:
     def __init__(self, db: RequestDb) -> None:
         self._db = db
         self._settings: CompanySettings | None = None
-        self._settings_row: Row[Any] | None = None  # a row holding `company.PREFIXED`, built into settings on demand
+        self._settings_row: AnyRow | None = None  # a row holding `company.PREFIXED`, built into settings on demand
 
     async def company_settings(self) -> CompanySettings:
         """The settings row, read at most once per request."""
@@ -35,7 +35,7 @@ class Loaders:
                 self._settings = await company.read(session)
         return self._settings
 
-    async def case_with_settings(self, db_id: int) -> Row[Any] | None:
+    async def case_with_settings(self, db_id: int) -> AnyRow | None:
         """A case by id (as `case_by_id` loads it) with the settings row read in the same statement, while the
         request has not read them yet: the case's time list needs both."""
         if self._settings is not None or self._settings_row is not None:
@@ -63,11 +63,11 @@ class Loaders:
         return self._loader(roles.visible_role_ids_by_role_ids)
 
     @cached_property
-    def employee_by_id(self) -> DataLoader[int, Row[Any] | None]:
+    def employee_by_id(self) -> DataLoader[int, AnyRow | None]:
         return self._loader(employees.rows_by_ids)
 
     @cached_property
-    def rates_by_employee_id(self) -> DataLoader[int, list[Row[Any]]]:
+    def rates_by_employee_id(self) -> DataLoader[int, list[AnyRow]]:
         return self._loader(employees.rates_by_employee_ids)
 
     @cached_property
@@ -75,15 +75,15 @@ class Loaders:
         return self._loader(activities.by_ids)
 
     @cached_property
-    def debtor_by_id(self) -> DataLoader[int, Row[Any] | None]:
+    def debtor_by_id(self) -> DataLoader[int, AnyRow | None]:
         return self._loader(debtors.rows_by_ids)
 
     @cached_property
-    def case_by_id(self) -> DataLoader[int, Row[Any] | None]:
+    def case_by_id(self) -> DataLoader[int, AnyRow | None]:
         return self._loader(cases.rows_by_ids)
 
     @cached_property
-    def time_entry_by_id(self) -> DataLoader[int, Row[Any] | None]:
+    def time_entry_by_id(self) -> DataLoader[int, AnyRow | None]:
         return self._loader(time_queries.rows_by_ids)
 
     @cached_property

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.driver import Prebuilt
 from models import AuthToken, Employee, EmployeeVisibility, Role
 from services.errors import DomainError, ErrorCode
 from services.passwords import Passwords
@@ -61,8 +62,8 @@ async def revoke_all(session: AsyncSession, *, employee_id: int) -> None:
     await session.execute(delete(AuthToken).where(AuthToken.employee_id == employee_id))
 
 
-# built once: a statement built per request pays for its construction and SQL cache key every time
-_VIEWER = (
+# run on every request: prebuilt for the driver (db.driver)
+_VIEWER = Prebuilt(
     select(
         Employee.id,
         Employee.role_id,
@@ -80,16 +81,14 @@ _VIEWER = (
 
 async def authenticate(session: AsyncSession, *, token: str) -> Viewer | None:
     """The viewer behind a bearer token, or None when it is unknown, expired or its employee inactive."""
-    connection = await session.connection()  # Core on the request's connection: no ORM execution layer
-    row = (await connection.execute(_VIEWER, {"token_hash": token_digest(token)})).one_or_none()
+    row = await _VIEWER.first(session, {"token_hash": token_digest(token)})  # a token hash is unique
     if row is None:
         return None
-    employee_id, role_id, is_administrator, can_enter_time_for_others, can_invoice, visibility = row
     return Viewer(
-        employee_id=employee_id,
-        role_id=role_id,
-        is_administrator=is_administrator,
-        can_enter_time_for_others=can_enter_time_for_others,
-        can_invoice=can_invoice,
-        visibility=visibility,
+        employee_id=row["id"],
+        role_id=row["role_id"],
+        is_administrator=row["is_administrator"],
+        can_enter_time_for_others=row["can_enter_time_for_others"],
+        can_invoice=row["can_invoice"],
+        visibility=row["employee_visibility"],
     )

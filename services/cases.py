@@ -11,6 +11,7 @@ from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from db.driver import Prebuilt
 from models import CapBasis, CapKind, Case, Debtor, TimeStatus
 from services import company, paging, validation
 from services.activities import writable_status
@@ -117,7 +118,7 @@ async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow 
 
 
 # the case by id with the settings row in the same statement: a case's time list needs both (its mode)
-_WITH_SETTINGS: AnySelect = (
+_WITH_SETTINGS = Prebuilt(
     select(*COLUMNS, *company.PREFIXED)
     .join(Debtor, Debtor.id == Case.debtor_id)
     .outerjoin(company.SETTINGS, company.JOIN_ON)
@@ -126,9 +127,8 @@ _WITH_SETTINGS: AnySelect = (
 
 
 async def row_with_settings(session: AsyncSession, case_id: int) -> AnyRow | None:
-    """The case's row (as `rows_by_ids` gives it) with `company.PREFIXED` too, or None; Core on the connection."""
-    connection = await session.connection()
-    return (await connection.execute(_WITH_SETTINGS, {"id": case_id})).first()
+    """The case's row (as `rows_by_ids` gives it) with `company.PREFIXED` too, or None."""
+    return await _WITH_SETTINGS.first(session, {"id": case_id})
 
 
 async def options(session: AsyncSession, *, debtor_id: int, on: date) -> list[AnyRow]:

@@ -10,9 +10,11 @@ from sqlalchemy import ARRAY, Integer, Row, any_, bindparam, func, select, tuple
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
+from db.driver import DriverRow, Prebuilt
+
 T = TypeVar("T")
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+AnyRow: TypeAlias = Row[*tuple[Any, ...]] | DriverRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,19 +36,33 @@ class Keyset:
         return [mapping[column.key] for column in self.columns]
 
 
-_ORDERED: dict[tuple[int, int, bool, bool, bool], tuple[AnySelect, Keyset, AnySelect]] = {}
+@dataclass(slots=True)
+class _Ordered:
+    stmt: AnySelect
+    keyset: Keyset
+    ordered: AnySelect
+    prebuilt: Prebuilt | None = None
+    seen: bool = False  # asked for again: a statement built once (at import), not per request
+
+
+_ORDERED: dict[tuple[int, int, bool, bool, bool], _Ordered] = {}
 _ORDERED_MAX = 512  # statements built per request (filtered ones) pass through and are dropped in bulk
 
 
-def _ordered(stmt: AnySelect, keyset: Keyset, *, after: bool, before: bool, backwards: bool) -> AnySelect:
+def _ordered(stmt: AnySelect, keyset: Keyset, *, after: bool, before: bool, backwards: bool) -> _Ordered:
     """`stmt` with the keyset's bounds as bind parameters, its order and a literal LIMIT; built once per statement.
 
-    A statement built once keeps its SQL cache key: rebuilding the order and bounds per request costs ~0.2 ms.
+    A statement built once keeps its SQL cache key: rebuilding the order and bounds per request costs ~0.2 ms. One
+    asked for a second time is a statement built at import, and is prebuilt for the driver (`db.driver`); one built
+    per request, with a filter's values in it, is never asked for again and runs through SQLAlchemy.
     """
     cache_key = (id(stmt), id(keyset), after, before, backwards)
     cached = _ORDERED.get(cache_key)
-    if cached is not None and cached[0] is stmt and cached[1] is keyset:
-        return cached[2]
+    if cached is not None and cached.stmt is stmt and cached.keyset is keyset:
+        if not cached.seen:
+            cached.seen = True
+            cached.prebuilt = _prebuilt(cached.ordered)
+        return cached
     key = tuple_(*keyset.columns)
     if after:
         bound = tuple_(*(bindparam(f"after_{i}", type_=c.type) for i, c in enumerate(keyset.columns)))
@@ -62,8 +78,15 @@ def _ordered(stmt: AnySelect, keyset: Keyset, *, after: bool, before: bool, back
     ordered = stmt_.order_by(*order).limit(bindparam("page_limit", type_=Integer, literal_execute=True))
     if len(_ORDERED) >= _ORDERED_MAX:
         _ORDERED.clear()
-    _ORDERED[cache_key] = (stmt, keyset, ordered)
-    return ordered
+    entry = _ORDERED[cache_key] = _Ordered(stmt, keyset, ordered)
+    return entry
+
+
+def _prebuilt(stmt: AnySelect) -> Prebuilt | None:
+    try:
+        return Prebuilt(stmt)
+    except (TypeError, ValueError):  # a bind parameter or column the driver cannot take as it is
+        return None
 
 
 async def fetch_page(
@@ -81,15 +104,19 @@ async def fetch_page(
 
     `params` fills the bind parameters of `stmt`; it runs in Core on the request's connection (no ORM layer).
     """
-    ordered = _ordered(stmt, keyset, after=after is not None, before=before is not None, backwards=backwards)
+    entry = _ordered(stmt, keyset, after=after is not None, before=before is not None, backwards=backwards)
     values: dict[str, Any] = {**params} if params else {}
     values["page_limit"] = first + 1
     if after is not None:
         values.update((f"after_{i}", v) for i, v in enumerate(after))
     if before is not None:
         values.update((f"before_{i}", v) for i, v in enumerate(before))
-    connection = await session.connection()
-    rows = list((await connection.execute(ordered, values)).all())
+    rows: list[AnyRow]
+    if entry.prebuilt is not None:
+        rows = list(await entry.prebuilt.fetch(session, values))
+    else:
+        connection = await session.connection()
+        rows = list((await connection.execute(entry.ordered, values)).all())
     more = len(rows) > first
     rows = rows[:first]
     if backwards:
@@ -98,18 +125,18 @@ async def fetch_page(
     return Page(rows=rows, has_next=more, has_previous=after is not None)
 
 
-def by_ids(stmt: AnySelect, column: Any) -> AnySelect:
-    """`stmt` for the rows whose `column` is in the array parameter `ids`, for `rows_by_ids`; build it once.
+def by_ids(stmt: AnySelect, column: Any) -> Prebuilt:
+    """`stmt` for the rows whose `column` (keyed `id`) is in the array parameter `ids`, for `rows_by_ids`; build it
+    once, at import.
 
     `= ANY(array)` keeps one SQL text (one prepared statement, one plan) for any number of ids, where an expanding IN
     renders a statement per count, compiled again on each request."""
-    return stmt.where(column == any_(bindparam("ids", type_=ARRAY(column.type))))
+    return Prebuilt(stmt.where(column == any_(bindparam("ids", type_=ARRAY(column.type)))))
 
 
-async def rows_by_ids(session: AsyncSession, stmt: AnySelect, ids: Sequence[int]) -> list[AnyRow | None]:
-    """The rows of a `by_ids` statement in the order of `ids`, None where none matched; Core on the connection."""
-    connection = await session.connection()
-    found = {row._mapping["id"]: row for row in (await connection.execute(stmt, {"ids": list(ids)})).all()}
+async def rows_by_ids(session: AsyncSession, stmt: Prebuilt, ids: Sequence[int]) -> list[AnyRow | None]:
+    """The rows of a `by_ids` statement in the order of `ids`, None where none matched."""
+    found: dict[int, AnyRow] = {row["id"]: row for row in await stmt.fetch(session, {"ids": list(ids)})}
     return [found.get(i) for i in ids]
 
 

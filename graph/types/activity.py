@@ -7,7 +7,7 @@ import strawberry
 
 from graph import ids
 from graph.errors import UserError
-from graph.types.common import given
+from graph.types.common import Fields, fields, given
 from graph.types.node import Node
 from models import Activity as ActivityModel
 from models import TimeStatus
@@ -26,12 +26,18 @@ class Activity(Node):
 
     @classmethod
     def from_model(cls, activity: ActivityModel) -> Activity:
+        return cls.from_fields(fields(activity))
+
+    @classmethod
+    def from_fields(cls, f: Fields, prefix: str = "") -> Activity:
+        """From an activity's columns, named with `prefix` in a joined row."""
+        db_id = f[f"{prefix}id"]
         return cls(
-            id=ids.encode("Activity", activity.id),
-            code=activity.code,
-            name=activity.name,
-            default_status=activity.default_status,
-            default_rate=activity.default_rate,
+            id=ids.encode("Activity", db_id),
+            code=f[f"{prefix}code"],
+            name=f[f"{prefix}name"],
+            default_status=f[f"{prefix}default_status"],
+            default_rate=f[f"{prefix}default_rate"],
         )
 
 

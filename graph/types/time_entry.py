@@ -46,9 +46,6 @@ class Prefixed:
     def __getitem__(self, name: str) -> Any:
         return self._row[self._prefix + name]
 
-    def __getattr__(self, name: str) -> Any:
-        return self._row[self._prefix + name]
-
 
 @strawberry.type
 class Warning:
@@ -219,7 +216,7 @@ class EntryBuilder:
         activity_id = f["activity_id"]
         found = self._activities.get(activity_id)
         if found is None:
-            found = self._activities[activity_id] = Activity.from_model(Prefixed(f, "act_"))  # type: ignore[arg-type]
+            found = self._activities[activity_id] = Activity.from_fields(f, prefix="act_")
         return found
 
     def edges(self, page: Page[AnyRow], keyset: Keyset) -> tuple[list[Edge[TimeEntry]], PageInfo]:

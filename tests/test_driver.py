@@ -1,0 +1,110 @@
+"""Prebuilt statements (db.driver): the rows SQLAlchemy would give, in the session's transaction, seen by listeners."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import Integer, bindparam, func, literal_column, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.driver import DriverRow, Prebuilt
+from db.engine import SessionMakers
+from models import Employee, EmployeeVisibility, Role, TimeEntry, TimeStatus
+from services import employees
+from tests.conftest import StatementCounter
+from tests.factories import Factory
+
+NOW = Prebuilt(select(func.now().label("now")))
+
+
+async def test_rows_match_what_sqlalchemy_reads(session: AsyncSession, factory: Factory) -> None:
+    # given
+    role = await factory.role(visibility=EmployeeVisibility.SELECTED_ROLES)
+    employee = await factory.employee(role=role, name="Ada Prebuilt")
+    statement = employees._ROWS.where(Employee.id == employee.id)
+    # when
+    (driver_row,) = await Prebuilt(statement).fetch(session)
+    sqlalchemy_row = (await session.execute(statement)).one()
+    # then: the same keys and values, enums as their Python members
+    assert isinstance(driver_row, DriverRow)
+    assert driver_row == dict(sqlalchemy_row._mapping)
+    assert driver_row["role_employee_visibility"] is EmployeeVisibility.SELECTED_ROLES
+    assert driver_row.name == "Ada Prebuilt"  # attribute access, as on a Row
+
+
+async def test_a_literal_limit_is_written_into_the_sql(session: AsyncSession, factory: Factory) -> None:
+    # given
+    for name in ("A", "B", "C"):
+        await factory.employee(name=name)
+    statement = Prebuilt(
+        select(Employee.name).order_by(Employee.id).limit(bindparam("page_limit", type_=Integer, literal_execute=True))
+    )
+    # when
+    two = await statement.fetch(session, {"page_limit": 2})
+    three = await statement.fetch(session, {"page_limit": 3})
+    # then
+    assert len(two) == 2
+    assert len(three) == 3
+    with pytest.raises(TypeError):
+        await statement.fetch(session, {"page_limit": "2; DROP TABLE employees"})
+
+
+async def test_the_first_statement_of_a_transaction_opens_it(engine: AsyncEngine) -> None:
+    makers = SessionMakers.on(engine)
+    async with makers.write() as session:
+        # when: two prebuilt reads a moment apart, the first one the first statement of the session
+        first = await NOW.first(session)
+        await asyncio.sleep(0.01)
+        second = await NOW.first(session)
+        through_sqlalchemy = await session.scalar(select(func.now()))
+        await session.rollback()
+    # then: one transaction, one now()
+    assert first is not None
+    assert second is not None
+    assert first["now"] == second["now"] == through_sqlalchemy
+
+
+async def test_a_query_session_reads_in_autocommit(engine: AsyncEngine) -> None:
+    makers = SessionMakers.on(engine)
+    async with makers(query=True)() as session:
+        first = await NOW.first(session)
+        await asyncio.sleep(0.01)
+        second = await NOW.first(session)
+    # then: no transaction held them together
+    assert first is not None
+    assert second is not None
+    assert first["now"] < second["now"]
+
+
+async def test_statement_listeners_see_prebuilt_statements(
+    session: AsyncSession, sql_statements: StatementCounter
+) -> None:
+    # given: the session has begun (its savepoint is a statement too)
+    await session.connection()
+    before = sql_statements.count
+    # when
+    await NOW.fetch(session)
+    # then
+    assert sql_statements.count == before + 1
+    assert "now()" in sql_statements.statements[-1]
+
+
+async def test_database_errors_arrive_as_sqlalchemy_errors(session: AsyncSession) -> None:
+    with pytest.raises(DBAPIError):
+        await Prebuilt(select(literal_column("1 / 0", Integer).label("boom"))).fetch(session)
+
+
+def test_statements_the_driver_cannot_run_as_they_are_are_refused() -> None:
+    # an enum bind parameter needs SQLAlchemy's conversion
+    with pytest.raises(TypeError, match="needs conversion"):
+        Prebuilt(select(TimeEntry.id).where(TimeEntry.status == bindparam("status", type_=TimeEntry.status.type)))
+    # two columns of one key would shadow each other in a dict
+    with pytest.raises(ValueError, match="share a key"):
+        Prebuilt(select(Employee.id, Role.id))
+
+
+def test_enum_columns_are_converted() -> None:
+    statement = Prebuilt(select(TimeEntry.status))
+    assert [(key, convert("J")) for key, convert in statement._convert] == [("status", TimeStatus.BILLABLE)]
