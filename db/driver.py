@@ -142,3 +142,8 @@ class Prebuilt:
     async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> DriverRow | None:
         rows = await self.fetch(session, params)
         return rows[0] if rows else None
+
+    async def scalar(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.first(session, params)
+        return None if row is None else row[self._keys[0]]

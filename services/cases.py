@@ -69,6 +69,7 @@ _ROWS_UNBLOCKED = _ROWS.where(_UNBLOCKED)
 # every case has exactly one debtor (a non-null foreign key), so counting needs no join
 _COUNT: AnySelect = select(func.count()).select_from(Case)
 _COUNT_UNBLOCKED = _COUNT.where(_UNBLOCKED)
+_COUNT_ALL, _COUNT_ALL_UNBLOCKED = Prebuilt(_COUNT), Prebuilt(_COUNT_UNBLOCKED)  # the unfiltered counts of a page
 
 
 def _filters(*, debtor_id: int | None, search: str | None) -> list[ColumnElement[bool]]:
@@ -104,10 +105,12 @@ async def page(
 async def total(
     session: AsyncSession, *, debtor_id: int | None = None, search: str | None = None, include_blocked: bool = False
 ) -> int:
-    stmt = _COUNT if include_blocked else _COUNT_UNBLOCKED
     conditions = _filters(debtor_id=debtor_id, search=search)
+    if not conditions:
+        return int(await (_COUNT_ALL if include_blocked else _COUNT_ALL_UNBLOCKED).scalar(session) or 0)
+    stmt = _COUNT if include_blocked else _COUNT_UNBLOCKED
     connection = await session.connection()  # Core on the request's connection: no ORM execution layer
-    return int(await connection.scalar(stmt.where(*conditions) if conditions else stmt) or 0)
+    return int(await connection.scalar(stmt.where(*conditions)) or 0)
 
 
 _BY_IDS = paging.by_ids(_ROWS, Case.id)

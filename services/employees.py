@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from db.driver import Prebuilt
 from models import Activity, Employee, EmployeeRate, Role
 from services import auth, paging, validation
 from services.errors import invalid, not_found
@@ -58,6 +59,7 @@ class EmployeeData(TypedDict, total=False):
 _ROWS: AnySelect = select(*COLUMNS).join(Role, Role.id == Employee.role_id)
 # every employee has exactly one role (a non-null foreign key), so counting needs no join
 _COUNT: AnySelect = select(func.count()).select_from(Employee)
+_COUNT_ALL = Prebuilt(_COUNT)  # an administrator's count, on every employees page
 
 
 def _filters(visibility: Visibility, search: str | None) -> list[ColumnElement[bool]]:
@@ -86,8 +88,10 @@ async def page(
 
 async def total(session: AsyncSession, visibility: Visibility, *, search: str | None) -> int:
     conditions = _filters(visibility, search)
+    if not conditions:
+        return int(await _COUNT_ALL.scalar(session) or 0)
     connection = await session.connection()  # Core on the request's connection: no ORM execution layer
-    return int(await connection.scalar(_COUNT.where(*conditions) if conditions else _COUNT) or 0)
+    return int(await connection.scalar(_COUNT.where(*conditions)) or 0)
 
 
 _BY_IDS = paging.by_ids(_ROWS, Employee.id)
