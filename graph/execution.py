@@ -6,7 +6,7 @@ planned here once (fields collected and merged per type, each field's completion
 request then walks the plan: a field without a resolver is an attribute read, a leaf of a built-in scalar keeps a
 value of the right Python type as it is, and only fields with resolvers get a `GraphQLResolveInfo` and arguments.
 A selection whose fields are all attributes with nothing below needing a path (report rows, the debtor and employee
-they name) is walked by `_execute_plain`: one loop over tuples, leaves coerced inline, and an object reached as a
+they name) is walked by a function written out for it (`_walker`), leaves coerced inline, and an object reached as a
 field's value (not a list's item) answered once per run however many rows name it.
 
 The walk answers only when nothing went wrong. Any exception, a null in a non-null position, a value a scalar
@@ -116,7 +116,7 @@ class _Selection:
     type: GraphQLObjectType
     fields: list[_Field]
     known: dict[Any, bool] = field(default_factory=dict)  # Python classes `is_type_of` accepted or refused
-    plain: list[_Plain] | None = None  # every field an attribute needing no path: `_execute_plain` walks these
+    plain: list[_Plain] | None = None  # every field an attribute needing no path: `_walker` writes their walk
 
 
 # A field of a plain selection (a tuple: unpacked in the loop, faster than attributes): key, attribute, whether
@@ -417,19 +417,20 @@ def _plain_object(selection: _Selection, *, shared: bool) -> Complete:
     plain = selection.plain
     assert plain is not None
     memo_key = id(selection)
+    walk = _walker(selection, plain)
 
     def complete_plain_object(run: _Run, value: Any, path: Path | None) -> Any:
         if value is None:
             return None
         if not shared:
-            return _execute_plain(run, selection, plain, value)
+            return walk(run, value)
         memo = run.memo.get(memo_key)
         if memo is None:
             memo = run.memo[memo_key] = {}
         known = memo.get(id(value))
         if known is not None and known[0] is value:
             return known[1]
-        done = _execute_plain(run, selection, plain, value)
+        done = walk(run, value)
         if type(done) is dict:
             memo[id(value)] = (value, done)  # the value is kept: its id is not reused within the run
         return done
@@ -437,38 +438,80 @@ def _plain_object(selection: _Selection, *, shared: bool) -> Complete:
     return complete_plain_object
 
 
-def _execute_plain(run: _Run, selection: _Selection, plain: list[_Plain], source: Any) -> Any:
-    """`_execute_fields` for a plain selection: no paths, no resolvers, leaves coerced inline."""
-    if not _is_type_of(selection, source):
-        run.failed = True
-        return None
-    result: dict[str, Any] = {}
-    pending: list[str] | None = None
-    try:
-        for key, attribute, non_null, native, serialize, complete in plain:
-            value = getattr(source, attribute)
-            # mypy narrows `value` to `object` here; it is an int when compared
-            if type(value) is native and (native is not int or _INT_MIN <= value <= _INT_MAX):  # type: ignore[operator]
-                result[key] = value
-            elif value is None:
-                if non_null:
-                    run.failed = True
-                result[key] = None
-            elif serialize is not None:
-                serialized = serialize(value)
-                if serialized is None or serialized is Undefined:
-                    run.failed = True
-                result[key] = serialized
-            else:
-                done = complete(run, value, None)
-                if type(done) is CoroutineType:  # completions defer as coroutines only
-                    pending = [*pending, key] if pending else [key]
-                result[key] = done
-    except Exception:
-        run.failed = True  # the fields already deferred are still awaited
-    if pending:
-        return _fill(result, pending)
-    return result
+def _walker(selection: _Selection, plain: list[_Plain]) -> Callable[[_Run, Any], Any]:
+    """`_execute_fields` for a plain selection, written out as one function of straight-line code.
+
+    No paths, no resolvers, leaves coerced inline: per field an attribute read, a type test and a local, and the
+    answer one dict display at the end. A loop over the fields' tuples cost ~2x as much (a 6,000-row report spent
+    ~30 ms there). The semantics are `_execute_fields`' for such fields: any exception, refused leaf or null in a
+    non-null field marks the run as failed, and completions deferred as coroutines are still awaited.
+    """
+    names: dict[str, Any] = {
+        "is_type_of": _is_type_of,
+        "selection": selection,
+        "Undefined": Undefined,
+        "CoroutineType": CoroutineType,
+        "fill": _fill,
+        "INT_MIN": _INT_MIN,
+        "INT_MAX": _INT_MAX,
+    }
+    lines = [
+        "def walk(run, source):",
+        "    if not is_type_of(selection, source):",
+        "        run.failed = True",
+        "        return None",
+        "    pending = None",
+        "    try:",
+    ]
+    for i, (key, attribute, non_null, native, serialize, complete) in enumerate(plain):
+        names[f"K{i}"], names[f"N{i}"], names[f"S{i}"], names[f"C{i}"] = key, native, serialize, complete
+        if attribute == "__class__":  # `__typename`: its completion gives the type's name whatever the value
+            lines.append(f"        f{i} = C{i}(run, None, None)")
+            continue
+        read = f"source.{attribute}" if attribute.isidentifier() else f"getattr(source, {attribute!r})"
+        lines.append(f"        v = {read}")
+        if native is int:
+            lines += [
+                "        if type(v) is int and INT_MIN <= v <= INT_MAX:",
+                f"            f{i} = v",
+                "        elif v is None:",
+            ]
+        elif native is not None:
+            lines += [f"        if type(v) is N{i}:", f"            f{i} = v", "        elif v is None:"]
+        else:
+            lines.append("        if v is None:")
+        lines.append(f"            f{i} = None")
+        if non_null:
+            lines.append("            run.failed = True")
+        if serialize is not None:
+            lines += [
+                "        else:",
+                f"            f{i} = S{i}(v)",
+                f"            if f{i} is None or f{i} is Undefined:",
+                "                run.failed = True",
+            ]
+        else:
+            lines += [
+                "        else:",
+                f"            f{i} = C{i}(run, v, None)",
+                f"            if type(f{i}) is CoroutineType:",  # completions defer as coroutines only
+                f"                pending = [*pending, (K{i}, f{i})] if pending else [(K{i}, f{i})]",
+            ]
+    answer = ", ".join(f"K{i}: f{i}" for i in range(len(plain)))
+    lines += [
+        "    except Exception:",
+        "        run.failed = True",
+        "        if pending:",  # the completions already deferred are still awaited
+        "            return fill(dict(pending), [key for key, _ in pending])",
+        "        return None",
+        f"    result = {{{answer}}}",
+        "    if pending:",
+        "        return fill(result, [key for key, _ in pending])",
+        "    return result",
+    ]
+    exec(compile("\n".join(lines), f"<plain walk of {selection.type.name}>", "exec"), names)
+    walk: Callable[[_Run, Any], Any] = names["walk"]
+    return walk
 
 
 async def _settle(run: _Run, value: Awaitable[Any], complete: Complete, path: Path | None) -> Any:

@@ -211,13 +211,18 @@ async def _plan_and_core(query: str, root: Any) -> tuple[ExecutionResult | None,
 
 async def test_plain_objects_answer_as_graphql_core(monkeypatch: pytest.MonkeyPatch) -> None:
     walked: list[str] = []
-    plain_walk = execution._execute_plain
+    plain_walker = execution._walker
 
-    def counted(run: Any, selection: Any, fields: Any, source: Any) -> Any:
-        walked.append(type(source).__name__)
-        return plain_walk(run, selection, fields, source)
+    def counted_walker(selection: Any, fields: Any) -> Any:
+        walk = plain_walker(selection, fields)
 
-    monkeypatch.setattr(execution, "_execute_plain", counted)
+        def counted(run: Any, source: Any) -> Any:
+            walked.append(type(source).__name__)
+            return walk(run, source)
+
+        return counted
+
+    monkeypatch.setattr(execution, "_walker", counted_walker)
     plain = Plain(items=_items(), first=cast(Item, _items()[0]))
     lean, core = await _plan_and_core(PLAIN_QUERY, plain)
     # every item and each owner once per selection that names it: the plain walk answered, once per object
