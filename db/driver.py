@@ -82,6 +82,8 @@ class Prebuilt:
         self._texts: dict[tuple[int, ...], str] = {}
         for name in names:
             bind = compiled.binds[name]
+            if bind.expanding:  # `IN (...)` of a list: SQLAlchemy renders one SQL text per length
+                raise TypeError(f"{name}: an expanding IN; use `= ANY(array)` or run it through SQLAlchemy")
             if not _sent_as_is(bind.type):
                 raise TypeError(f"{name}: its {bind.type!r} needs conversion; run this statement through SQLAlchemy")
         columns = list(statement.selected_columns)

@@ -100,6 +100,9 @@ def test_statements_the_driver_cannot_run_as_they_are_are_refused() -> None:
     # an enum bind parameter needs SQLAlchemy's conversion
     with pytest.raises(TypeError, match="needs conversion"):
         Prebuilt(select(TimeEntry.id).where(TimeEntry.status == bindparam("status", type_=TimeEntry.status.type)))
+    # a list in IN (...) is rendered per length
+    with pytest.raises(TypeError, match="expanding"):
+        Prebuilt(select(Employee.id).where(Employee.id.in_(bindparam("ids", expanding=True))))
     # two columns of one key would shadow each other in a dict
     with pytest.raises(ValueError, match="share a key"):
         Prebuilt(select(Employee.id, Role.id))
