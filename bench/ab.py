@@ -1,0 +1,125 @@
+"""An A/B of two commits on one database: `.venv/bin/python -m bench.ab --base REV [--query employees]`.
+
+On a shared machine the same server measures ±15% of CPU per request from one run to the next, more than most
+single changes are worth. This serves a checkout of REV (a temporary git worktree, with this project's virtualenv)
+and the working tree side by side on the database a benchmark left (`make bench` for employees and cases,
+`bench.time_bench` for page, `bench.report_bench` for report), checks that they answer alike, then measures them in
+alternating rounds and prints the medians and the median of the per-round CPU ratios (B / A, working tree / REV).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import orjson
+
+from bench import report_bench, seed, time_bench
+from bench.run import QUERIES, DbBackends, LoadProcess, Server, login, measure, post, start_server, wait_ready
+from db import embedded
+from settings import PROJECT_ROOT
+
+DATABASES = {
+    "employees": seed.DATABASE,
+    "cases": seed.DATABASE,
+    "page": time_bench.DATABASE,
+    "report": report_bench.DATABASE,
+}
+
+
+async def _page_case(url: str) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        case_id: int | None = await connection.fetchval("SELECT id FROM cases WHERE code = $1", time_bench.PAGE_CASE)
+    finally:
+        await connection.close()
+    if case_id is None:
+        raise SystemExit(f"{DATABASES['page']} has no case {time_bench.PAGE_CASE}: run bench.time_bench first")
+    return case_id
+
+
+def _body(query: str, url: str) -> bytes:
+    if query == "page":
+        variables = {"id": time_bench.global_id("Case", asyncio.run(_page_case(url)))}
+        return orjson.dumps({"query": time_bench.PAGE_QUERY, "variables": variables})
+    if query == "report":
+        return report_bench.REPORTS[1].body()  # the quarter by [EMPLOYEE, CASE]
+    return orjson.dumps({"query": QUERIES[query]})
+
+
+def run(args: argparse.Namespace) -> dict[str, list[float]]:
+    server = embedded.start(PROJECT_ROOT / ".pgdata")
+    if "1" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASES[args.query]}';"):
+        raise SystemExit(f"no database {DATABASES[args.query]}: run the benchmark that fills it first")
+    url = embedded.url_of(server, DATABASES[args.query])
+    body = _body(args.query, url)
+    with tempfile.TemporaryDirectory(prefix="casetime-ab-") as folder:
+        base = Path(folder) / "base"
+        subprocess.run(["git", "worktree", "add", "--detach", str(base), args.base], cwd=PROJECT_ROOT, check=True)
+        servers: list[Server] = []
+        load = LoadProcess()
+        try:
+            servers = [start_server("A", "graph.app:app", url, cwd=base), start_server("B", "graph.app:app", url)]
+            for each in servers:
+                wait_ready(each)
+            token = login(servers[1])
+            answers = [post(each, body, token) for each in servers]
+            if orjson.loads(answers[0]) != orjson.loads(answers[1]):
+                print("WARNING: A and B answer differently", file=sys.stderr)
+            db = DbBackends(server.get_pid(), DATABASES[args.query])
+            commands = [
+                {"body": body.decode(), "token": token, "expect": answer.decode(), "concurrency": args.concurrency}
+                for answer in answers
+            ]
+            for each, command in zip(servers, commands, strict=True):
+                measure(each, load, db, command, seconds=1, concurrency=args.concurrency)  # warm-up
+            cpu: dict[str, list[float]] = {"A": [], "B": []}
+            for number in range(args.rounds):
+                order = [0, 1] if number % 2 == 0 else [1, 0]
+                for index in order:
+                    result = measure(
+                        servers[index], load, db, commands[index], seconds=args.seconds, concurrency=args.concurrency
+                    )
+                    cpu[servers[index].name].append(result.cpu_ms)
+                    print(
+                        f"ab: round {number + 1}/{args.rounds} {servers[index].name}: {result.cpu_ms:.3f} ms CPU/req,"
+                        f" {result.req_s:.0f} req/s, p50 {result.p50_ms:.2f} ms",
+                        file=sys.stderr,
+                    )
+        finally:
+            load.stop()
+            for each in servers:
+                each.process.terminate()
+                each.process.wait()
+            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=PROJECT_ROOT, check=False)
+    return cpu
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", required=True, help="the commit to compare the working tree with (A)")
+    parser.add_argument("--query", choices=sorted(DATABASES), default="employees")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args(argv)
+    cpu = run(args)
+    ratios = [b / a for a, b in zip(cpu["A"], cpu["B"], strict=True)]
+    medians: dict[str, Any] = {name: statistics.median(values) for name, values in cpu.items()}
+    print(
+        f"{args.query}: CPU ms/request, median of {args.rounds} rounds: A ({args.base}) {medians['A']:.3f},"
+        f" B (working tree) {medians['B']:.3f}; B/A per round {statistics.median(ratios):.3f}"
+        f" (from {min(ratios):.3f} to {max(ratios):.3f})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
