@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -14,7 +12,7 @@ from graph.errors import UserError
 from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_size
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
-from graph.types.common import Fields, fields, given
+from graph.types.common import Fields, fields, given, row_view
 from graph.types.employee import Employee
 from graph.types.node import Node
 from graph.types.role import Role
@@ -152,7 +150,7 @@ class EntryBuilder:
         return self._build(fields(row))
 
     def _build(self, f: Fields) -> TimeEntry:
-        return _RowEntry(f, self)
+        return _entry_of_row(f, self)
 
     def employee_of(self, f: Fields) -> Employee | None:
         employee_id = f["employee_id"]
@@ -221,36 +219,21 @@ class EntryBuilder:
         return edges, info
 
 
-class _RowEntry(TimeEntry):
-    """A TimeEntry that reads its fields from its row when asked: a page builds 50 entries of 24 fields each, and a
-    query selects a handful of them (building them all was ~10% of a case page's CPU). Its shared objects (employee,
-    case, debtor, activity) come from the builder, one per answer."""
-
-    def __init__(self, f: Fields, builder: EntryBuilder) -> None:  # the dataclass fields are the properties below
-        self._f, self._builder = f, builder
-
-
-def _column(key: str) -> property:
-    return property(lambda entry: entry._f[key])
-
-
-_DERIVED: dict[str, Callable[[Any], Any]] = {
-    "id": lambda entry: ids.encode("TimeEntry", entry._f["id"]),
-    "db_id": lambda entry: entry._f["id"],
-    "billable": lambda entry: entry._f["status"] in _BILLABLE,
-    "employee": lambda entry: entry._builder.employee_of(entry._f),
-    "employee_hidden": lambda entry: not entry._builder.visibility.can_see(entry._f["employee_id"]),
-    "debtor": lambda entry: entry._builder.debtor_of(entry._f),
-    "case": lambda entry: entry._builder.case_of(entry._f),
-    "activity": lambda entry: entry._builder.activity_of(entry._f),
-    "editable": lambda entry: entry._builder.editable(entry._f),
-}
-for _name, _read in _DERIVED.items():
-    setattr(_RowEntry, _name, property(_read))
-for _field in dataclasses.fields(TimeEntry):
-    # every other plain field is the row's column of the same name; fields with resolvers stay methods
-    if _field.name not in _DERIVED and getattr(_field, "base_resolver", None) is None:
-        setattr(_RowEntry, _field.name, _column(_field.name))
+# a page builds 50 entries of 24 fields and a query selects a handful: each field is read from the row when asked
+_entry_of_row = row_view(
+    TimeEntry,
+    {
+        "id": lambda entry: ids.encode("TimeEntry", entry._f["id"]),
+        "db_id": lambda entry: entry._f["id"],
+        "billable": lambda entry: entry._f["status"] in _BILLABLE,
+        "employee": lambda entry: entry._shared.employee_of(entry._f),
+        "employee_hidden": lambda entry: not entry._shared.visibility.can_see(entry._f["employee_id"]),
+        "debtor": lambda entry: entry._shared.debtor_of(entry._f),
+        "case": lambda entry: entry._shared.case_of(entry._f),
+        "activity": lambda entry: entry._shared.activity_of(entry._f),
+        "editable": lambda entry: entry._shared.editable(entry._f),
+    },
+)
 
 
 @strawberry.type
