@@ -67,9 +67,8 @@ _ROWS: AnySelect = select(*COLUMNS).join(Debtor, Debtor.id == Case.debtor_id)
 _UNBLOCKED = Case.blocked.is_(False)
 _ROWS_UNBLOCKED = _ROWS.where(_UNBLOCKED)
 # every case has exactly one debtor (a non-null foreign key), so counting needs no join
-_COUNT: AnySelect = select(func.count()).select_from(Case)
-_COUNT_UNBLOCKED = _COUNT.where(_UNBLOCKED)
-_COUNT_ALL, _COUNT_ALL_UNBLOCKED = Prebuilt(_COUNT), Prebuilt(_COUNT_UNBLOCKED)  # the unfiltered counts of a page
+_COUNT_STMT = select(func.count()).select_from(Case)
+_COUNT, _COUNT_UNBLOCKED = paging.Count.of(_COUNT_STMT), paging.Count.of(_COUNT_STMT.where(_UNBLOCKED))
 
 
 def _filters(*, debtor_id: int | None, search: str | None) -> list[ColumnElement[bool]]:
@@ -105,12 +104,8 @@ async def page(
 async def total(
     session: AsyncSession, *, debtor_id: int | None = None, search: str | None = None, include_blocked: bool = False
 ) -> int:
-    conditions = _filters(debtor_id=debtor_id, search=search)
-    if not conditions:
-        return int(await (_COUNT_ALL if include_blocked else _COUNT_ALL_UNBLOCKED).scalar(session) or 0)
-    stmt = _COUNT if include_blocked else _COUNT_UNBLOCKED
-    connection = await session.connection()  # Core on the request's connection: no ORM execution layer
-    return int(await connection.scalar(stmt.where(*conditions)) or 0)
+    count = _COUNT if include_blocked else _COUNT_UNBLOCKED
+    return await count(session, _filters(debtor_id=debtor_id, search=search))
 
 
 _BY_IDS = paging.by_ids(_ROWS, Case.id)

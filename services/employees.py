@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from db.driver import Prebuilt
 from models import Activity, Employee, EmployeeRate, Role
 from services import auth, paging, validation
 from services.errors import invalid, not_found
@@ -58,8 +57,7 @@ class EmployeeData(TypedDict, total=False):
 # built once: statements are immutable, and a reused one keeps its SQL cache key (saves ~0.2 ms a page)
 _ROWS: AnySelect = select(*COLUMNS).join(Role, Role.id == Employee.role_id)
 # every employee has exactly one role (a non-null foreign key), so counting needs no join
-_COUNT: AnySelect = select(func.count()).select_from(Employee)
-_COUNT_ALL = Prebuilt(_COUNT)  # an administrator's count, on every employees page
+_COUNT = paging.Count.of(select(func.count()).select_from(Employee))
 
 
 def _filters(visibility: Visibility, search: str | None) -> list[ColumnElement[bool]]:
@@ -87,11 +85,7 @@ async def page(
 
 
 async def total(session: AsyncSession, visibility: Visibility, *, search: str | None) -> int:
-    conditions = _filters(visibility, search)
-    if not conditions:
-        return int(await _COUNT_ALL.scalar(session) or 0)
-    connection = await session.connection()  # Core on the request's connection: no ORM execution layer
-    return int(await connection.scalar(_COUNT.where(*conditions)) or 0)
+    return await _COUNT(session, _filters(visibility, search))
 
 
 _BY_IDS = paging.by_ids(_ROWS, Employee.id)
@@ -218,4 +212,4 @@ async def _chain_above(session: AsyncSession, employee_id: int) -> set[int]:
 
 
 async def count_all(session: AsyncSession) -> int:
-    return int(await session.scalar(_COUNT) or 0)
+    return await _COUNT(session)

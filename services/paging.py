@@ -140,6 +140,24 @@ async def rows_by_ids(session: AsyncSession, stmt: Prebuilt, ids: Sequence[int])
     return [found.get(i) for i in ids]
 
 
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A `count(*)` statement built at import; unnarrowed (an administrator's list), it runs prebuilt."""
+
+    stmt: AnySelect
+    unnarrowed: Prebuilt
+
+    @classmethod
+    def of(cls, stmt: AnySelect) -> Count:
+        return cls(stmt, Prebuilt(stmt))
+
+    async def __call__(self, session: AsyncSession, conditions: Sequence[Any] = ()) -> int:
+        if not conditions:
+            return int(await self.unnarrowed.scalar(session) or 0)
+        connection = await session.connection()  # Core on the request's connection: no ORM execution layer
+        return int(await connection.scalar(self.stmt.where(*conditions)) or 0)
+
+
 async def count(session: AsyncSession, stmt: AnySelect) -> int:
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     return int(total or 0)
