@@ -23,6 +23,9 @@ class Context:
     config: Config
     passwords: Passwords
     token: str | None
+    # the planned executor is answering (graph.execution): a list may be answered as JSON text, an orjson.Fragment;
+    # graphql-core, which runs a request the plan could not answer, takes Python values only
+    json_lists: bool = False
 
     @property
     def me(self) -> Viewer:

@@ -57,6 +57,7 @@ from graphql import (
     type_from_ast,
 )
 from graphql.pyutils import Path, Undefined
+from orjson import Fragment
 
 _DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's StrawberryField
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
@@ -251,6 +252,8 @@ class Plan:
         def complete_list(run: _Run, value: Any, path: Path | None) -> Any:
             if value is None:
                 return None
+            if type(value) is Fragment:  # answered as JSON text by its resolver (`Context.json_lists`)
+                return value
             if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
                 run.failed = True
                 return None

@@ -21,6 +21,11 @@ def urlsafe_b64(data: bytes) -> bytes:
     return binascii.b2a_base64(data, newline=False).translate(_URLSAFE)
 
 
+def prefix(type_name: str) -> str:
+    """What an ID encodes before its row's id (`encode`)."""
+    return f"{type_name}:"
+
+
 def encode(type_name: str, db_id: int) -> strawberry.ID:
     return strawberry.ID(urlsafe_b64(f"{type_name}:{db_id}".encode()).rstrip(b"=").decode())
 

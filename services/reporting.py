@@ -183,14 +183,17 @@ def _source(
     return select(*columns).where(and_(true(), *conditions))
 
 
-async def time_report(
-    session: AsyncSession,
-    visibility: Visibility,
-    f: EntryFilter,
-    group_by: Sequence[Dimension],
-    *,
-    start_month: int,
-) -> Report:
+@dataclass(frozen=True, slots=True)
+class Grouped:
+    """The groups of a report, one row each, its columns named and ordered as `ReportRow`'s fields (`period`: the
+    period's key date, `non_billable`, `entries`), not yet ordered; `keys` the grouping expressions by label."""
+
+    stmt: Select[Any]
+    keys: dict[str, Any]
+    period: Dimension | None
+
+
+def grouped(visibility: Visibility, f: EntryFilter, group_by: Sequence[Dimension], *, start_month: int) -> Grouped:
     """Group the filtered time by any dimensions; hidden employees fold into one row per group (SPEC 5, 9).
 
     Whole months come from the monthly rollup (unless grouped by DAY or WEEK), the days at the period's edges
@@ -243,10 +246,24 @@ async def time_report(
         cast(func.sum(r.c.entries), BigInteger).label("entries"),
     ).having(func.sum(r.c.entries) > 0)
     if keys:
-        stmt = stmt.group_by(*keys.values()).order_by(*keys.values())
+        stmt = stmt.group_by(*keys.values())
+    return Grouped(stmt, keys, period)
+
+
+async def time_report(
+    session: AsyncSession,
+    visibility: Visibility,
+    f: EntryFilter,
+    group_by: Sequence[Dimension],
+    *,
+    start_month: int,
+) -> Report:
+    """The report's groups as rows, ordered by the dimensions in the order given (`grouped`)."""
+    groups = grouped(visibility, f, group_by, start_month=start_month)
+    stmt, period = groups.stmt.order_by(*groups.keys.values()), groups.period
     result: Iterable[Sequence[Any]] = await (await session.connection()).execute(stmt)
     # the sums arrive as int and Decimal already; only a status and a period key need turning into their types
-    if "status" in keys or period is not None:
+    if "status" in groups.keys or period is not None:
 
         def status(value: Any) -> TimeStatus | None:
             return None if value is None else TimeStatus(value)

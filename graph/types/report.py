@@ -6,13 +6,16 @@ from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types.nodes import SelectedField, Selection
 
+from graph import ids
 from graph.context import Info
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
 from graph.types.employee import Employee
 from models import TimeStatus
 from services import activities, cases, debtors, employees
+from services.report_json import ATTRIBUTES, Constant, EncodedId, Measure, Named, Projection
 from services.reporting import Dimension
 from services.reporting import ReportRow as ReportRowData
 
@@ -102,3 +105,79 @@ class TimeReport:
     rows: list[ReportRow]
     total_minutes: int
     total_amount: Decimal
+
+
+_MEASURES = {
+    "minutes": Measure.MINUTES,
+    "amount": Measure.AMOUNT,
+    "billableMinutes": Measure.BILLABLE_MINUTES,
+    "nonBillableMinutes": Measure.NON_BILLABLE_MINUTES,
+    "billableAmount": Measure.BILLABLE_AMOUNT,
+    "entryCount": Measure.ENTRY_COUNT,
+    "employeeHidden": Measure.EMPLOYEE_HIDDEN,
+    "status": Measure.STATUS,
+    "period": Measure.PERIOD,
+}
+_NAMED = {  # field -> the dimension it names and its GraphQL type
+    "debtor": (Dimension.DEBTOR, "Debtor"),
+    "case": (Dimension.CASE, "Case"),
+    "employee": (Dimension.EMPLOYEE, "Employee"),
+    "activity": (Dimension.ACTIVITY, "Activity"),
+}
+
+
+def _fields(selections: list[Selection]) -> list[tuple[str, SelectedField]] | None:
+    """(key, field) of a selection of plain fields, each key once; None for fragments, directives or arguments."""
+    found: list[tuple[str, SelectedField]] = []
+    for selection in selections:
+        if not isinstance(selection, SelectedField) or selection.directives or selection.arguments:
+            return None
+        found.append((selection.alias or selection.name, selection))
+    return found if len({key for key, _ in found}) == len(found) else None
+
+
+def _named(dimension: Dimension, type_name: str, selections: list[Selection]) -> Named | None:
+    fields = _fields(selections)
+    if fields is None:
+        return None
+    members: list[tuple[str, str | Constant | EncodedId]] = []
+    for key, field in fields:
+        if field.name == "__typename":
+            members.append((key, Constant(type_name)))
+        elif field.name == "id":
+            members.append((key, EncodedId(ids.prefix(type_name))))
+        elif field.name in ATTRIBUTES[dimension]:  # text columns: GraphQL and column names are alike
+            members.append((key, field.name))
+        else:
+            return None
+    return Named(dimension, tuple(members))
+
+
+def json_projection(info: Info) -> Projection | None:
+    """What each row of `timeReport { rows { ... } }` shows, when the database can write it (`services.report_json`):
+    plain fields of a row and the ids, codes and names of what it names. None for anything else: the rows are then
+    built as objects."""
+    report = info.selected_fields
+    if len(report) != 1 or not isinstance(report[0], SelectedField):
+        return None
+    fields = _fields(report[0].selections)
+    rows = [field for _, field in fields or () if field.name == "rows"]
+    if len(rows) != 1:
+        return None
+    row_fields = _fields(rows[0].selections)
+    if row_fields is None:
+        return None
+    projection: list[tuple[str, Measure | Constant | Named]] = []
+    for key, field in row_fields:
+        if field.name == "__typename":
+            projection.append((key, Constant("ReportRow")))
+        elif field.name in _MEASURES:
+            projection.append((key, _MEASURES[field.name]))
+        elif field.name in _NAMED:
+            named = _named(*_NAMED[field.name], field.selections)
+            if named is None:
+                return None
+            projection.append((key, named))
+        else:
+            return None
+    return tuple(projection)

@@ -8,12 +8,14 @@ from typing import Any
 from unittest.mock import ANY
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
 from models import Activity, CapKind, Case, Debtor, EmployeeVisibility, Invoice, TimeEntry
+from tests.conftest import StatementCounter
 from tests.factories import Factory, error_codes, gql
 
 CREATE_ENTRY = """mutation($input: TimeEntryInput!, $mode: EntryMode!) {
@@ -500,6 +502,113 @@ class TestTimeReport:
         # then
         assert error_codes(body) == ["VALIDATION"]
         assert body["data"] is None
+
+
+WRITTEN_ROWS = """query($filter: TimeEntryFilter!, $groupBy: [ReportDimension!]!) {
+  timeReport(filter: $filter, groupBy: $groupBy) {
+    totalMinutes
+    rows {
+      __typename employee { id name __typename } employeeHidden case { id code description }
+      debtor { name id code } activity { code name id } status period minutes amount billableMinutes
+      nonBillableMinutes billableAmount entryCount
+      sum: minutes
+    }
+    totalAmount
+  }
+}"""
+
+
+def report_statements(counter: StatementCounter, since: int) -> list[str]:
+    return [s for s in counter.statements[since:] if "time_rollup" in s]
+
+
+class TestRowsWrittenByTheDatabase:
+    """`timeReport` rows of plain fields are written as JSON by PostgreSQL (services.report_json); they must answer
+    exactly what the rows built as objects answer, which graphql-core builds when a directive keeps the plan away."""
+
+    @pytest.mark.parametrize(
+        "group_by",
+        [["EMPLOYEE", "CASE"], ["DEBTOR", "MONTH"], ["ACTIVITY", "STATUS", "WEEK"], ["CASE", "EMPLOYEE", "DAY"], []],
+    )
+    async def test_they_equal_the_rows_built_as_objects(
+        self,
+        client: httpx.AsyncClient,
+        factory: Factory,
+        billing: Billing,
+        sql_statements: StatementCounter,
+        group_by: list[str],
+    ) -> None:
+        # given: time of a viewer who sees only their own, and of two employees hidden from them
+        viewer = await factory.employee(role=await factory.role(visibility=EmployeeVisibility.OWN), name='Vera "V"')
+        hidden = [await factory.employee(name="Xanthippe Quillfeather"), await factory.employee()]
+        other_case = await factory.case(debtor=billing.debtor, description=None)
+        for n, employee in enumerate([viewer, *hidden, viewer]):
+            await write(
+                client,
+                billing.admin,
+                case=other_case if n % 2 else billing.case,
+                activity=billing.activity,
+                minutes=17 + n,
+                day=f"2026-11-{2 + n * 7:02d}",
+                employeeId=ids.encode("Employee", employee.id),
+            )
+        variables = {"filter": {"from": "2026-11-01", "to": "2026-11-30"}, "groupBy": group_by}
+        viewer_token = await factory.token(viewer)
+        for token in (viewer_token, billing.admin):
+            # when
+            before = sql_statements.count
+            written = await gql(client, WRITTEN_ROWS, variables, token=token)
+            written_statements = report_statements(sql_statements, before)
+            before = sql_statements.count
+            built_by_graphql_core = WRITTEN_ROWS.replace("rows {", "rows @include(if: true) {")
+            built = await gql(client, built_by_graphql_core, variables, token=token)
+            built_statements = report_statements(sql_statements, before)
+            # then
+            assert "errors" not in written, written
+            assert written == built
+            assert written["data"]["timeReport"]["rows"]
+            assert [("string_agg" in s) for s in written_statements] == [True]
+            assert [("string_agg" in s) for s in built_statements] == [False]
+        assert "Xanthippe" not in orjson.dumps(await gql(client, WRITTEN_ROWS, variables, token=viewer_token)).decode()
+
+    @pytest.mark.parametrize(
+        "rows",
+        [
+            "rows { minutes case { code debtor { code } } }",  # an object below what a row names
+            "rows { minutes employee { name email } }",  # a field the database does not write
+            "rows { minutes ... on ReportRow { amount } }",  # a fragment
+            "rows { minutes } again: rows { amount }",  # the rows twice
+        ],
+    )
+    async def test_other_selections_are_built_as_objects(
+        self, client: httpx.AsyncClient, billing: Billing, sql_statements: StatementCounter, rows: str
+    ) -> None:
+        # given
+        await write(client, billing.admin, case=billing.case, activity=billing.activity, minutes=42)
+        query = "query($groupBy: [ReportDimension!]!) { timeReport(filter: {}, groupBy: $groupBy) { " + rows + " } }"
+        # when
+        before = sql_statements.count
+        body = await gql(client, query, {"groupBy": ["EMPLOYEE", "CASE"]}, token=billing.admin)
+        # then
+        assert "errors" not in body, body
+        assert body["data"]["timeReport"]["rows"][0]["minutes"] == 42
+        assert [("string_agg" in s) for s in report_statements(sql_statements, before)] == [False]
+
+    async def test_an_error_elsewhere_builds_them_as_objects(
+        self, client: httpx.AsyncClient, billing: Billing, sql_statements: StatementCounter
+    ) -> None:
+        # given: a refused page size fails the planned run, and graphql-core answers the request again
+        await write(client, billing.admin, case=billing.case, activity=billing.activity, minutes=42)
+        query = """query($id: ID!) { timeReport(filter: {}, groupBy: [CASE]) { rows { case { code } minutes } }
+                     node(id: $id) { ... on Case { timeList(first: -1) { totalCount } } } }"""
+        # when
+        before = sql_statements.count
+        body = await gql(client, query, {"id": ids.encode("Case", billing.case.id)}, token=billing.clerk)
+        # then
+        assert error_codes(body) == ["VALIDATION"]
+        assert body["data"]["node"] is None
+        assert body["data"]["timeReport"]["rows"] == [{"case": {"code": billing.case.code}, "minutes": 42}]
+        assert [("string_agg" in s) for s in report_statements(sql_statements, before)] == [True, False]
 
 
 class TestCapUsage:

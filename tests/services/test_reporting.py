@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import CapKind, Case, EmployeeVisibility, EntryMode, TimeEntry, TimeStatus
-from services import auth, cases, company, invoicing, reporting, time_entries, visibility
+from models import Activity, CapKind, Case, Debtor, Employee, EmployeeVisibility, EntryMode, TimeEntry, TimeStatus
+from services import auth, cases, company, invoicing, report_json, reporting, time_entries, visibility
 from services.errors import DomainError, ErrorCode
+from services.report_json import ATTRIBUTES, Constant, EncodedId, Measure, Named, Projection
 from services.reporting import PERIODS, Dimension, Report
 from services.time_entries import Writer
 from services.time_queries import EntryFilter
@@ -238,6 +241,66 @@ def report_rows(report: Report) -> dict[Key, list[Any]]:
     return keyed
 
 
+NAMED_TABLES: dict[Dimension, Any] = {
+    Dimension.DEBTOR: Debtor,
+    Dimension.CASE: Case,
+    Dimension.EMPLOYEE: Employee,
+    Dimension.ACTIVITY: Activity,
+}
+
+
+@st.composite
+def projections(draw: st.DrawFn) -> Projection:
+    """Every measure and every named row (with any of its attributes, ids and constants), in any order: each example
+    checks all of them."""
+    members: list[tuple[str, Any]] = [(m.value, m) for m in Measure]
+    members.append(("typename", Constant(draw(st.sampled_from(["ReportRow", 'quote " and % sign'])))))
+    for dimension in NAMED_TABLES:
+        attribute = st.sampled_from(sorted(ATTRIBUTES[dimension])) | st.just(EncodedId(f"{dimension.title()}:"))
+        attributes = draw(st.lists(attribute | st.just(Constant(dimension.title())), max_size=3))
+        members.append((dimension.lower(), Named(dimension, tuple((f"a{i}", a) for i, a in enumerate(attributes)))))
+    return tuple(draw(st.permutations(members)))
+
+
+async def render(session: AsyncSession, report: Report, projection: Projection) -> list[dict[str, Any]]:
+    """The report's rows as `report_json` writes them, rendered in Python from the object rows."""
+    ids_of = {
+        Dimension.DEBTOR: "debtor_id",
+        Dimension.CASE: "case_id",
+        Dimension.EMPLOYEE: "employee_id",
+        Dimension.ACTIVITY: "activity_id",
+    }
+    named_rows = {
+        dimension: {row.id: row for row in (await session.scalars(select(table))).all()}
+        for dimension, table in NAMED_TABLES.items()
+    }
+
+    def attribute_value(named: Any, attribute: str | Constant | EncodedId) -> Any:
+        if isinstance(attribute, Constant):
+            return attribute.value
+        if isinstance(attribute, EncodedId):
+            return base64.urlsafe_b64encode(f"{attribute.prefix}{named.id}".encode()).decode().rstrip("=")
+        return getattr(named, attribute)
+
+    def value(row: reporting.ReportRow, member: Any) -> Any:
+        if isinstance(member, Constant):
+            return member.value
+        if isinstance(member, Named):
+            db_id = getattr(row, ids_of[member.dimension])
+            if db_id is None:
+                return None
+            named = named_rows[member.dimension][db_id]
+            return {key: attribute_value(named, attribute) for key, attribute in member.members}
+        if member is Measure.STATUS:
+            return None if row.status is None else row.status.name
+        if member in (Measure.AMOUNT, Measure.BILLABLE_AMOUNT):
+            return f"{getattr(row, member.name.lower()):.2f}"
+        names = {Measure.NON_BILLABLE_MINUTES: "non_billable_minutes", Measure.ENTRY_COUNT: "entry_count"}
+        return getattr(row, names.get(member, member.name.lower()))
+
+    return [{key: value(row, member) for key, member in projection} for row in report.rows]
+
+
 async def write_entries(session: AsyncSession, world: World, drawn: list[tuple[Any, ...]]) -> None:
     for employee, target, activity, offset, minutes, status, mode in drawn:
         debtor_id, case_id = world.targets[target]
@@ -294,6 +357,7 @@ class TestTimeReport:
         restricted=st.booleans(),
         group_by=group_bys(),
         drawn_filter=FILTER,
+        projection=projections(),
     )
     async def test_report_equals_a_recomputation_from_the_entries(
         self,
@@ -306,6 +370,7 @@ class TestTimeReport:
         restricted: bool,
         group_by: list[Dimension],
         drawn_filter: dict[str, Any],
+        projection: Projection,
     ) -> None:
         savepoint = await session.begin_nested()
         try:
@@ -333,9 +398,16 @@ class TestTimeReport:
             seen = world.restricted if restricted else EVERYONE
             # when
             report = await reporting.time_report(session, seen, f, group_by, start_month=start_month)
+            written = await report_json.time_report_json(
+                session, seen, f, group_by, projection, start_month=start_month
+            )
             # then
             expected = await model_report(session, seen, f, group_by, start_month)
             assert report_rows(report) == expected
+            # the database writes the same rows, in the same order, as JSON
+            assert orjson.loads(written.rows) == await render(session, report, projection)
+            assert (written.total_minutes, written.total_amount) == (report.total_minutes, report.total_amount)
+            assert written.total_entries == sum(r.entry_count for r in report.rows)
             assert report.total_minutes == sum(r.minutes for r in report.rows) == sum(v[0] for v in expected.values())
             assert report.total_amount == sum((r.amount for r in report.rows), Decimal(0))
             assert report.total_amount == sum((v[1] for v in expected.values()), Decimal(0))
@@ -347,6 +419,22 @@ class TestTimeReport:
                 )
         finally:
             await savepoint.rollback()
+
+    async def test_a_row_of_many_members_is_written_whole(self, session: AsyncSession, world: World) -> None:
+        # given: more members than a PostgreSQL function takes arguments
+        await write_entries(session, world, [(0, 0, 0, 10, 25, TimeStatus.BILLABLE, EntryMode.PER_DEBTOR)])
+        projection: Projection = tuple((f"m{i}", Measure.MINUTES) for i in range(250))
+        case_members = tuple((f"c{i}", "code") for i in range(120))
+        projection += (("case", Named(Dimension.CASE, case_members)),)
+        # when
+        written = await report_json.time_report_json(
+            session, EVERYONE, EntryFilter(), [Dimension.CASE], projection, start_month=1
+        )
+        # then
+        code = (await session.get_one(Case, world.case_ids[0])).code
+        assert orjson.loads(written.rows) == [
+            {**{f"m{i}": 25 for i in range(250)}, "case": dict.fromkeys((f"c{i}" for i in range(120)), code)}
+        ]
 
     async def test_hidden_employees_fold_into_one_row_per_group(self, session: AsyncSession, world: World) -> None:
         # given
