@@ -15,10 +15,13 @@ from enum import StrEnum
 from typing import Any, TypeAlias
 
 import orjson
-from sqlalchemy import BigInteger, Text, case, cast, func, literal, select
+from sqlalchemy import BigInteger, LargeBinary, Text, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from models import Activity, Case, Debtor, Employee, TimeStatus
 from services.reporting import Dimension, grouped
@@ -93,7 +96,7 @@ _NULL = literal("null", Text)
 
 @dataclass(frozen=True, slots=True)
 class JsonReport:
-    rows: str  # a JSON array of the rows
+    rows: bytes  # a JSON array of the rows, UTF-8
     total_minutes: int
     total_amount: Decimal
     total_entries: int  # with total_minutes, a bound of every count in the rows: none is negative
@@ -111,19 +114,35 @@ def _scalar_text(value: ColumnElement[Any]) -> ColumnElement[str]:
     return func.coalesce(cast(value, Text), _NULL)
 
 
-_FORMAT_VALUES = 90  # a function takes at most 100 arguments
+class _Joined(ColumnElement[str]):
+    """`a || b || ...` as one element: a chain of `||` operations costs SQLAlchemy ~15 µs a link to build, and
+    PostgreSQL runs it faster than concat() or format() (~0.3 against ~0.38 of the hand-written report's time)."""
+
+    inherit_cache = True
+    type = Text()
+    _traverse_internals = [("parts", InternalTraversal.dp_clauseelement_tuple)]
+
+    def __init__(self, parts: Sequence[ColumnElement[str]]) -> None:
+        self.parts = tuple(parts)
+
+
+_LINKS = 32  # parts per parenthesized run: PostgreSQL recurses once per `||` of a run while it plans
+
+
+@compiles(_Joined)
+def _compile_joined(element: _Joined, compiler: SQLCompiler, **kw: Any) -> str:
+    texts = [compiler.process(part, **kw) for part in element.parts]
+    while len(texts) > _LINKS:  # runs of runs: the depth grows with the log of the parts, not with their number
+        texts = ["(" + " || ".join(texts[i : i + _LINKS]) + ")" for i in range(0, len(texts), _LINKS)]
+    return "(" + " || ".join(texts) + ")"
 
 
 def _object(members: Sequence[tuple[str, ColumnElement[str]]]) -> ColumnElement[str]:
-    """A JSON object of JSON texts: a format() a row, a few times cheaper to build (here and in PostgreSQL) than a
-    chain of `||`; one per 90 members, concatenated."""
+    """A JSON object of JSON texts, none null (a null would make the whole row null)."""
     parts: list[ColumnElement[str]] = []
-    for start in range(0, max(len(members), 1), _FORMAT_VALUES):
-        chunk = members[start : start + _FORMAT_VALUES]
-        template = ",".join(orjson.dumps(key).decode().replace("%", "%%") + ":%s" for key, _ in chunk)
-        template = ("{" if start == 0 else ",") + template + ("}" if start + _FORMAT_VALUES >= len(members) else "")
-        parts.append(func.format(_text(template), *(value for _, value in chunk)))
-    return parts[0] if len(parts) == 1 else func.concat(*parts)
+    for index, (key, value) in enumerate(members):
+        parts += [_text(("{" if index == 0 else ",") + orjson.dumps(key).decode() + ":"), value]
+    return _Joined([*parts, _text("}")]) if parts else _text("{}")
 
 
 def _base64url(text: ColumnElement[str]) -> ColumnElement[str]:
@@ -159,7 +178,7 @@ async def time_report_json(
             if isinstance(attribute, Constant):
                 values.append((key, _text(orjson.dumps(attribute.value).decode())))
             elif isinstance(attribute, EncodedId):
-                encoded = _base64url(func.concat(attribute.prefix, cast(table.id, Text)))
+                encoded = _base64url(_Joined([_text(attribute.prefix), cast(table.id, Text)]))
                 values.append((key, _json_text(encoded)))
             elif attribute in ATTRIBUTES[member.dimension]:
                 values.append((key, _json_text(getattr(table, attribute))))
@@ -172,7 +191,7 @@ async def time_report_json(
         column = g.c[member.value]
         if member in (Measure.AMOUNT, Measure.BILLABLE_AMOUNT):
             # NUMERIC sums of 2-decimal amounts print as the API prints money; round() gives 0 its two decimals too
-            return _json_text(cast(func.round(column, 2), Text))
+            return func.coalesce(_Joined([_text('"'), cast(func.round(column, 2), Text), _text('"')]), _NULL)
         if member is Measure.EMPLOYEE_HIDDEN:
             return case((column, _text("true")), else_=_text("false"))
         if member is Measure.STATUS:
@@ -194,11 +213,18 @@ async def time_report_json(
             values.append((key, measure(member)))
     order = [g.c[label] for label in groups.keys]
     separator = _text(",")
+    rows = func.string_agg(_object(values), aggregate_order_by(separator, *order) if order else separator)
     stmt = select(
-        func.string_agg(_object(values), aggregate_order_by(separator, *order) if order else separator),
+        # bytes: the answer is bytes too, so the text is neither decoded nor encoded again on the way
+        func.convert_to(_Joined([_text("["), func.coalesce(rows, _text("")), _text("]")]), "UTF8", type_=LargeBinary),
         cast(func.coalesce(func.sum(g.c.minutes), 0), BigInteger),
         func.coalesce(func.sum(g.c.amount), 0),
         cast(func.coalesce(func.sum(g.c.entries), 0), BigInteger),
     ).select_from(joined)
-    row = (await (await session.connection()).execute(stmt)).one()
-    return JsonReport(rows=f"[{row[0] or ''}]", total_minutes=row[1], total_amount=row[2], total_entries=row[3])
+    connection = await session.connection()
+    # written with its values: PostgreSQL moves a prepared statement with parameters it has run five times to a
+    # generic plan, which here evaluates ~30 parameters for each of thousands of rows (~1.4x the time); a statement
+    # without parameters has nothing to generalise, its one plan is for its values
+    sql = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    row: Any = (await connection.exec_driver_sql(str(sql))).one()
+    return JsonReport(rows=row[0], total_minutes=row[1], total_amount=row[2], total_entries=row[3])

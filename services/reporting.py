@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 
 from models import Case, TimeRollup, TimeRollupMonth, TimeStatus
 from services.errors import invalid
@@ -245,8 +246,9 @@ def grouped(visibility: Visibility, f: EntryFilter, group_by: Sequence[Dimension
         func.coalesce(func.sum(r.c.amount).filter(billable), 0).label("billable_amount"),
         cast(func.sum(r.c.entries), BigInteger).label("entries"),
     ).having(func.sum(r.c.entries) > 0)
-    if keys:
-        stmt = stmt.group_by(*keys.values())
+    grouping = [k for k in keys.values() if not isinstance(k, BindParameter)]  # a constant groups nothing
+    if grouping:
+        stmt = stmt.group_by(*grouping)
     return Grouped(stmt, keys, period)
 
 

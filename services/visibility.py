@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import ARRAY, Integer, any_, literal, select, union
+from sqlalchemy import ARRAY, Integer, any_, cast, literal, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement, Select
@@ -32,7 +32,8 @@ class Visibility:
     def condition(self, column: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool] | None:
         if self.visible_ids is None:
             return None
-        return column == any_(literal(sorted(self.visible_ids), ARRAY(Integer)))
+        # cast: an empty array written out as a literal (`ARRAY[]`) has no type of its own
+        return column == any_(cast(literal(sorted(self.visible_ids), ARRAY(Integer)), ARRAY(Integer)))
 
     def where(self, stmt: S, column: ColumnElement[int] | InstrumentedAttribute[int]) -> S:
         condition = self.condition(column)

@@ -421,9 +421,9 @@ class TestTimeReport:
             await savepoint.rollback()
 
     async def test_a_row_of_many_members_is_written_whole(self, session: AsyncSession, world: World) -> None:
-        # given: more members than a PostgreSQL function takes arguments
+        # given: more members than a PostgreSQL function takes arguments, and more links than it nests in one run
         await write_entries(session, world, [(0, 0, 0, 10, 25, TimeStatus.BILLABLE, EntryMode.PER_DEBTOR)])
-        projection: Projection = tuple((f"m{i}", Measure.MINUTES) for i in range(250))
+        projection: Projection = tuple((f"m{i}", Measure.MINUTES) for i in range(2500))
         case_members = tuple((f"c{i}", "code") for i in range(120))
         projection += (("case", Named(Dimension.CASE, case_members)),)
         # when
@@ -433,8 +433,25 @@ class TestTimeReport:
         # then
         code = (await session.get_one(Case, world.case_ids[0])).code
         assert orjson.loads(written.rows) == [
-            {**{f"m{i}": 25 for i in range(250)}, "case": dict.fromkeys((f"c{i}" for i in range(120)), code)}
+            {**{f"m{i}": 25 for i in range(2500)}, "case": dict.fromkeys((f"c{i}" for i in range(120)), code)}
         ]
+
+    async def test_written_with_empty_lists_of_ids(self, session: AsyncSession, world: World) -> None:
+        # given: a viewer who sees nobody, and a filter of no employees, both written out as SQL literals
+        await write_entries(session, world, [(0, 0, 0, 10, 25, TimeStatus.BILLABLE, EntryMode.PER_DEBTOR)])
+        projection: Projection = (("hidden", Measure.EMPLOYEE_HIDDEN), ("minutes", Measure.MINUTES))
+        group_by = [Dimension.EMPLOYEE]
+        # when
+        nobody = await report_json.time_report_json(
+            session, visibility.NOBODY, EntryFilter(), group_by, projection, start_month=1
+        )
+        no_employees = await report_json.time_report_json(
+            session, EVERYONE, EntryFilter(employee_ids=[]), group_by, projection, start_month=1
+        )
+        # then
+        assert orjson.loads(nobody.rows) == [{"hidden": True, "minutes": 25}]
+        assert orjson.loads(no_employees.rows) == []
+        assert no_employees.total_minutes == 0
 
     async def test_hidden_employees_fold_into_one_row_per_group(self, session: AsyncSession, world: World) -> None:
         # given
