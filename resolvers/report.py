@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from graphql import GRAPHQL_MAX_INT
 from orjson import Fragment
 
 from graph.context import Info
@@ -11,8 +12,6 @@ from graph.types.time_entry import TimeEntryFilter
 from services import report_json, reporting
 from services.errors import DomainError
 from services.reporting import Dimension
-
-_INT_MAX = 2**31 - 1
 
 
 async def time_report(info: Info, filter: TimeEntryFilter, group_by: list[Dimension]) -> TimeReport:
@@ -30,7 +29,7 @@ async def time_report(info: Info, filter: TimeEntryFilter, group_by: list[Dimens
                 )
                 # every count of a row is at most a total (none is negative); one beyond Int goes the object way,
                 # which refuses it as it refuses any
-                if max(written.total_minutes, written.total_entries) <= _INT_MAX:
+                if max(written.total_minutes, written.total_entries) <= GRAPHQL_MAX_INT:
                     return TimeReport(
                         rows=cast(list[ReportRow], Fragment(written.rows)),
                         total_minutes=written.total_minutes,
