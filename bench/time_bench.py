@@ -44,6 +44,7 @@ from bench.run import (
     wait_ready,
     write_results,
 )
+from db import embedded
 from graph.pagination import encode_cursor
 
 DATABASE = "casetime_bench_time"
@@ -274,14 +275,30 @@ def paired(a: dict[str, Any], b: dict[str, Any], field: str) -> float:
     return float(statistics.median(ratio(x[field], y[field]) for x, y in zip(a["rounds"], b["rounds"], strict=True)))
 
 
+async def existing_cases(url: str) -> Cases:
+    connection = await timedata.connect(url)
+    try:
+        codes = (PAGE_CASE, DEEP_CASE, HOT_CASE, CONTROL_CASE)
+        return Cases(*[await timedata.case_id(connection, code) for code in codes])
+    finally:
+        await connection.close()
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     sizes = QUICK if args.quick else FULL
-    print(f"time_bench: rebuilding {DATABASE} ({'quick' if args.quick else 'full'} size)", file=sys.stderr)
     server = seed.start_server()
-    watch = timedata.Stopwatch("time_bench seed")
-    url = timedata.recreate(server, DATABASE)
-    watch.lap("database dropped, created and migrated")
-    cases, seed_times = asyncio.run(fill(url, sizes, watch))
+    if args.reuse:
+        if "write" in (args.only or ["write"]):
+            raise SystemExit("--reuse measures the page and deep parts only (--only page deep): the write part grows")
+        url = embedded.url_of(server, DATABASE)
+        cases = asyncio.run(existing_cases(url))
+        seed_times: dict[str, float] = {}
+    else:
+        print(f"time_bench: rebuilding {DATABASE} ({'quick' if args.quick else 'full'} size)", file=sys.stderr)
+        watch = timedata.Stopwatch("time_bench seed")
+        url = timedata.recreate(server, DATABASE)
+        watch.lap("database dropped, created and migrated")
+        cases, seed_times = asyncio.run(fill(url, sizes, watch))
     db = DbBackends(server.get_pid(), DATABASE)
     app = start_server("app", "graph.app:app", url)
     floor = start_server("floor", "bench.time_floor:app", url)
@@ -522,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-concurrency", type=int, default=16, help="connections for the writes (default 16)")
     parser.add_argument("--only", nargs="+", choices=["page", "deep", "write"], help="run these parts only")
     parser.add_argument("--quick", action="store_true", help="small data (deep case 50,000, growth 10,000)")
+    parser.add_argument("--reuse", action="store_true", help="keep the database of the last run (page and deep only)")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.seconds <= 0 or min(args.concurrency, args.deep_concurrency, args.write_concurrency) < 1:
         parser.error("--rounds, --seconds and the concurrencies must be positive")

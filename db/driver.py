@@ -22,7 +22,7 @@ from sqlalchemy.sql import Select
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 # Python types asyncpg reads and writes as they are, with no SQLAlchemy processing on the asyncpg dialect
-_NATIVE = (int, str, bool, decimal.Decimal, datetime.date, datetime.datetime, list)
+_NATIVE = (int, str, bool, bytes, decimal.Decimal, datetime.date, datetime.datetime, list)
 
 
 def _native(type_: Any) -> bool:

@@ -25,6 +25,17 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """Which page of a keyset list: the `first` rows after `after` (and before `before`); `backwards`: the `first`
+    rows just before `before` (Relay's last/before). `after` and `before` are keys of the keyset."""
+
+    first: int
+    after: Sequence[Any] | None = None
+    before: Sequence[Any] | None = None
+    backwards: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Keyset:
     """The sort key of a list, all ascending or all descending; a cursor holds one row's values of it."""
 

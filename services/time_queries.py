@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
 from services import cases, employees, paging
-from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page
+from services.paging import AnyRow, AnySelect, Keyset, Page, Window, count, fetch_page
 from services.visibility import Visibility
 
 
@@ -154,25 +154,24 @@ def keyset_for(mode: TimeListMode, order: TimeListOrder) -> Keyset:
     return NEWEST_FIRST if mode is TimeListMode.STATIC else KEYSETS[order]
 
 
-async def case_page(
-    session: AsyncSession,
-    *,
-    case_id: int,
-    keyset: Keyset,
-    first: int,
-    after: Sequence[Any] | None,
-    before: Sequence[Any] | None,
-    backwards: bool,
+async def case_page(session: AsyncSession, *, case_id: int, keyset: Keyset, window: Window) -> Page[AnyRow]:
+    return await case_rows(session, _CASE_ROWS, case_id=case_id, keyset=keyset, window=window)
+
+
+async def case_rows(
+    session: AsyncSession, stmt: AnySelect, *, case_id: int, keyset: Keyset, window: Window, **params: Any
 ) -> Page[AnyRow]:
+    """A page of `stmt`, a statement built once that selects from time_entries `WHERE case_id = :case_id`."""
+    w = window
     return await fetch_page(
         session,
-        _CASE_ROWS,
+        stmt,
         keyset,
-        first=first,
-        after=after,
-        before=before,
-        backwards=backwards,
-        params={"case_id": case_id},
+        first=w.first,
+        after=w.after,
+        before=w.before,
+        backwards=w.backwards,
+        params={"case_id": case_id, **params},
     )
 
 

@@ -8,14 +8,15 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.nodes import SelectedField, Selection
 
-from graph import ids
 from graph.context import Info
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
+from graph.types.common import named_members, plain_fields
 from graph.types.employee import Employee
 from models import TimeStatus
 from services import activities, cases, debtors, employees
-from services.report_json import ATTRIBUTES, Constant, EncodedId, Measure, Named, Projection
+from services.json_sql import Constant
+from services.report_json import ATTRIBUTES, Measure, Named, Projection
 from services.reporting import Dimension
 from services.reporting import ReportRow as ReportRowData
 
@@ -126,31 +127,9 @@ _NAMED = {  # field -> the dimension it names and its GraphQL type
 }
 
 
-def _fields(selections: list[Selection]) -> list[tuple[str, SelectedField]] | None:
-    """(key, field) of a selection of plain fields, each key once; None for fragments, directives or arguments."""
-    found: list[tuple[str, SelectedField]] = []
-    for selection in selections:
-        if not isinstance(selection, SelectedField) or selection.directives or selection.arguments:
-            return None
-        found.append((selection.alias or selection.name, selection))
-    return found if len({key for key, _ in found}) == len(found) else None
-
-
 def _named(dimension: Dimension, type_name: str, selections: list[Selection]) -> Named | None:
-    fields = _fields(selections)
-    if fields is None:
-        return None
-    members: list[tuple[str, str | Constant | EncodedId]] = []
-    for key, field in fields:
-        if field.name == "__typename":
-            members.append((key, Constant(type_name)))
-        elif field.name == "id":
-            members.append((key, EncodedId(ids.prefix(type_name))))
-        elif field.name in ATTRIBUTES[dimension]:  # text columns: GraphQL and column names are alike
-            members.append((key, field.name))
-        else:
-            return None
-    return Named(dimension, tuple(members))
+    members = named_members(selections, type_name, ATTRIBUTES[dimension])
+    return None if members is None else Named(dimension, members)
 
 
 def json_projection(info: Info) -> Projection | None:
@@ -160,11 +139,11 @@ def json_projection(info: Info) -> Projection | None:
     report = info.selected_fields
     if len(report) != 1 or not isinstance(report[0], SelectedField):
         return None
-    fields = _fields(report[0].selections)
+    fields = plain_fields(report[0].selections)
     rows = [field for _, field in fields or () if field.name == "rows"]
     if len(rows) != 1:
         return None
-    row_fields = _fields(rows[0].selections)
+    row_fields = plain_fields(rows[0].selections)
     if row_fields is None:
         return None
     projection: list[tuple[str, Measure | Constant | Named]] = []

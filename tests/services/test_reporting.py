@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Activity, CapKind, Case, Debtor, Employee, EmployeeVisibility, EntryMode, TimeEntry, TimeStatus
 from services import auth, cases, company, invoicing, report_json, reporting, time_entries, visibility
 from services.errors import DomainError, ErrorCode
-from services.report_json import ATTRIBUTES, Constant, EncodedId, Measure, Named, Projection
+from services.json_sql import Constant, EncodedId
+from services.report_json import ATTRIBUTES, Measure, Named, Projection
 from services.reporting import PERIODS, Dimension, Report
 from services.time_entries import Writer
 from services.time_queries import EntryFilter
