@@ -47,11 +47,27 @@ PREFIXED = tuple(column.label(f"settings_{column.key}") for column in SETTINGS.c
 JOIN_ON = SETTINGS.c.id == 1
 
 
+_KEYS = tuple(column.key for column in SETTINGS.columns)
+_PREFIXED_KEYS = tuple(f"settings_{key}" for key in _KEYS)
+_last: tuple[tuple[Any, ...], CompanySettings] | None = None
+
+
+def _detached(values: tuple[Any, ...]) -> CompanySettings:
+    """Settings of these column values, outside any session, for reading. Building the mapped object costs more than
+    the statement that read it, and the values change rarely: the object built for the same values is reused."""
+    global _last
+    if _last is not None and _last[0] == values:
+        return _last[1]
+    settings = CompanySettings(**dict(zip(_KEYS, values, strict=True)))
+    _last = (values, settings)
+    return settings
+
+
 def from_prefixed(mapping: Mapping[Any, Any]) -> CompanySettings | None:
     """The settings from a row holding `PREFIXED` (outer-joined on `JOIN_ON`); None when the row was missing."""
     if mapping["settings_id"] is None:
         return None
-    return CompanySettings(**{column.key: mapping[f"settings_{column.key}"] for column in SETTINGS.columns})
+    return _detached(tuple(mapping[key] for key in _PREFIXED_KEYS))
 
 
 async def read(session: AsyncSession) -> CompanySettings:
@@ -60,7 +76,7 @@ async def read(session: AsyncSession) -> CompanySettings:
     row = (await connection.execute(_ROW)).first()
     if row is None:  # deleted by hand: `get` recreates it
         return await get(session)
-    return CompanySettings(**row._mapping)
+    return _detached(tuple(row))
 
 
 def zone(name: str) -> ZoneInfo:
