@@ -58,6 +58,7 @@ from graphql import (
 )
 from graphql.pyutils import Path, Undefined
 from orjson import Fragment
+from strawberry.permission import PermissionExtension
 
 _DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's StrawberryField
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
@@ -91,6 +92,7 @@ class _Field:
     complete: Complete = field(init=False)
     has_arguments: bool = field(init=False)
     needs_path: bool = field(init=False, default=False)  # a resolver or an abstract type at or below it
+    direct: _Direct | None = None  # the Strawberry resolver, called without Strawberry's wrappers
 
     def __post_init__(self) -> None:
         self.has_arguments = bool(self.definition.args or self.nodes[0].arguments)
@@ -105,9 +107,80 @@ class _Field:
             if self.has_arguments
             else {}
         )
+        if self.direct is not None:
+            return self.direct(source, info, arguments)
         resolve = self.definition.resolve
         assert resolve is not None  # only fields with a resolver of their own get here
         return resolve(source, info, **arguments)
+
+
+class _Refused(Exception):
+    """A permission said no: graphql-core runs the request again, and Strawberry answers the refusal."""
+
+
+@dataclass(slots=True)
+class _Direct:
+    """A Strawberry resolver called as Strawberry calls it on success, without its wrappers (~0.2 ms a field on a
+    slow machine): a Strawberry `Info`, each permission checked, the arguments by their Python names, the source as
+    `self` or under its parameter's name. Only for fields whose extensions are permissions and whose arguments are
+    scalars or enums, which Strawberry passes on as graphql-core coerced them. Anything else raising, a refusal
+    included, fails the run, and graphql-core's run through Strawberry is the answer (`graph.execution`)."""
+
+    field: Any  # StrawberryField
+    info_class: type
+    permissions: tuple[Any, ...]
+    names: dict[str, str]  # GraphQL argument name -> Python parameter name
+    source_as_self: bool
+    source_names: tuple[str, ...]  # the resolver's `parent` and `root` parameters
+    info_name: str | None
+
+    @classmethod
+    def of(cls, definition: GraphQLField, schema: GraphQLSchema) -> _Direct | None:
+        strawberry_field = (definition.extensions or {}).get(_DEFINITION)
+        strawberry_schema = (schema.extensions or {}).get(_DEFINITION)
+        if strawberry_field is None or strawberry_field.base_resolver is None or strawberry_schema is None:
+            return None
+        resolver = strawberry_field.base_resolver
+        permissions: list[Any] = []
+        for extension in strawberry_field.extensions:
+            if type(extension) is not PermissionExtension or extension.fail_silently:
+                return None
+            permissions += extension.permissions
+        for argument in definition.args.values():
+            named = argument.type.of_type if isinstance(argument.type, GraphQLNonNull) else argument.type
+            if not is_leaf_type(named):  # lists and input objects are converted by Strawberry
+                return None
+        config = strawberry_schema.config
+        names = {config.name_converter.from_argument(a): a.python_name for a in strawberry_field.arguments}
+        if set(names) != set(definition.args):
+            return None
+        parameters = (resolver.parent_parameter, resolver.root_parameter)
+        return cls(
+            field=strawberry_field,
+            info_class=config.info_class,
+            permissions=tuple(permissions),
+            names=names,
+            source_as_self=resolver.self_parameter is not None,
+            source_names=tuple(p.name for p in parameters if p is not None),
+            info_name=resolver.info_parameter.name if resolver.info_parameter is not None else None,
+        )
+
+    def __call__(self, source: Any, raw_info: Any, arguments: dict[str, Any]) -> Any:
+        info = self.info_class(_raw_info=raw_info, _field=self.field)
+        names = self.names
+        kwargs = {names[name]: value for name, value in arguments.items()}
+        for name in self.source_names:  # permissions see these too, as Strawberry passes them
+            kwargs[name] = source
+        for permission in self.permissions:
+            allowed = permission.has_permission(source, info, **kwargs)
+            if allowed is not True:
+                if isinstance(allowed, CoroutineType):
+                    allowed.close()
+                raise _Refused
+        if self.info_name is not None:
+            kwargs[self.info_name] = info
+        resolver = self.field.base_resolver
+        return resolver(source, **kwargs) if self.source_as_self else resolver(**kwargs)
 
 
 @dataclass(slots=True)
@@ -167,6 +240,8 @@ class Plan:
                     raise NotPlannable
                 attribute = strawberry_field.python_name
             planned = _Field(key, nodes, definition, parent, attribute, None)
+            if attribute is None:
+                planned.direct = _Direct.of(definition, self.schema)
             dynamic = self._dynamic
             planned.complete = self._completion(definition.type, nodes, definition, parent)
             planned.needs_path = attribute is None or self._dynamic > dynamic

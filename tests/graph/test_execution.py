@@ -13,6 +13,7 @@ import orjson
 import pytest
 import strawberry
 from graphql import ExecutionResult, Executor, OperationDefinitionNode, execute, parse
+from strawberry.permission import BasePermission
 
 from graph import execution, ids
 from graph.scalars import SCALAR_MAP
@@ -267,3 +268,117 @@ async def test_report_answers_as_graphql_core(
         assert "errors" not in lean
         assert lean == core
         assert lean["data"]["timeReport"]["rows"]
+
+
+# Resolvers the plan calls without Strawberry's wrappers (`execution._Direct`): permissions, Python argument names,
+# the source as `self` or `root`, and refusals left to graphql-core.
+class Allowed(BasePermission):
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        seen.append(("allowed", kwargs))
+        return True
+
+
+class Refused(BasePermission):
+    message = "not for you"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        seen.append(("refused", kwargs))
+        return False
+
+
+seen: list[tuple[str, dict[str, Any]]] = []
+
+
+@strawberry.input
+class Bounds:
+    low: int
+
+
+@strawberry.type
+class Shelf:
+    name: str
+
+    @strawberry.field(permission_classes=[Allowed])  # type: ignore[untyped-decorator]
+    def label(self, info: strawberry.Info, upper_case: bool = False, colour: Colour = Colour.RED) -> str:
+        text = f"{self.name}/{colour.name}/{info.field_name}"
+        return text.upper() if upper_case else text
+
+
+async def shelf(root: Any, name: str, day: date | None = None) -> Shelf:
+    return Shelf(name=f"{name}@{day}" if day else name)
+
+
+def secret() -> str:
+    return "secret"
+
+
+def within(bounds: Bounds) -> int:
+    return bounds.low
+
+
+@strawberry.type
+class DirectQuery:
+    shelf: Shelf = strawberry.field(resolver=shelf, permission_classes=[Allowed])
+    secret: str = strawberry.field(resolver=secret, permission_classes=[Allowed, Refused])
+    within: int = strawberry.field(resolver=within)
+
+
+_DIRECT_SCHEMA = strawberry.Schema(query=DirectQuery, scalar_overrides=SCALAR_MAP)
+
+
+async def _direct_and_core(query: str) -> tuple[ExecutionResult | None, ExecutionResult]:
+    schema = _DIRECT_SCHEMA._schema
+    document = parse(query)
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    executor = Executor.build(schema, document, root_value=None)
+    assert not isinstance(executor, list)
+    lean = await execution.Plan(schema, document, operation).execute(executor)
+    core = execute(schema, document, root_value=None)
+    if isawaitable(core):
+        core = await core
+    assert isinstance(core, ExecutionResult)
+    return lean, core
+
+
+async def test_resolvers_called_directly_answer_as_graphql_core() -> None:
+    # given
+    query = """query { shelf(name: "A", day: "2026-11-30") { name label(upperCase: true, colour: GREEN) plain: label }
+                       other: shelf(name: "B") { name } }"""
+    seen.clear()
+    # when
+    lean, core = await _direct_and_core(query)
+    # then: both ran every permission, with the arguments under their Python names
+    assert lean is not None
+    assert core.errors is None
+    assert (
+        lean.data
+        == core.data
+        == {
+            "shelf": {"name": "A@2026-11-30", "label": "A@2026-11-30/GREEN/LABEL", "plain": "A@2026-11-30/RED/label"},
+            "other": {"name": "B"},
+        }
+    )
+    allowed = sorted(repr(kwargs) for name, kwargs in seen if name == "allowed")
+    expected = [
+        {"name": "A", "day": date(2026, 11, 30), "root": None},
+        {"name": "B", "day": None, "root": None},
+        {"upper_case": True, "colour": Colour.GREEN},
+        {"upper_case": False, "colour": Colour.RED},
+    ]
+    # once in the plan's run, once in graphql-core's run through Strawberry
+    assert allowed == sorted(repr(kwargs) for kwargs in expected * 2)
+
+
+async def test_a_refused_permission_is_answered_by_graphql_core() -> None:
+    # when
+    lean, core = await _direct_and_core('query { shelf(name: "A") { name } secret }')
+    # then
+    assert lean is None
+    assert [error.message for error in core.errors or ()] == ["not for you"]
+
+
+def test_input_objects_are_left_to_strawberry() -> None:
+    fields = _DIRECT_SCHEMA._schema.query_type.fields  # type: ignore[union-attr]
+    assert execution._Direct.of(fields["within"], _DIRECT_SCHEMA._schema) is None
+    assert execution._Direct.of(fields["shelf"], _DIRECT_SCHEMA._schema) is not None
