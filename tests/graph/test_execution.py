@@ -195,8 +195,10 @@ class PlainQuery:
 _PLAIN_SCHEMA = strawberry.Schema(query=PlainQuery, scalar_overrides=SCALAR_MAP)
 
 
-async def _plan_and_core(query: str, root: Any) -> tuple[ExecutionResult | None, ExecutionResult]:
-    schema = _PLAIN_SCHEMA._schema
+async def _plan_and_core(
+    query: str, root: Any, schema_of: strawberry.Schema | None = None
+) -> tuple[ExecutionResult | None, ExecutionResult]:
+    schema = (schema_of or _PLAIN_SCHEMA)._schema
     document = parse(query)
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
@@ -326,28 +328,13 @@ class DirectQuery:
 _DIRECT_SCHEMA = strawberry.Schema(query=DirectQuery, scalar_overrides=SCALAR_MAP)
 
 
-async def _direct_and_core(query: str) -> tuple[ExecutionResult | None, ExecutionResult]:
-    schema = _DIRECT_SCHEMA._schema
-    document = parse(query)
-    operation = document.definitions[0]
-    assert isinstance(operation, OperationDefinitionNode)
-    executor = Executor.build(schema, document, root_value=None)
-    assert not isinstance(executor, list)
-    lean = await execution.Plan(schema, document, operation).execute(executor)
-    core = execute(schema, document, root_value=None)
-    if isawaitable(core):
-        core = await core
-    assert isinstance(core, ExecutionResult)
-    return lean, core
-
-
 async def test_resolvers_called_directly_answer_as_graphql_core() -> None:
     # given
     query = """query { shelf(name: "A", day: "2026-11-30") { name label(upperCase: true, colour: GREEN) plain: label }
                        other: shelf(name: "B") { name } }"""
     seen.clear()
     # when
-    lean, core = await _direct_and_core(query)
+    lean, core = await _plan_and_core(query, None, _DIRECT_SCHEMA)
     # then: both ran every permission, with the arguments under their Python names
     assert lean is not None
     assert core.errors is None
@@ -372,7 +359,7 @@ async def test_resolvers_called_directly_answer_as_graphql_core() -> None:
 
 async def test_a_refused_permission_is_answered_by_graphql_core() -> None:
     # when
-    lean, core = await _direct_and_core('query { shelf(name: "A") { name } secret }')
+    lean, core = await _plan_and_core('query { shelf(name: "A") { name } secret }', None, _DIRECT_SCHEMA)
     # then
     assert lean is None
     assert [error.message for error in core.errors or ()] == ["not for you"]
