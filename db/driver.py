@@ -115,6 +115,19 @@ class Prebuilt:
         return text
 
     async def fetch(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> list[DriverRow]:
+        records = await self.records(session, params)
+        keys, convert = self._keys, self._convert
+        # as many values as keys, both the statement's own: `strict` would only cost (~0.6 µs a row)
+        rows = [DriverRow(zip(keys, record, strict=False)) for record in records]
+        if convert:
+            for row in rows:
+                for key, to_python in convert:
+                    row[key] = to_python(row[key])
+        return rows
+
+    async def records(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """The driver's records, read by position, with no conversion: for statements whose columns need none (a
+        record a row costs nothing, a dict by column key ~1 µs)."""
         values = params or {}
         text = self._text(values)
         args = [values.get(name, default) for name, default in self._binds]
@@ -130,16 +143,10 @@ class Prebuilt:
             try:
                 if adapted._transaction is None:
                     await adapted._start_transaction()
-                records = await adapted.driver_connection.fetch(text, *args)
+                records: list[Any] = await adapted.driver_connection.fetch(text, *args)
             except Exception as error:
                 raise _translated(adapted, error, text, args) from error
-        keys, convert = self._keys, self._convert
-        rows = [DriverRow(zip(keys, record, strict=True)) for record in records]
-        if convert:
-            for row in rows:
-                for key, to_python in convert:
-                    row[key] = to_python(row[key])
-        return rows
+        return records
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> DriverRow | None:
         rows = await self.fetch(session, params)

@@ -7,6 +7,7 @@ from orjson import Fragment
 
 from graph.context import Info
 from graph.errors import ApiError, TopCode
+from graph.types.common import per_field
 from graph.types.report import ReportRow, TimeReport, json_projection, report_rows
 from graph.types.time_entry import TimeEntryFilter
 from services import report_json, reporting
@@ -20,7 +21,7 @@ async def time_report(info: Info, filter: TimeEntryFilter, group_by: list[Dimens
     report_filter = filter.to_filter()
     settings = await ctx.loaders.company_settings()
     start_month = settings.book_year_start_month
-    projection = json_projection(info) if ctx.json_lists else None
+    projection = per_field(info, json_projection) if ctx.json_lists else None
     try:
         async with ctx.read_db.read() as session:
             if projection is not None:

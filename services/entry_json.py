@@ -255,12 +255,13 @@ async def case_page(
     if not visibility.sees_all:
         params["visible_ids"] = sorted(visibility.visible_ids or ())
     stmt = _cached(edge, keyset, visibility.sees_all)
-    page = await time_queries.case_rows(session, stmt, case_id=case_id, keyset=keyset, window=window, **params)
-    rows = [row._mapping for row in page.rows]
-    width = len(keyset.columns)
-    keys = [[row[f"key_{i}"] for i in range(width)] for row in (rows[:1] + rows[-1:])]
+    page = await time_queries.case_rows(
+        session, stmt, case_id=case_id, keyset=keyset, window=window, by_position=True, **params
+    )
+    rows: list[Any] = page.rows  # by position: the edge, then the keyset's key
+    keys = [list(row[1:]) for row in (rows[:1] + rows[-1:])]
     return JsonPage(
-        edges=b"[" + b",".join(row["edge"] for row in rows) + b"]",
+        edges=b"[" + b",".join(row[0] for row in rows) + b"]",
         has_next=page.has_next,
         has_previous=page.has_previous,
         first_key=keys[0] if keys else None,

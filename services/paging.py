@@ -110,10 +110,12 @@ async def fetch_page(
     before: Sequence[Any] | None = None,
     backwards: bool = False,
     params: dict[str, Any] | None = None,
+    by_position: bool = False,
 ) -> Page[AnyRow]:
     """One page in the keyset's order; `backwards` reads the `first` rows before `before` (Relay's last/before).
 
     `params` fills the bind parameters of `stmt`; it runs in Core on the request's connection (no ORM layer).
+    `by_position`: the rows are read by position only (`Prebuilt.records`), for columns that need no conversion.
     """
     entry = _ordered(stmt, keyset, after=after is not None, before=before is not None, backwards=backwards)
     values: dict[str, Any] = {**params} if params else {}
@@ -124,7 +126,8 @@ async def fetch_page(
         values.update((f"before_{i}", v) for i, v in enumerate(before))
     rows: list[AnyRow]
     if entry.prebuilt is not None:
-        rows = list(await entry.prebuilt.fetch(session, values))
+        prebuilt = entry.prebuilt
+        rows = list(await (prebuilt.records(session, values) if by_position else prebuilt.fetch(session, values)))
     else:
         connection = await session.connection()
         rows = list((await connection.execute(entry.ordered, values)).all())

@@ -159,7 +159,14 @@ async def case_page(session: AsyncSession, *, case_id: int, keyset: Keyset, wind
 
 
 async def case_rows(
-    session: AsyncSession, stmt: AnySelect, *, case_id: int, keyset: Keyset, window: Window, **params: Any
+    session: AsyncSession,
+    stmt: AnySelect,
+    *,
+    case_id: int,
+    keyset: Keyset,
+    window: Window,
+    by_position: bool = False,
+    **params: Any,
 ) -> Page[AnyRow]:
     """A page of `stmt`, a statement built once that selects from time_entries `WHERE case_id = :case_id`."""
     w = window
@@ -172,6 +179,7 @@ async def case_rows(
         before=w.before,
         backwards=w.backwards,
         params={"case_id": case_id, **params},
+        by_position=by_position,
     )
 
 

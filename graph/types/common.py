@@ -98,3 +98,23 @@ def named_members(
         else:
             return None
     return tuple(members)
+
+
+_BY_FIELD: dict[tuple[int, ...], tuple[tuple[object, ...], Any]] = {}
+_BY_FIELD_MAX = 1024
+
+
+def per_field(info: Any, compute: Callable[[Any], T]) -> T:
+    """`compute(info)` once per field of a parsed document (parsed documents are cached and reused): for what follows
+    from the query's text alone, never from variables. `info.selected_fields` builds its objects anew each time."""
+    nodes = tuple(info._raw_info.field_nodes)
+    key = (id(compute), *map(id, nodes))
+    found = _BY_FIELD.get(key)
+    if found is not None and all(a is b for a, b in zip(found[0], nodes, strict=True)):  # ids of live nodes
+        value: T = found[1]
+        return value
+    if len(_BY_FIELD) >= _BY_FIELD_MAX:
+        _BY_FIELD.clear()
+    value = compute(info)
+    _BY_FIELD[key] = (nodes, value)
+    return value

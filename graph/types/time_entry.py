@@ -14,7 +14,7 @@ from graph.errors import UserError
 from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_size
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
-from graph.types.common import Fields, fields, given, named_members, plain_fields, row_view
+from graph.types.common import Fields, fields, given, named_members, per_field, plain_fields, row_view
 from graph.types.employee import Employee
 from graph.types.node import Node
 from graph.types.role import Role
@@ -370,7 +370,7 @@ async def case_time_list(
     keyset = time_queries.keyset_for(mode, order_by or TimeListOrder.WORK_DATE_DESC)
     static = mode is TimeListMode.STATIC
     window = Window(size, decode_cursor(after, keyset), decode_cursor(before, keyset), backwards=last is not None)
-    edge = json_edges(info) if ctx.json_lists else None
+    edge = per_field(info, json_edges) if ctx.json_lists else None
     if edge is not None:
         async with ctx.db.read() as session:
             written = await entry_json.case_page(
