@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import Integer, bindparam, func, literal_column, select
+from sqlalchemy import BigInteger, Integer, bindparam, func, literal_column, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.driver import DriverRow, Prebuilt
-from db.engine import SessionMakers
+from db.engine import SessionMakers, create_engine
 from models import Employee, EmployeeVisibility, Role, TimeEntry, TimeStatus
 from services import employees
 from tests.conftest import StatementCounter
@@ -64,6 +64,29 @@ async def test_the_first_statement_of_a_transaction_opens_it(engine: AsyncEngine
     assert first is not None
     assert second is not None
     assert first["now"] == second["now"] == through_sqlalchemy
+
+
+async def test_each_transaction_reads_on_its_own_connection(database_url: str) -> None:
+    # given: a pool of one connection (and overflow), so a connection handed back is the next one taken
+    engine = create_engine(database_url, pool_size=1)
+    makers = SessionMakers.on(engine)
+    backend = Prebuilt(select(func.pg_backend_pid(type_=Integer).label("pid"), func.txid_current(type_=BigInteger)))
+    try:
+        async with makers.write() as session:
+            first, second = await backend.fetch(session), await backend.fetch(session)
+            await session.commit()  # hands its connection back to the pool
+            # when: another session takes that connection, and the first one reads again
+            async with makers.write() as other:
+                taken = await backend.fetch(other)
+                after_commit = await backend.fetch(session)
+                await other.rollback()
+            await session.rollback()
+    finally:
+        await engine.dispose()
+    # then: one transaction on one connection, then a new transaction on another connection, not the one taken
+    assert first == second
+    assert taken[0]["pid"] == first[0]["pid"]
+    assert after_commit[0]["pid"] != taken[0]["pid"]
 
 
 async def test_a_query_session_reads_in_autocommit(engine: AsyncEngine) -> None:
