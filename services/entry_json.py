@@ -10,7 +10,6 @@ conditions written in SQL, and tests compare the two ways.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeAlias
@@ -53,7 +52,7 @@ from services.json_sql import (
     utf8,
 )
 from services.paging import AnySelect, Keyset, Window
-from services.time_entries import Writer
+from services.time_entries import BILLABLE_STATUSES, EDITABLE_STATUSES, Writer
 from services.visibility import Visibility
 
 
@@ -116,8 +115,6 @@ class JsonPage:
     last_key: list[Any] | None
 
 
-_EDITABLE = (TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE, TimeStatus.OVER_LIMIT)  # graph: EDITABLE_STATUSES
-_BILLABLE = (TimeStatus.BILLABLE, TimeStatus.INVOICED)
 _VISIBLE = bindparam("visible_ids", type_=ARRAY(Integer))
 _FOR_OWN, _FOR_VISIBLE, _FOR_ALL = 0, 1, 2
 _ISO_DATE = sql_text("YYYY-MM-DD")
@@ -137,8 +134,8 @@ def _names(column: Any, enum: type[StrEnum]) -> ColumnElement[str]:
     return case(*((column == sql_text(m.value), json_constant(m.name)) for m in enum), else_=NULL)
 
 
-def _status_in(statuses: Sequence[TimeStatus]) -> ColumnElement[bool]:
-    return or_(*(TimeEntry.status == sql_text(s.value) for s in statuses))
+def _status_in(statuses: frozenset[TimeStatus]) -> ColumnElement[bool]:
+    return or_(*(TimeEntry.status == sql_text(s.value) for s in sorted(statuses)))  # one SQL text
 
 
 def _money(column: Any) -> ColumnElement[str]:
@@ -173,7 +170,7 @@ def _statement(edge: EdgeProjection, keyset: Keyset, sees_all: bool) -> AnySelec
     if Related.ACTIVITY in joins:
         joined = joined.join(Activity.__table__, Activity.id == TimeEntry.activity_id)
     writes = bindparam("writes", type_=Integer)  # for whom the viewer may write: see `_writes`
-    editable = _status_in(_EDITABLE) & or_(
+    editable = _status_in(EDITABLE_STATUSES) & or_(
         TimeEntry.employee_id == bindparam("me", type_=Integer),
         writes == literal_column(str(_FOR_ALL)),
         (writes == literal_column(str(_FOR_VISIBLE))) & visible,
@@ -183,7 +180,7 @@ def _statement(edge: EdgeProjection, keyset: Keyset, sees_all: bool) -> AnySelec
         EntryField.WORK_DATE: Joined([sql_text('"'), func.to_char(TimeEntry.work_date, _ISO_DATE), sql_text('"')]),
         EntryField.MINUTES: cast(TimeEntry.minutes, Text),
         EntryField.STATUS: _names(TimeEntry.status, TimeStatus),
-        EntryField.BILLABLE: json_bool(_status_in(_BILLABLE)),
+        EntryField.BILLABLE: json_bool(_status_in(BILLABLE_STATUSES)),
         EntryField.RATE: _money(TimeEntry.rate),
         EntryField.AMOUNT: _money(TimeEntry.amount),
         EntryField.DESCRIPTION: json_text(TimeEntry.description),

@@ -34,6 +34,9 @@ from services.totals import Share
 from services.visibility import Visibility
 
 MAX_MINUTES = 1440
+# what a list shows as editable (an invoiced entry is not) and as billable (billed or to be billed)
+EDITABLE_STATUSES = frozenset({TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE, TimeStatus.OVER_LIMIT})
+BILLABLE_STATUSES = frozenset({TimeStatus.BILLABLE, TimeStatus.INVOICED})
 
 
 class EntryData(TypedDict, total=False):

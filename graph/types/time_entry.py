@@ -24,7 +24,7 @@ from services.entry_json import ATTRIBUTES as ENTRY_ATTRIBUTES
 from services.entry_json import Cursor, EdgeProjection, EntryField, EntryObject, Named, Related
 from services.json_sql import Constant
 from services.paging import AnyRow, Keyset, Page, Window
-from services.time_entries import EntryData, WarningCode, Writer
+from services.time_entries import BILLABLE_STATUSES, EDITABLE_STATUSES, EntryData, WarningCode, Writer
 from services.time_entries import Warning as WarningData
 from services.time_queries import EntryFilter, TimeListMode, TimeListOrder
 
@@ -35,9 +35,6 @@ TimeListModeEnum = strawberry.enum(TimeListMode, name="TimeListMode")
 WarningCodeEnum = strawberry.enum(WarningCode, name="WarningCode")
 if TYPE_CHECKING:
     from graph.types.invoice import Invoice
-
-EDITABLE_STATUSES = frozenset({TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE, TimeStatus.OVER_LIMIT})
-_BILLABLE = frozenset({TimeStatus.BILLABLE, TimeStatus.INVOICED})
 
 
 class Prefixed:
@@ -230,7 +227,7 @@ _entry_of_row = row_view(
     {
         "id": lambda entry: ids.encode("TimeEntry", entry._f["id"]),
         "db_id": lambda entry: entry._f["id"],
-        "billable": lambda entry: entry._f["status"] in _BILLABLE,
+        "billable": lambda entry: entry._f["status"] in BILLABLE_STATUSES,
         "employee": lambda entry: entry._shared.employee_of(entry._f),
         "employee_hidden": lambda entry: not entry._shared.visibility.can_see(entry._f["employee_id"]),
         "debtor": lambda entry: entry._shared.debtor_of(entry._f),
