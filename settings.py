@@ -43,6 +43,12 @@ class Config:
     # argon2id cost; tests lower it, production keeps the library's recommended defaults
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # every statement of a request runs under it; past it the answer is BUSY (SPEC 12)
+    statement_timeout_ms: int = 15_000
+    # failed logins throttled per email and per client address within a window (SPEC 12)
+    login_failures_per_email: int = 5
+    login_failures_per_address: int = 20
+    login_window: timedelta = timedelta(minutes=15)
 
     @property
     def production(self) -> bool:
@@ -71,4 +77,8 @@ class Config:
             db_pool_size=_int(env, "DB_POOL_SIZE", 10, minimum=1),
             argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
             argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
+            statement_timeout_ms=_int(env, "STATEMENT_TIMEOUT_MS", 15_000, minimum=1),
+            login_failures_per_email=_int(env, "LOGIN_FAILURES_PER_EMAIL", 5, minimum=1),
+            login_failures_per_address=_int(env, "LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1),
+            login_window=timedelta(minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15, minimum=1)),
         )

@@ -23,6 +23,8 @@ class Context:
     config: Config
     passwords: Passwords
     token: str | None
+    # the peer's address as uvicorn reports it (behind a proxy listed in FORWARDED_ALLOW_IPS: the forwarded client)
+    client_address: str | None = None
     # the planned executor is answering (graph.execution): a list may be answered as JSON text, an orjson.Fragment;
     # graphql-core, which runs a request the plan could not answer, takes Python values only
     json_lists: bool = False

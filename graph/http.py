@@ -205,6 +205,7 @@ class GraphQLEndpoint:
                 config=self.config,
                 passwords=self.passwords,
                 token=token if viewer else None,
+                client_address=request.client.host if request.client else None,
             )
             if plan is not None:
                 executor = Executor.build(

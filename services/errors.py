@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     NOTHING_TO_INVOICE = "NOTHING_TO_INVOICE"
     NOT_OVER_LIMIT = "NOT_OVER_LIMIT"
     BUSY = "BUSY"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
 
 
 class DomainError(Exception):
