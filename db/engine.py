@@ -16,15 +16,21 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def create_engine(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 5000) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, lock_timeout_ms: int = 5000, statement_timeout_ms: int = 15_000
+) -> AsyncEngine:
+    """A pool of `pool_size` connections (as many again may overflow); a request that waits longer than
+    `lock_timeout_ms` for one of them is as busy as one that waits that long for a row lock."""
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=lock_timeout_ms / 1000,
         pool_pre_ping=False,
         connect_args={
             "server_settings": {
                 "lock_timeout": str(lock_timeout_ms),
+                "statement_timeout": str(statement_timeout_ms),
                 "application_name": "casetime",
                 # Every statement is prepared and index-driven (keys, keyset pages with a literal LIMIT, rollup
                 # ranges). A custom plan re-plans a page's seven-table join on every call, ~4 ms of server CPU

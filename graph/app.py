@@ -59,11 +59,20 @@ class Database:
             server = embedded.start(config.pgdata)
             embedded.ensure_database(server, EMBEDDED_DATABASE)
             url = embedded.url_of(server, EMBEDDED_DATABASE)
-        self.engine = create_engine(url, pool_size=config.db_pool_size, lock_timeout_ms=config.lock_timeout_ms)
+        self.engine = self._engine(url, config)
         self._makers = SessionMakers.on(self.engine)
         if config.read_database_url:
-            self.read_engine = create_engine(config.read_database_url, pool_size=config.db_pool_size)
+            self.read_engine = self._engine(config.read_database_url, config)
             self._read_makers = SessionMakers.on(self.read_engine)
+
+    @staticmethod
+    def _engine(url: str, config: Config) -> AsyncEngine:
+        return create_engine(
+            url,
+            pool_size=config.db_pool_size,
+            lock_timeout_ms=config.lock_timeout_ms,
+            statement_timeout_ms=config.statement_timeout_ms,
+        )
 
     async def close(self) -> None:
         for engine in (self.engine, self.read_engine):
