@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+import db.lock_budget  # noqa: F401  (its listeners give every engine's writes one lock-wait budget)
+
 
 def async_url(url: str) -> str:
     """Accept plain `postgresql://` URLs (as libpq and most hosts write them) and use asyncpg."""

@@ -10,6 +10,8 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import trouble
+from db.lock_budget import LockBudget
 from graph.context import Info
 from graph.errors import UserError
 from services.errors import DomainError, DomainErrors, ErrorCode
@@ -28,34 +30,30 @@ class Refused:
 log = logging.getLogger("casetime.write")
 
 ATTEMPTS = 3
-# SQLSTATEs worth a retry: serialization failure, deadlock; lock_timeout (55P03) answers BUSY at once
-_RETRY = {"40001", "40P01"}
-_BUSY = {"55P03", *_RETRY}
-
-
-def _sqlstate(error: DBAPIError) -> str | None:
-    cause = getattr(error.orig, "__cause__", None)
-    return getattr(cause, "sqlstate", None) or getattr(error.orig, "sqlstate", None)
 
 
 async def write(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T | Refused:
-    """Run `work` in one transaction; a refusal rolls everything back and comes back as userErrors."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            async with info.context.db.write() as session:
-                return await work(session)
-        except DomainError as error:
-            return Refused([UserError.of(error)])
-        except DomainErrors as errors:
-            return Refused([UserError.of(e) for e in errors.errors])
-        except DBAPIError as error:
-            state = _sqlstate(error)
-            if state not in _BUSY:
-                raise
-            if state in _RETRY and attempt < ATTEMPTS:
-                log.info("retrying a write after SQLSTATE %s (attempt %d)", state, attempt)
-                continue
-            return Refused([UserError(field=None, code=ErrorCode.BUSY, message="The record is busy; try again")])
+    """Run `work` in one transaction; a refusal rolls everything back and comes back as userErrors.
+
+    Serialization failures and deadlocks are retried; a lock or statement that waited too long answers BUSY at once.
+    All attempts share one lock-wait budget, so BUSY comes within LOCK_TIMEOUT_MS of waiting in all."""
+    with LockBudget(info.context.config.lock_timeout_ms).active():
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with info.context.db.write() as session:
+                    return await work(session)
+            except DomainError as error:
+                return Refused([UserError.of(error)])
+            except DomainErrors as errors:
+                return Refused([UserError.of(e) for e in errors.errors])
+            except DBAPIError as error:
+                state = trouble.sqlstate(error)
+                if state not in trouble.BUSY:
+                    raise
+                if state in trouble.RETRYABLE and attempt < ATTEMPTS:
+                    log.info("retrying a write after SQLSTATE %s (attempt %d)", state, attempt)
+                    continue
+                return Refused([UserError(field=None, code=ErrorCode.BUSY, message="The record is busy; try again")])
     raise AssertionError("unreachable")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import trouble
 from models import Case, CaseYearTotals, CompanySettings, TimeEntry, TimeStatus
 from services.book_year import book_year_of
 from services.errors import DomainError
@@ -27,13 +28,6 @@ T = TypeVar("T")
 Maker = async_sessionmaker[AsyncSession]
 
 ATTEMPTS = 3
-RETRIED = {"40001", "40P01"}
-LOCK_TIMEOUT = "55P03"
-
-
-def sqlstate(error: DBAPIError) -> str | None:
-    cause = getattr(error.orig, "__cause__", None)
-    return getattr(cause, "sqlstate", None) or getattr(error.orig, "sqlstate", None)
 
 
 @dataclass
@@ -66,11 +60,11 @@ async def write(
         except DomainError as error:
             return Outcome(refused=error.code.value, retried=retried)
         except DBAPIError as error:
-            state = sqlstate(error)
-            if state in RETRIED and attempt < ATTEMPTS:
+            state = trouble.sqlstate(error)
+            if state in trouble.RETRYABLE and attempt < ATTEMPTS:
                 retried.append(state)
                 continue
-            if state == LOCK_TIMEOUT or state in RETRIED:
+            if state in trouble.BUSY:
                 return Outcome(busy=True, retried=retried)
             raise
     raise AssertionError("unreachable")
