@@ -88,7 +88,9 @@ class TimeEntry(Node):
 
     @strawberry.field
     async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("graph.types.invoice")] | None:
-        if self.invoice_id is None:
+        """The invoice that billed this entry; null for roles that may not see invoices (SPEC 5a)."""
+        viewer = info.context.viewer
+        if self.invoice_id is None or viewer is None or not viewer.is_billing_staff:
             return None
         from graph.types.invoice import Invoice
 

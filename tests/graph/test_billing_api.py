@@ -640,3 +640,32 @@ class TestCapUsage:
             "usedMinutes": 60,
             "availableMinutes": 40,
         }
+
+
+class TestInvoicesHiddenFromOtherRoles:
+    """SPEC 5a: invoices are visible to canInvoice roles and administrators only, by every path."""
+
+    async def test_time_entry_invoice_and_node_are_null_without_can_invoice(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing
+    ) -> None:
+        # given: the clerk's own entry, invoiced by billing
+        clerk_entry = await write(client, billing.clerk, case=billing.case, activity=billing.activity)
+        entry_id = clerk_entry["timeEntry"]["id"]
+        created = await gql(client, CREATE_INVOICE, invoice_input(billing.debtor), token=billing.biller)
+        invoice = created["data"]["createInvoice"]["invoice"]
+        entries_of_invoice = """query($id: ID!) { node(id: $id) { ... on TimeEntry { status
+          invoice { number total timeEntries { edges { node { id } } } } } } }"""
+        listing = """{ timeEntries(first: 5) { edges { node { status invoice { number } } } } }"""
+        # when
+        as_clerk = await gql(client, entries_of_invoice, {"id": entry_id}, token=billing.clerk)
+        listed_as_clerk = await gql(client, listing, token=billing.clerk)
+        node_as_clerk = await gql(
+            client, "query($id: ID!) { node(id: $id) { id } }", {"id": invoice["id"]}, token=billing.clerk
+        )
+        as_biller = await gql(client, entries_of_invoice, {"id": entry_id}, token=billing.biller)
+        # then: the status still shows, the invoice does not
+        assert as_clerk == {"data": {"node": {"status": "INVOICED", "invoice": None}}}
+        assert listed_as_clerk["data"]["timeEntries"]["edges"] == [{"node": {"status": "INVOICED", "invoice": None}}]
+        assert node_as_clerk == {"data": {"node": None}}
+        assert as_biller["data"]["node"]["invoice"]["number"] == invoice["number"]
+        assert as_biller["data"]["node"]["invoice"]["timeEntries"]["edges"] == [{"node": {"id": entry_id}}]
