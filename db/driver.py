@@ -60,12 +60,14 @@ class DriverRow(dict[str, Any]):
 
 
 def _translated(adapted: Any, error: Exception, text: str, args: list[Any]) -> StatementError:
-    """The error SQLAlchemy raises for a failed statement: a DBAPIError subclass by the driver's error class."""
+    """The error SQLAlchemy raises for a failed statement: a DBAPIError subclass by the driver's error class, marked
+    as a lost connection when the driver's connection is closed, as SQLAlchemy marks it."""
+    lost = _DIALECT.is_disconnect(error, adapted, None)
     try:
         adapted._handle_exception(error)  # raises the DBAPI's error for the driver's
     except Exception as dbapi_error:
         error = dbapi_error
-    return DBAPIError.instance(text, args, error, adapted.dbapi.Error)
+    return DBAPIError.instance(text, args, error, adapted.dbapi.Error, connection_invalidated=lost)
 
 
 _CONNECTION = "casetime.driver_connection"

@@ -60,7 +60,7 @@ class LockBudget:
 @event.listens_for(Engine, "before_cursor_execute")
 def _before(_conn: Any, cursor: Any, *_args: Any) -> None:
     budget = _CURRENT.get()
-    if budget is None:
+    if budget is None or cursor is None:  # no cursor: a prebuilt SELECT (db.driver), which takes no row lock
         return
     remaining = budget.remaining_ms()
     if remaining is not None:

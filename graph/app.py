@@ -11,13 +11,14 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from db import embedded
 from db.engine import SessionMakers, create_engine
-from graph.http import GraphQLEndpoint
+from graph.http import GraphQLEndpoint, HeaderLimit
 from graph.schema import schema
 from services.passwords import Passwords
 from settings import Config
@@ -123,6 +124,7 @@ def create_app(
             await database.close()
 
     return Starlette(
+        middleware=[Middleware(HeaderLimit)],
         routes=[
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),

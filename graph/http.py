@@ -6,6 +6,7 @@ Parsing and validation run before any database work, so a refused operation cost
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -32,9 +33,11 @@ from graphql.validation.validate import ValidationAbortedError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.utils.await_maybe import await_maybe
 
+from db import trouble
 from db.session import RequestDb, request_session
 from graph.context import Context
 from graph.errors import TopCode
@@ -48,8 +51,10 @@ from settings import Config
 log = logging.getLogger("casetime.graphql")
 
 MAX_BODY = 1024 * 1024
+MAX_HEADERS = 16 * 1024
 # Longer documents are prepared every time: a cache of 512 one-megabyte documents would be a memory leak to order
 MAX_CACHED_QUERY = 20_000
+RETRY_AFTER_S = 1
 # A 5,000-token document takes a few hundred milliseconds to parse and validate: off the event loop with it
 OFFLOAD_QUERY = 4_000
 
@@ -77,6 +82,20 @@ class Prepared:
             except NotPlannable:
                 self.plans[key] = None
         return self.plans[key]
+
+
+class HeaderLimit:
+    """HTTP 431 for requests whose headers exceed MAX_HEADERS in all, before any route reads them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADERS:
+            message = f"Request headers exceed {MAX_HEADERS} bytes"
+            await _error_response(TopCode.HEADERS_TOO_LARGE, message, 431)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class GraphQLEndpoint:
@@ -115,7 +134,9 @@ class GraphQLEndpoint:
             return await self._handle(request)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read an answer
-        except Exception:  # outside any field (parsing, authentication, the session): coded, never a trace
+        except Exception as error:  # outside any field (parsing, authentication, the session): coded, never a trace
+            if _database_trouble(error):
+                return _retry_later()
             log.exception("unexpected error outside a field")
             return _error_response(TopCode.INTERNAL, "Internal server error", 500)
 
@@ -124,6 +145,10 @@ class GraphQLEndpoint:
             return await self._get(request)
         if request.method != "POST":
             return _error_response(TopCode.METHOD_NOT_ALLOWED, "Use GET or POST", 405)
+        if not _json_content(request):
+            # a form or text/plain POST is what a page on another site can send without a preflight (CSRF)
+            message = "Send the request as Content-Type: application/json"
+            return _error_response(TopCode.UNSUPPORTED_MEDIA_TYPE, message, 415)
         body = await _read_body(request)
         if body is None:
             return _error_response(TopCode.PAYLOAD_TOO_LARGE, f"Request body exceeds {MAX_BODY} bytes", 413)
@@ -131,6 +156,8 @@ class GraphQLEndpoint:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
             return _error_response(TopCode.BAD_REQUEST, "Request body is not valid JSON", 400)
+        if _repeats_a_key(body):
+            return _error_response(TopCode.BAD_REQUEST, "Request body repeats a key of one JSON object", 400)
         if isinstance(payload, list):
             return _error_response(TopCode.LIMIT_EXCEEDED, "Batched operations are not allowed", 200)
         if not isinstance(payload, dict):
@@ -171,6 +198,11 @@ class GraphQLEndpoint:
         plan = prepared.plan(self.schema, operation)
         query = operation.operation is OperationType.QUERY
         result = await self._execute(request, prepared.document, variables, operation_name, plan, query=query)
+        return self._answer(result)
+
+    def _answer(self, result: ExecutionResult) -> Response:
+        if any(e.original_error is not None and _database_trouble(e.original_error) for e in result.errors or ()):
+            return _retry_later()  # whatever else was answered came from a request the client must repeat
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [self._format(e) for e in result.errors]
@@ -281,10 +313,56 @@ async def _read_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
+JSON_MEDIA_TYPES = frozenset({"application/json", "application/graphql-response+json"})
+
+
+def _json_content(request: Request) -> bool:
+    media_type, _, _ = request.headers.get("content-type", "").partition(";")
+    return media_type.strip().lower() in JSON_MEDIA_TYPES
+
+
+class _RepeatedKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _RepeatedKey
+    return found
+
+
+def _repeats_a_key(body: bytes) -> bool:
+    """Whether an object of `body` (valid JSON) names a key twice, which orjson would silently resolve to the last.
+
+    Two readers of one body could then see two different requests; refusing it keeps one meaning. Only bodies with
+    more than one key can repeat one, and those are read again by the standard library, which reports every pair."""
+    if body.count(b":") < 2:
+        return False
+    try:
+        json.loads(body, object_pairs_hook=_unique_keys)
+    except _RepeatedKey:
+        return True
+    return False
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _database_trouble(error: BaseException) -> bool:
+    """The database could not answer (down, connection lost, pool exhausted, a statement timed out): try again."""
+    unavailable = trouble.unavailable(error)
+    if unavailable:
+        log.warning("database unavailable: %s", error.__class__.__name__)
+    return unavailable or trouble.busy(error)
+
+
+def _retry_later() -> Response:
+    message = "The service is busy or its database unavailable; try again shortly"
+    return _error_response(TopCode.BUSY, message, 503, {"Retry-After": str(RETRY_AFTER_S)})
 
 
 def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
