@@ -62,7 +62,7 @@ class DriverRow(dict[str, Any]):
 def _translated(adapted: Any, error: Exception, text: str, args: list[Any]) -> StatementError:
     """The error SQLAlchemy raises for a failed statement: a DBAPIError subclass by the driver's error class, marked
     as a lost connection when the driver's connection is closed, as SQLAlchemy marks it."""
-    lost = _DIALECT.is_disconnect(error, adapted, None)
+    lost = _DIALECT.is_disconnect(error, adapted, None)  # type: ignore[no-untyped-call]
     try:
         adapted._handle_exception(error)  # raises the DBAPI's error for the driver's
     except Exception as dbapi_error:
