@@ -12,7 +12,7 @@ from graph.scalars import SCALAR_MAP
 from graph.types.activity import Activity, ActivityPayload
 from graph.types.case import Case, CasePayload, Debtor, DebtorPayload, ImportCasesPayload
 from graph.types.company import Settings, SettingsPayload
-from graph.types.employee import Employee, EmployeePayload, LoginPayload
+from graph.types.employee import ChangePasswordPayload, Employee, EmployeePayload, LoginPayload
 from graph.types.invoice import Invoice, InvoicePayload
 from graph.types.node import Node
 from graph.types.report import TimeReport
@@ -55,6 +55,11 @@ class Query:
 class Mutation:
     login: LoginPayload = strawberry.mutation(resolver=auth.login)
     logout: bool = strawberry.mutation(resolver=auth.logout, permission_classes=USER)
+    change_password: ChangePasswordPayload = strawberry.mutation(
+        resolver=auth.change_password,
+        permission_classes=USER,
+        description="Change the viewer's own password; every other token of theirs is revoked, this one stays.",
+    )
     update_settings: SettingsPayload = strawberry.mutation(resolver=company.update_settings, permission_classes=ADMIN)
     create_role: RolePayload = strawberry.mutation(resolver=role.create_role, permission_classes=ADMIN)
     update_role: RolePayload = strawberry.mutation(resolver=role.update_role, permission_classes=ADMIN)

@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per aggregate; importing the package registers them all."""
 
 from models.activity import Activity
-from models.auth import AuthToken
+from models.auth import AuthToken, LoginFailure
 from models.base import Base
 from models.case import Case
 from models.company import CompanySettings
@@ -31,6 +31,7 @@ __all__ = [
     "Invoice",
     "InvoiceCounter",
     "InvoiceLine",
+    "LoginFailure",
     "Role",
     "TimeEntry",
     "TimeRollup",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, LargeBinary, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, LargeBinary, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -17,3 +17,17 @@ class AuthToken(Base):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class LoginFailure(Base):
+    """A failed password check, or one still being checked, counted per email and per client address (SPEC 12).
+
+    `key` is the SHA-256 of the kind and the value: the table holds no email or address in the clear (someone who
+    types a password into the email field leaves no trace of it here)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)

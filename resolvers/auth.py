@@ -1,29 +1,52 @@
 from __future__ import annotations
 
 from graph.context import Info
-from graph.types.employee import Employee, LoginInput, LoginPayload
+from graph.errors import UserError
+from graph.loaders import forget
+from graph.types.employee import ChangePasswordInput, ChangePasswordPayload, Employee, LoginInput, LoginPayload
 from resolvers.write import Refused, write
-from services import auth, visibility
+from services import auth, employees, visibility
+from settings import Config
+
+
+def _throttle(config: Config) -> auth.Throttle:
+    return auth.Throttle(
+        per_email=config.login_failures_per_email,
+        per_address=config.login_failures_per_address,
+        window=config.login_window,
+    )
 
 
 async def login(info: Info, input: LoginInput) -> LoginPayload:
     ctx = info.context
-    outcome = await write(
+    # two transactions: the attempt is counted (as a failure until it succeeds) and committed before the password
+    # is hashed, so a refusal keeps its count and attempts in other workers see it at once
+    admitted = await write(
         info,
-        lambda session: auth.login(
-            session, ctx.passwords, email=input.email, password=input.password, ttl=ctx.config.token_ttl
+        lambda session: auth.admit(
+            session, email=input.email, address=ctx.client_address, throttle=_throttle(ctx.config)
         ),
     )
-    if isinstance(outcome, Refused):
-        return LoginPayload(user_errors=outcome.errors)
-    token, employee = outcome
+    if isinstance(admitted, Refused):
+        return LoginPayload(user_errors=admitted.errors)
+    attempt = admitted
+    issued = await write(
+        info,
+        lambda session: auth.sign_in(
+            session, ctx.passwords, attempt, password=input.password, ttl=ctx.config.token_ttl
+        ),
+    )
+    if isinstance(issued, Refused):
+        return LoginPayload(user_errors=issued.errors)
     # the payload shows the viewer one has just become (their own rates, their supervisor), as `viewer` would
     async with ctx.db.read() as session:
-        ctx.viewer = await auth.authenticate(session, token=token)
+        ctx.viewer = await auth.authenticate(session, token=issued.token)
         ctx.visibility = await visibility.for_viewer(session, ctx.viewer)
-    ctx.token = token
-    row = await ctx.loaders.employee_by_id.load(employee.id)
-    return LoginPayload(token=token, viewer=Employee.from_row(row) if row else None)
+    ctx.token = issued.token
+    row = await ctx.loaders.employee_by_id.load(issued.employee.id)
+    return LoginPayload(
+        token=issued.token, expires_at=issued.expires_at, viewer=Employee.from_row(row) if row else None
+    )
 
 
 async def logout(info: Info) -> bool:
@@ -31,3 +54,28 @@ async def logout(info: Info) -> bool:
     assert token is not None
     async with info.context.db.write() as session:
         return await auth.logout(session, token=token)
+
+
+async def change_password(info: Info, input: ChangePasswordInput) -> ChangePasswordPayload:
+    ctx = info.context
+    token = ctx.token
+    assert token is not None  # the permission class required a viewer, hence their token
+    outcome = await write(
+        info,
+        lambda session: employees.change_password(
+            session,
+            ctx.passwords,
+            employee_id=ctx.me.employee_id,
+            current=input.current_password,
+            new=input.new_password,
+            keep_token=token,
+            address=ctx.client_address,
+            throttle=_throttle(ctx.config),
+        ),
+    )
+    if isinstance(outcome, Refused):
+        return ChangePasswordPayload(ok=False, user_errors=outcome.errors)
+    if outcome:
+        return ChangePasswordPayload(ok=False, user_errors=[UserError.of(error) for error in outcome])
+    forget(ctx.loaders.employee_by_id, [ctx.me.employee_id])
+    return ChangePasswordPayload(ok=True)

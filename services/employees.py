@@ -13,7 +13,7 @@ from sqlalchemy.sql import ColumnElement
 
 from models import Activity, Employee, EmployeeRate, Role
 from services import auth, paging, validation
-from services.errors import invalid, not_found
+from services.errors import DomainError, ErrorCode, invalid, not_found
 from services.integrity import flush, touch
 from services.paging import AnyRow, AnySelect, Keyset, Page, fetch_page, like_pattern
 from services.passwords import Passwords
@@ -23,7 +23,9 @@ _RULES = {"uq_employees_email_ci": validation.duplicate("an employee with this e
 # serialises supervisor changes so two concurrent edits cannot close a cycle between them
 _SUPERVISOR_LOCK = 0x63617365  # arbitrary, fixed
 
-PASSWORD_MIN = 8
+# SPEC 12, for every way a password is set: createEmployee, updateEmployee, changePassword, cli.py create-admin
+PASSWORD_MIN = 12
+PASSWORD_MAX = 200
 
 COLUMNS = (
     Employee.id,
@@ -132,7 +134,7 @@ async def create(session: AsyncSession, passwords: Passwords, data: EmployeeData
 
 
 async def update(session: AsyncSession, passwords: Passwords, employee_id: int, data: EmployeeData) -> Employee:
-    """Patch an employee; deactivating one revokes their tokens (SPEC 5a)."""
+    """Patch an employee; deactivating one or setting their password revokes all their tokens (SPEC 5a, 12)."""
     employee = await session.get(Employee, employee_id, with_for_update=True)
     if employee is None:
         raise not_found("Employee", "id")
@@ -141,7 +143,10 @@ async def update(session: AsyncSession, passwords: Passwords, employee_id: int, 
     if "email" in data:
         employee.email = validation.email(data["email"])
     if "password" in data:
+        # a reset: whoever held a token of this employee must log in again, with the new password
         employee.password_hash = await passwords.hash(_password(data["password"]))
+        await auth.revoke_all(session, employee_id=employee.id)
+        await auth.forgive(session, email=employee.email)
     if "role_id" in data:
         validation.required(data["role_id"], "roleId")
         assert data["role_id"] is not None
@@ -183,9 +188,56 @@ async def set_rate(session: AsyncSession, *, employee_id: int, activity_id: int,
     return employee
 
 
+async def change_password(
+    session: AsyncSession,
+    passwords: Passwords,
+    *,
+    employee_id: int,
+    current: str,
+    new: str,
+    keep_token: str,
+    address: str | None,
+    throttle: auth.Throttle,
+) -> list[DomainError]:
+    """An employee changes their own password (SPEC 12). The current password is checked as a login checks it:
+    throttled, and a wrong one counts as a failed login of that email, so a stolen token cannot guess it. On success
+    every other token of the employee is revoked; `keep_token`, the one asking, stays.
+
+    The refusals are returned, not raised: the transaction is committed with the failure it counted."""
+    employee = await session.get(Employee, employee_id, with_for_update=True)
+    if employee is None:
+        raise not_found("Employee", "id")
+    errors: list[DomainError] = []
+    attempt = await auth.try_admit(session, email=employee.email, address=address, throttle=throttle)
+    if attempt is None:
+        errors.append(auth.too_many("currentPassword"))
+    elif await passwords.verify(employee.password_hash, current):
+        await auth.succeeded(session, attempt)
+    else:
+        errors.append(DomainError(ErrorCode.INVALID_CREDENTIALS, "The current password is wrong", ("currentPassword",)))
+    short = _password_error(new, "newPassword")
+    if short is not None:
+        errors.append(short)
+    if errors:
+        return errors
+    employee.password_hash = await passwords.hash(new)
+    touch(employee)
+    await auth.revoke_all(session, employee_id=employee.id, but=keep_token)
+    await session.flush()
+    return []
+
+
+def _password_error(value: str | None, field: str) -> DomainError | None:
+    if value is None or not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
+        return invalid(f"a password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", field)
+    return None
+
+
 def _password(value: str | None) -> str:
-    if value is None or not PASSWORD_MIN <= len(value) <= 200:
-        raise invalid(f"password must be {PASSWORD_MIN} to 200 characters", "password")
+    error = _password_error(value, "password")
+    if error is not None:
+        raise error
+    assert value is not None
     return value
 
 

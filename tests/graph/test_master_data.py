@@ -510,7 +510,7 @@ async def test_create_employee_refusals_write_nothing(
     valid = {
         "name": "New Person",
         "email": "new@example.test",
-        "password": "long-enough",
+        "password": "long-enough-pw",
         "roleId": gid("Role", role.id),
     }
     before = await snapshot(session, "employees", "auth_tokens")
