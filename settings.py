@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from db.engine import DatabaseUrlError, database_target
+
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 
@@ -15,7 +17,7 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the process refuses to start."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -25,7 +27,20 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from error
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {value}")
     return value
+
+
+def _database_url(env: Mapping[str, str], name: str) -> str | None:
+    """The URL as given, once it is known to translate (SPEC 12: a URL that cannot be used is refused at start)."""
+    url = env.get(name) or None
+    if url is not None:
+        try:
+            database_target(url)
+        except DatabaseUrlError as error:
+            raise ConfigError(f"{name}: {error}") from None
+    return url
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +75,16 @@ class Config:
         environment = env.get("CASETIME_ENV", "development").strip() or "development"
         if environment not in ("development", "production", "test"):
             raise ConfigError(f"CASETIME_ENV must be development, production or test, got {environment!r}")
-        database_url = env.get("DATABASE_URL") or None
+        database_url = _database_url(env, "DATABASE_URL")
         if environment == "production" and database_url is None:
             raise ConfigError("CASETIME_ENV=production needs DATABASE_URL")
         pgdata = Path(env["CASETIME_PGDATA"]) if env.get("CASETIME_PGDATA") else PROJECT_ROOT / ".pgdata"
         return cls(
             database_url=database_url,
-            read_database_url=env.get("DATABASE_READ_URL") or None,
+            read_database_url=_database_url(env, "DATABASE_READ_URL"),
             environment=environment,
             host=env.get("HOST", "127.0.0.1"),
-            port=_int(env, "PORT", 8000, minimum=1),
+            port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
             workers=_int(env, "WEB_CONCURRENCY", 1, minimum=1),
             token_ttl=timedelta(minutes=_int(env, "TOKEN_TTL_MINUTES", 12 * 60, minimum=1)),
             lock_timeout_ms=_int(env, "LOCK_TIMEOUT_MS", 5000, minimum=1),
