@@ -39,10 +39,11 @@ from strawberry.utils.await_maybe import await_maybe
 
 from db import trouble
 from db.session import RequestDb, request_session
+from graph import inputs
 from graph.context import Context
 from graph.errors import TopCode
 from graph.execution import NotPlannable, Plan
-from graph.limits import MAX_COMMENTS, MAX_TOKENS, VALIDATION_RULES
+from graph.limits import MAX_COMMENTS, MAX_NODES, MAX_TOKENS, VALIDATION_RULES, node_count, too_many_nodes
 from graph.loaders import Loaders
 from services import auth, visibility
 from services.passwords import Passwords
@@ -188,6 +189,7 @@ class GraphQLEndpoint:
             return _error_response(TopCode.BAD_REQUEST, "operationName must be a string", 400)
         prepared = await asyncio.to_thread(self.prepare, query) if len(query) > OFFLOAD_QUERY else self.prepare(query)
         if prepared.errors:
+            inputs.clip_messages(prepared.errors)
             return _json({"errors": [self._format(e) for e in prepared.errors]})
         operation = prepared.operation(operation_name)
         if operation is None:
@@ -195,9 +197,15 @@ class GraphQLEndpoint:
         if operation.operation is not OperationType.QUERY and not allow_mutation:
             return _error_response(TopCode.METHOD_NOT_ALLOWED, "Mutations need POST", 405, {"Allow": "POST"})
         assert prepared.document is not None
+        nodes = node_count(self.schema, prepared.document, operation, variables)
+        if nodes > MAX_NODES:
+            return _error_response(TopCode.LIMIT_EXCEEDED, too_many_nodes(nodes), 200)
+        if inputs.holds_nul(prepared.document, variables):
+            return _error_response(TopCode.VALIDATION, inputs.NUL_MESSAGE, 200)
         plan = prepared.plan(self.schema, operation)
         query = operation.operation is OperationType.QUERY
         result = await self._execute(request, prepared.document, variables, operation_name, plan, query=query)
+        inputs.clip_messages(result.errors)
         return self._answer(result)
 
     def _answer(self, result: ExecutionResult) -> Response:

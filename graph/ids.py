@@ -1,4 +1,5 @@
-"""Opaque global IDs: base64url of "Type:id". Malformed or foreign IDs decode to None (SPEC 5b)."""
+"""Opaque global IDs: base64url of "Type:id". Malformed or foreign IDs decode to None (SPEC 5b), and so do numbers
+beyond what the type's key column holds (SPEC 12): no row has them, and asyncpg would refuse to send them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from collections.abc import Sequence
 
 import strawberry
 
+from models import Activity, Base, Case, Debtor, Employee, Invoice, Role, TimeEntry, Timer
+from services import validation
 from services.errors import not_found
 
-_MAX_DB_ID = 2**63 - 1
+_NODES: tuple[type[Base], ...] = (Activity, Case, Debtor, Employee, Invoice, Role, TimeEntry, Timer)
+# each ID's type is named as its model; the largest id follows from the model's key column
+MAX_ID = {model.__name__: validation.integer_range(model.__mapper__.primary_key[0].type)[1] for model in _NODES}
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
@@ -41,7 +46,7 @@ def decode_any(global_id: str) -> tuple[str, int] | None:
     if not number.isdigit() or not number.isascii() or len(number) > 19:
         return None
     db_id = int(number)
-    return (type_name, db_id) if 0 < db_id <= _MAX_DB_ID else None
+    return (type_name, db_id) if 0 < db_id <= MAX_ID.get(type_name, 0) else None
 
 
 def decode(global_id: str, type_name: str) -> int | None:

@@ -1,22 +1,38 @@
-"""Operation limits of SPEC 5b as parse options and validation rules: nothing runs when one is exceeded."""
+"""Operation limits of SPEC 5b as parse options and validation rules, and the node count of SPEC 12, checked before
+anything runs: nothing runs when one is exceeded."""
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from graphql import (
     ASTValidationRule,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
+    IntValueNode,
+    Node,
     OperationDefinitionNode,
     OverlappingFieldsCanBeMergedRule,
     SelectionSetNode,
     ValidationContext,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
     specified_rules,
 )
+
+from graph.pagination import DEFAULT_PAGE
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -26,6 +42,11 @@ MAX_COMMENTS = 5000
 # (500,000) lets one 4 KB document of repeated `role { id }` burn seconds of CPU before anything is refused.
 MAX_MERGE_COST = 20_000
 LIMIT_CODE = {"code": "LIMIT_EXCEEDED"}
+MAX_NODES = 10_000
+# A plain list (roles, a payload's entries, report rows) has no `first`: connections below it count as if it held a
+# default page. Its own items are not counted, as GitHub counts only connections.
+PLAIN_LIST_GUESS = DEFAULT_PAGE
+V = TypeVar("V")
 
 
 class _Measure:
@@ -104,3 +125,157 @@ VALIDATION_RULES: tuple[type[ASTValidationRule], ...] = (
     *(BoundedFieldMerging if rule is OverlappingFieldsCanBeMergedRule else rule for rule in specified_rules),
     OperationLimits,
 )
+
+
+class PerDocument(Generic[V]):
+    """What follows from a parsed document (or one of its nodes) alone, worked out once while the document lives.
+
+    Prepared documents are cached and reused, so their nodes are the key; an entry leaves with its node."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, tuple[weakref.ref[Node], V]] = {}
+
+    def get(self, node: Node, compute: Callable[[], V]) -> V:
+        found = self._found.get(id(node))
+        if found is not None and found[0]() is node:
+            return found[1]
+        value = compute()
+        self._found[id(node)] = (weakref.ref(node), value)
+        weakref.finalize(node, self._found.pop, id(node), None)
+        return value
+
+
+# a page size: a literal, or the candidates `first` then `last`, each a literal or a variable with its default
+_Size: TypeAlias = int | tuple[int | tuple[str, Any], ...]
+
+
+class _Cost:
+    """The nodes a selection set may return: a sum of (times it runs, nodes of its own, the selection below)."""
+
+    __slots__ = ("terms", "value")
+
+    def __init__(self, terms: tuple[tuple[_Size, int, _Cost], ...]) -> None:
+        self.terms = terms
+        self.value: int | None = 0  # known from the document alone: no page size is a variable
+        for size, own, inner in terms:
+            if self.value is None or not isinstance(size, int) or inner.value is None:
+                self.value = None
+            else:
+                self.value += size * (own + inner.value)
+
+    def nodes(self, variables: Mapping[str, Any], memo: dict[int, int]) -> int:
+        if self.value is not None:
+            return self.value
+        found = memo.get(id(self))
+        if found is None:  # a fragment spread in many places is one shared _Cost: each is counted once per request
+            found = memo[id(self)] = sum(
+                _size(size, variables) * (own + inner.nodes(variables, memo)) for size, own, inner in self.terms
+            )
+        return found
+
+
+def _size(size: _Size, variables: Mapping[str, Any]) -> int:
+    if isinstance(size, int):
+        return size
+    for candidate in size:
+        value = variables.get(candidate[0], candidate[1]) if isinstance(candidate, tuple) else candidate
+        # as graphql-core coerces an Int: a whole float counts; anything else is refused later and counts the default
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return max(value, 0)
+    return DEFAULT_PAGE
+
+
+class _Counter:
+    """Builds the _Cost of one operation, each fragment once (a fragment bomb stays linear)."""
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+        self.schema = schema
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.defaults = {v.variable.name.value: _literal(v.default_value) for v in operation.variable_definitions or ()}
+        self.built: dict[str, _Cost] = {}
+
+    def selection_set(self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None) -> _Cost:
+        terms: list[tuple[_Size, int, _Cost]] = []
+        for selection in selection_set.selections:
+            term: tuple[_Size, int, _Cost] | None = None
+            if isinstance(selection, FieldNode):
+                term = self.field(selection, parent)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                on = self.schema.get_type(condition.name.value) if condition else parent
+                term = (1, 0, self.selection_set(selection.selection_set, on))
+            elif isinstance(selection, FragmentSpreadNode):
+                term = (1, 0, self.fragment(selection.name.value))
+            if term is not None and (term[1] or term[2].value != 0):
+                terms.append(term)
+        return _Cost(tuple(terms))
+
+    def fragment(self, name: str) -> _Cost:
+        if name not in self.built:
+            fragment = self.fragments[name]
+            on = self.schema.get_type(fragment.type_condition.name.value)
+            self.built[name] = self.selection_set(fragment.selection_set, on)
+        return self.built[name]
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> tuple[_Size, int, _Cost] | None:
+        if node.selection_set is None or not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            return None
+        definition = parent.fields.get(node.name.value)
+        if definition is None or node.name.value.startswith("__"):  # introspection pages nothing
+            return None
+        below = get_named_type(definition.type)
+        inner = self.selection_set(node.selection_set, below)
+        if _is_page(below) and any(a in definition.args for a in ("first", "last")):
+            return self.size(node), 1, inner
+        if isinstance(get_nullable_type(definition.type), GraphQLList) and not _is_page(parent):
+            return PLAIN_LIST_GUESS, 0, inner
+        return 1, 0, inner  # a page's edges hold the items its connection counted
+
+    def size(self, node: FieldNode) -> _Size:
+        values = {a.name.value: a.value for a in node.arguments or ()}
+        candidates: list[int | tuple[str, Any]] = []
+        for name in ("first", "last"):  # as `graph.pagination.page_size` picks them
+            value = values.get(name)
+            if isinstance(value, IntValueNode):
+                candidates.append(int(value.value))
+            elif isinstance(value, VariableNode):
+                candidates.append((value.name.value, self.defaults.get(value.name.value)))
+        if candidates and isinstance(candidates[0], int):
+            return candidates[0]
+        return tuple(candidates) if candidates else DEFAULT_PAGE
+
+
+def _literal(node: Any) -> int | None:
+    return int(node.value) if isinstance(node, IntValueNode) else None
+
+
+def _is_page(type_: Any) -> bool:
+    return isinstance(type_, GraphQLObjectType) and "edges" in type_.fields and "pageInfo" in type_.fields
+
+
+_COSTS: PerDocument[_Cost] = PerDocument()
+
+
+def node_count(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any] | None,
+) -> int:
+    """The most nodes `operation` may return, as GitHub counts them (SPEC 12): each connection multiplies the nodes
+    below it by its `first`/`last` (50 when left out), summed over every field, alias and fragment.
+
+    Worked out once per document; a page size given as a variable is read from this request's variables."""
+
+    def build() -> _Cost:
+        root = schema.get_root_type(operation.operation)
+        return _Counter(schema, document, operation).selection_set(operation.selection_set, root)
+
+    cost = _COSTS.get(operation, build)
+    return cost.value if cost.value is not None else cost.nodes(variables or {}, {})
+
+
+def too_many_nodes(nodes: int) -> str:
+    return f"Operation may return {nodes} nodes; the limit is {MAX_NODES}"

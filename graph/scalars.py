@@ -9,6 +9,8 @@ import re
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from services import validation
+
 # ASCII digits only: `\d` would let "١٢٣" through, and `$` would accept a trailing newline
 _DECIMAL = re.compile(r"[+-]?[0-9]{1,20}(?:\.[0-9]{1,20})?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -36,7 +38,7 @@ def _parse_date(value: object) -> datetime.date:
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value} is not a calendar date") from None
+        raise ValueError(f"{validation.clipped(value)} is not a calendar date") from None
 
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {

@@ -8,7 +8,7 @@ max_minutes, max_per_book_year (NONE|TIME|AMOUNT), max_based_on (BILLABLE|NON_BI
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -18,8 +18,8 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import CapBasis, CapKind, Debtor, TimeStatus
-from services import cases
+from models import CapBasis, CapKind, Case, Debtor, TimeStatus
+from services import cases, validation
 from services.cases import CaseData
 from services.errors import DomainError, ErrorCode, invalid, not_found
 
@@ -54,11 +54,21 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
 
 
+async def for_debtors(
+    session: AsyncSession, *, debtor_ids: Sequence[int | None], data: CaseData, best_effort: bool
+) -> tuple[list[Case], list[DomainError]]:
+    """`importCases`: the same case for each of at most `validation.MAX_BULK` debtors (SPEC 10, 12).
+
+    The command-line import (`import_rows`) is not capped: it reads a file of any length row by row."""
+    validation.bulk(debtor_ids, "debtorIds")
+    return await cases.import_for_debtors(session, debtor_ids=debtor_ids, data=data, best_effort=best_effort)
+
+
 def check_header(header: Iterable[str] | None) -> None:
     names = [h.strip() for h in header or []]
     unknown = sorted(set(names) - set(COLUMNS))
     if unknown:
-        raise invalid(f"unknown column(s): {', '.join(unknown)}", "header")
+        raise invalid(f"unknown column(s): {validation.clipped(', '.join(unknown))}", "header")
     missing = [c for c in ("debtor_code", "code") if c not in names]
     if missing:
         raise invalid(f"missing column(s): {', '.join(missing)}", "header")
@@ -113,7 +123,7 @@ async def import_rows(
                 debtor_ids[key] = await session.scalar(select(Debtor.id).where(func.lower(Debtor.code) == key))
             debtor_id = debtor_ids[key]
             if debtor_id is None:
-                raise not_found(f"Debtor {debtor_code!r}", "debtor_code")
+                raise not_found(f"Debtor {validation.clipped(debtor_code)!r}", "debtor_code")
             async with session.begin_nested():
                 await cases.create(session, {**data, "debtor_id": debtor_id})
             report.created += 1

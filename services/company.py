@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import cache
 from typing import Any, TypedDict
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CompanySettings
 from services import validation
-from services.errors import invalid
+from services.errors import DomainError, invalid
 from services.integrity import touch
 
 
@@ -79,11 +80,33 @@ async def read(session: AsyncSession) -> CompanySettings:
     return _detached(tuple(row))
 
 
+# files a host keeps beside the zones (ZoneInfo loads them all the same): its own zone, a rules template, and
+# tzdata's placeholder; the `posix/` and `right/` copies of every zone are variants, not names of zones
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    names = available_timezones()  # a walk of the zone folders: once per process
+    return frozenset(n for n in names if n not in _NOT_ZONES and not n.startswith(("posix/", "right/")))
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # OSError: a folder, or a name too long
-        raise invalid(f"unknown time zone {name!r}", "timeZone") from error
+        raise _unknown_zone(name) from error
+
+
+def zone_name(name: str) -> str:
+    """An IANA time zone name such as `UTC` or `Europe/Amsterdam`, exactly as the tz database spells it (SPEC 12)."""
+    if name not in _zone_names():
+        raise _unknown_zone(name)
+    return zone(name).key
+
+
+def _unknown_zone(name: str) -> DomainError:
+    return invalid(f"unknown time zone {validation.clipped(name)!r}", "timeZone")
 
 
 def today(settings: CompanySettings) -> date:
@@ -108,8 +131,7 @@ async def update(session: AsyncSession, data: SettingsData) -> CompanySettings:
     if "static_list_threshold" in data and not 1 <= data["static_list_threshold"] <= 1_000_000_000:
         raise invalid("static list threshold must be 1 to 1,000,000,000", "staticListThreshold")
     if "time_zone" in data:
-        data["time_zone"] = data["time_zone"].strip()
-        zone(data["time_zone"])
+        data["time_zone"] = zone_name(data["time_zone"].strip())
     settings = await get(session, for_update=True)
     use_case_column = data.get("use_case_column", settings.use_case_column)
     require_case = data.get("require_case", settings.require_case)

@@ -159,7 +159,9 @@ async def void(session: AsyncSession, viewer: Viewer, invoice_id: int) -> Invoic
 async def release_over_limit(
     session: AsyncSession, viewer: Viewer, entry_ids: Sequence[int], status: TimeStatus
 ) -> list[TimeEntry]:
-    """Billing's decision over a cap: L entries become J or N, with no cap check, recorded as an edit (SPEC 3)."""
+    """Billing's decision over a cap: L entries become J or N, with no cap check, recorded as an edit (SPEC 3); at
+    most `validation.MAX_BULK` entries (SPEC 12)."""
+    validation.bulk(entry_ids, "ids")
     if status not in (TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE):
         raise invalid("over-limit time can be released to BILLABLE or NON_BILLABLE only", "status")
     if not entry_ids:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Generic, TypeAlias, TypeVar
 
-from sqlalchemy import ARRAY, Integer, Row, any_, bindparam, func, select, tuple_
+from sqlalchemy import ARRAY, Date, Integer, Row, String, any_, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from db.driver import DriverRow, Prebuilt
+from services.validation import integer_range
 
 T = TypeVar("T")
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
@@ -45,6 +47,21 @@ class Keyset:
     def key_of(self, row: AnyRow) -> list[Any]:
         mapping = row._mapping  # a new RowMapping on every access: take it once
         return [mapping[column.key] for column in self.columns]
+
+    def accepts(self, key: Sequence[Any]) -> bool:
+        """Whether `key` can be one row's key: a value each column can hold, so the page's statement can be sent."""
+        return len(key) == len(self.columns) and all(_holds(c.type, v) for c, v in zip(self.columns, key, strict=False))
+
+
+def _holds(type_: Any, value: Any) -> bool:
+    if isinstance(type_, Integer):
+        low, high = integer_range(type_)
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    if isinstance(type_, String):
+        return isinstance(value, str) and "\x00" not in value  # PostgreSQL text cannot hold U+0000
+    if isinstance(type_, Date):
+        return isinstance(value, date) and not isinstance(value, datetime)
+    return False  # a column type no cursor holds yet: refused until it is taught here
 
 
 @dataclass(slots=True)

@@ -506,7 +506,10 @@ async def delete(session: AsyncSession, writer: Writer, entry_id: int, *, expect
 
 
 async def copy(session: AsyncSession, writer: Writer, entry_ids: Sequence[int], to_date: date) -> list[WriteResult]:
-    """Copy entries to another date: fresh rates, no cap check; J/F copy as J, N as N, L as a new entry would."""
+    """Copy entries to another date: fresh rates, no cap check; J/F copy as J, N as N, L as a new entry would.
+
+    At most `validation.MAX_BULK` entries per call (SPEC 12)."""
+    validation.bulk(entry_ids, "ids")
     results = []
     for index, entry_id in enumerate(entry_ids):
         source = await session.get(TimeEntry, entry_id)
@@ -545,7 +548,9 @@ class ListChange:
 async def save_case_list(
     session: AsyncSession, writer: Writer, case_id: int, changes: Sequence[ListChange]
 ) -> list[WriteResult]:
-    """Apply a case time list's changes in order, in one transaction, each as its PER_DATE twin (SPEC 7)."""
+    """Apply a case time list's changes in order, in one transaction, each as its PER_DATE twin (SPEC 7); at most
+    `validation.MAX_BULK` changes (SPEC 12)."""
+    validation.bulk(changes, "changes")
     settings = await _settings(session)
     case = await session.get(Case, case_id)
     if case is None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sized
 from datetime import date
 from decimal import Decimal
+
+from sqlalchemy import BigInteger, Integer, SmallInteger
+from sqlalchemy.types import TypeEngine
 
 from services.errors import DomainError, ErrorCode, invalid
 
@@ -14,6 +18,10 @@ MAX_DATE = date(2100, 12, 31)
 NAME_MAX = 200
 DESCRIPTION_MAX = 4000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_BULK = 500
+QUOTE_MAX = 100
+# a quoted span of a message: '…' or "…", with backslash escapes (repr, GraphQL string literals, names)
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" r'|"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 def name(value: str | None, field: str, *, max_length: int = NAME_MAX) -> str:
@@ -86,3 +94,36 @@ def camel(snake: str) -> str:
     """The API's name of a field: `book_year_start_month` -> `bookYearStartMonth`."""
     head, *rest = snake.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+def bulk(items: Sized, field: str) -> None:
+    """A bulk mutation takes at most MAX_BULK items (SPEC 12, cost and abuse)."""
+    if len(items) > MAX_BULK:
+        raise invalid(f"{field} may hold at most {MAX_BULK} items, not {len(items)}", field)
+
+
+def clipped(value: object) -> str:
+    """`value` as a message may quote it: at most QUOTE_MAX of its characters, then an ellipsis (SPEC 12)."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= QUOTE_MAX else text[:QUOTE_MAX] + "…"
+
+
+def clip_quotes(message: str) -> str:
+    """`message` with each quoted span cut to QUOTE_MAX characters, for messages written by libraries."""
+    return _QUOTED.sub(_clip, message) if len(message) > QUOTE_MAX else message
+
+
+def _clip(match: re.Match[str]) -> str:
+    span = match.group()
+    if len(span) <= QUOTE_MAX + 2:
+        return span
+    # a cut inside an escape would leave a backslash escaping the closing quote
+    return span[0] + span[1 : QUOTE_MAX + 1].rstrip("\\") + "…" + span[0]
+
+
+def integer_range(type_: TypeEngine[int]) -> tuple[int, int]:
+    """The values an integer column of this type holds; asyncpg refuses to send any other."""
+    if not isinstance(type_, Integer):
+        raise TypeError(f"{type_!r} is not an integer type")
+    bits = 64 if isinstance(type_, BigInteger) else 16 if isinstance(type_, SmallInteger) else 32
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1

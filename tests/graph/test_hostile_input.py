@@ -1,8 +1,10 @@
 """Hostile and malformed input (SPEC 5a, 5b): each check answers its code and writes nothing.
 
 A value that is no valid scalar at all is a top-level VALIDATION error; one that parses but breaks a rule is a
-`userErrors` VALIDATION entry; a malformed or foreign ID is NOT_FOUND (or null from `node`); a bug is INTERNAL
-with nothing of its cause in the answer; production hides the schema.
+`userErrors` VALIDATION entry; a malformed or foreign ID, or one beyond what its table's key holds, is NOT_FOUND (or
+null from `node`); a bug is INTERNAL with nothing of its cause in the answer; production hides the schema. No text
+may hold U+0000 (a top-level VALIDATION, nothing runs), and a message quotes at most 100 characters of the value it
+refuses (SPEC 12).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from graph.app import create_app
 from graph.schema import schema
 from services import debtors, visibility
 from settings import Config, ConfigError
+from tests.conftest import StatementCounter
 from tests.factories import Factory, error_codes, gql
 from tests.graph.tables import rows_of
+from tests.graph.test_limits import refused_at_once
 
 CREATE_DEBTOR = """mutation($input: DebtorInput!) {
   createDebtor(input: $input) { debtor { id adjustedRate } userErrors { field code } } }"""
@@ -198,7 +202,7 @@ class TestRules:
         assert body["data"]["createCase"]["userErrors"][0]["field"] == ["activeFrom"]
         assert await rows_of(session, "cases") == before
 
-    @pytest.mark.parametrize("name", ["", "   ", "\t\n", "x" * 201, "nul\x00byte"])
+    @pytest.mark.parametrize("name", ["", "   ", "\t\n", "x" * 201])
     async def test_a_bad_name_is_a_user_error(
         self, client: httpx.AsyncClient, factory: Factory, session: AsyncSession, name: str
     ) -> None:
@@ -267,6 +271,11 @@ class TestRules:
             {"timeZone": "Mars/Olympus_Mons"},
             {"timeZone": "../../../etc/passwd"},
             {"timeZone": ""},
+            {"timeZone": "localtime"},
+            {"timeZone": "posixrules"},
+            {"timeZone": "posix/Europe/Amsterdam"},
+            {"timeZone": "right/UTC"},
+            {"timeZone": "Factory"},
             {"bookYearStartMonth": 13},
             {"bookYearStartMonth": 0},
         ],
@@ -283,6 +292,16 @@ class TestRules:
         assert _user_error_codes(body, "updateSettings") == ["VALIDATION"]
         assert await rows_of(session, "company_settings") == before
 
+    @pytest.mark.parametrize("zone", ["UTC", "Europe/Amsterdam"])
+    async def test_an_iana_zone_name_is_stored(self, client: httpx.AsyncClient, factory: Factory, zone: str) -> None:
+        # given
+        _, token = await factory.admin()
+        # when
+        body = await gql(client, UPDATE_SETTINGS, {"input": {"timeZone": zone}}, token=token)
+        # then
+        assert _user_error_codes(body, "updateSettings") == []
+        assert body["data"]["updateSettings"]["settings"]["timeZone"] == zone
+
 
 MALFORMED_IDS = [
     "",
@@ -291,8 +310,155 @@ MALFORMED_IDS = [
     _b64("Debtor:-1"),
     _b64("Debtor:0"),
     _b64("Debtor:1" + "0" * 30),
+    _b64("Debtor:2147483648"),  # one beyond the 32-bit key of debtors
+    _b64("Debtor:9223372036854775808"),
     "x" * 500,
 ]
+
+
+LONG = 10_000
+
+
+def _quotes_little(message: str, value: str) -> bool:
+    """At most 100 characters of `value` (made of one repeated character) in `message`."""
+    return value[:101] not in message and len(message) < 400
+
+
+class TestLongValues:
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("activeFrom", "2026-11-23" + "x" * LONG), ("adjustedRate", "1" * LONG + "x"), ("maxPerBookYear", "T" * LONG)],
+    )
+    async def test_a_long_bad_variable_is_quoted_in_part(
+        self, client: httpx.AsyncClient, factory: Factory, field: str, value: str
+    ) -> None:
+        # given
+        _, token = await factory.admin()
+        debtor_id = ids.encode("Debtor", (await factory.debtor()).id)
+        # when
+        body = await gql(
+            client, CREATE_CASE, {"input": {"debtorId": debtor_id, "code": "C", field: value}}, token=token
+        )
+        # then
+        assert error_codes(body) == ["VALIDATION"]
+        assert _quotes_little(body["errors"][0]["message"], value[10:])
+
+    @pytest.mark.parametrize(
+        "literal",
+        ['activeFrom: "' + "x" * LONG + '"', 'adjustedRate: "' + "1" * LONG + 'x"', "maxPerBookYear: " + "T" * LONG],
+    )
+    async def test_a_long_bad_literal_is_quoted_in_part(
+        self, client: httpx.AsyncClient, factory: Factory, literal: str
+    ) -> None:
+        # given
+        _, token = await factory.admin()
+        document = 'mutation { createCase(input: {code: "C", ' + literal + "}) { case { id } } }"
+        # when
+        body = await gql(client, document, token=token)
+        # then
+        assert error_codes(body) == ["VALIDATION"]
+        assert all(_quotes_little(e["message"], literal[-LONG:-1]) for e in body["errors"]), body
+
+    async def test_a_long_unknown_field_name_is_quoted_in_part(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
+        # given
+        _, token = await factory.admin()
+        name = "n" * LONG
+        # when
+        body = await gql(client, CREATE_DEBTOR, {"input": {"code": "D", "name": "Acme", name: "x"}}, token=token)
+        # then
+        assert error_codes(body) == ["VALIDATION"]
+        assert _quotes_little(body["errors"][0]["message"], name)
+
+    async def test_a_long_unknown_time_zone_is_quoted_in_part(
+        self, client: httpx.AsyncClient, factory: Factory
+    ) -> None:
+        # given
+        _, token = await factory.admin()
+        zone = "Z" * LONG
+        # when
+        body = await gql(client, UPDATE_ZONE, {"zone": zone}, token=token)
+        # then
+        [error] = body["data"]["updateSettings"]["userErrors"]
+        assert error["code"] == "VALIDATION"
+        assert _quotes_little(error["message"], zone)
+
+
+UPDATE_ZONE = """mutation($zone: String!) {
+  updateSettings(input: {timeZone: $zone}) { settings { timeZone } userErrors { code message } } }"""
+SEARCH_EMPLOYEES = "query($search: String) { employees(search: $search) { totalCount } }"
+SEARCH_LITERAL = 'query { debtors(search: "a\\u0000b") { totalCount } }'
+LOGIN = """mutation($email: String!) {
+  login(input: {email: $email, password: "correct-horse"}) { token userErrors { code } } }"""
+CREATE_ENTRY_ONCE = """mutation($input: TimeEntryInput!, $key: String) {
+  createTimeEntry(input: $input, idempotencyKey: $key) { timeEntry { id } userErrors { code } } }"""
+SAVE_LIST = """mutation($caseId: ID!, $changes: [TimeListChange!]!) {
+  saveCaseTimeList(caseId: $caseId, changes: $changes) { timeEntries { id } userErrors { code } } }"""
+
+NUL_LITERAL = 'mutation { createDebtor(input: {code: "D", name: "A\\u0000cme"}) { debtor { id } } }'
+
+
+class TestNul:
+    async def test_nul_in_a_search_is_validation_and_runs_no_sql(
+        self, client: httpx.AsyncClient, factory: Factory, sql_statements: StatementCounter
+    ) -> None:
+        # given
+        _, token = await factory.admin()
+        # when / then
+        for document, variables in ((SEARCH_EMPLOYEES, {"search": "a\x00b"}), (SEARCH_LITERAL, {})):
+            await refused_at_once(client, document, sql_statements, token=token, variables=variables, code="VALIDATION")
+
+    async def test_nul_in_the_login_email_is_validation(
+        self, client: httpx.AsyncClient, factory: Factory, sql_statements: StatementCounter
+    ) -> None:
+        # given
+        employee = await factory.employee()
+        # when / then
+        await refused_at_once(
+            client, LOGIN, sql_statements, variables={"email": employee.email + "\x00"}, code="VALIDATION"
+        )
+
+    @pytest.mark.parametrize(
+        ("key", "description"), [("retry-\x00-1", "fine"), ("retry-1", "nul \x00 inside"), (None, "\x00")]
+    )
+    async def test_nul_in_an_idempotency_key_or_a_description_is_validation_and_writes_nothing(
+        self, client: httpx.AsyncClient, factory: Factory, session: AsyncSession, key: str | None, description: str
+    ) -> None:
+        # given
+        _, token = await factory.admin()
+        debtor = await factory.debtor()
+        activity = await factory.activity()
+        entry = {
+            "debtorId": ids.encode("Debtor", debtor.id),
+            "activityId": ids.encode("Activity", activity.id),
+            "workDate": "2026-11-23",
+            "minutes": 30,
+            "description": description,
+        }
+        before = await rows_of(session, "time_entries")
+        # when
+        body = await gql(client, CREATE_ENTRY_ONCE, {"input": entry, "key": key}, token=token)
+        # then
+        assert error_codes(body) == ["VALIDATION"]
+        assert body["data"] is None
+        assert await rows_of(session, "time_entries") == before
+
+    async def test_nul_in_an_input_object_literal_or_deep_in_a_variable_is_validation_and_writes_nothing(
+        self, client: httpx.AsyncClient, factory: Factory, session: AsyncSession
+    ) -> None:
+        # given
+        _, token = await factory.admin()
+        case = await factory.case()
+        changes = [{"entry": {"minutes": 5}}, {"entry": {"minutes": 5, "description": "ok"}}]
+        changes.append({"entry": {"minutes": 5, "description": "not \x00 ok"}})
+        before = {table: await rows_of(session, table) for table in ("time_entries", "debtors")}
+        # when
+        deep = await gql(client, SAVE_LIST, {"caseId": ids.encode("Case", case.id), "changes": changes}, token=token)
+        literal = await gql(client, NUL_LITERAL, token=token)
+        # then
+        assert error_codes(deep) == error_codes(literal) == ["VALIDATION"]
+        assert {table: await rows_of(session, table) for table in before} == before
 
 
 class TestGlobalIds:

@@ -1,7 +1,9 @@
 """The operation limits of SPEC 5b: over a limit nothing runs, not even the token lookup.
 
 Depth at most 12 (introspection not counted), at most 30 aliases, at most 5,000 tokens, no batches; a body
-over 1 MB is HTTP 413, malformed JSON HTTP 400; pages of at most 100.
+over 1 MB is HTTP 413, malformed JSON HTTP 400; pages of at most 100. A bulk mutation takes at most 500 items
+(SPEC 12): more is a VALIDATION userError on the list's field, and nothing is written. The node count has its own
+module, test_node_cost.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from graphql import Source, TokenKind
 from graphql.language import Lexer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
+from services.validation import MAX_BULK
 from tests.conftest import StatementCounter
 from tests.factories import Factory, error_codes, gql
-from tests.graph.tables import count_of
+from tests.graph.tables import count_of, rows_of
 
 
 def _supervisors(levels: int, leaf: str = "id") -> str:
@@ -88,12 +92,41 @@ EMPLOYEES_PAGE = "query($first: Int) { employees(first: $first) { edges { node {
 DEBTORS_PAGE = "query($first: Int) { debtors(first: $first) { totalCount edges { node { code } } } }"
 TIME_LIST_LAST = """query($id: ID!, $last: Int) {
   node(id: $id) { ... on Case { timeList(last: $last) { totalCount } } } }"""
+BULK_PAYLOAD = "{ timeEntries { id } userErrors { field code message } }"
+COPY = 'mutation($ids: [ID!]!) { copyTimeEntries(ids: $ids, toDate: "2026-11-23") ' + BULK_PAYLOAD + " }"
+RELEASE = "mutation($ids: [ID!]!) { releaseOverLimit(ids: $ids, status: BILLABLE) " + BULK_PAYLOAD + " }"
+SAVE_LIST = (
+    "mutation($caseId: ID!, $changes: [TimeListChange!]!) { saveCaseTimeList(caseId: $caseId, changes: $changes) "
+    + BULK_PAYLOAD
+    + " }"
+)
+IMPORT_CASES = """mutation($debtorIds: [ID!]!) { importCases(input: {debtorIds: $debtorIds, case: {code: "BULK"}}) {
+  cases { id } userErrors { field code message } } }"""
 
 
 def _refused_without_sql(body: dict[str, Any], sql: StatementCounter, code: str = "LIMIT_EXCEEDED") -> None:
     assert error_codes(body) == [code], body
     assert body.get("data") is None
     assert sql.count == 0, sql.statements
+
+
+async def refused_at_once(
+    client: httpx.AsyncClient,
+    document: str,
+    sql: StatementCounter,
+    *,
+    token: str | None = None,
+    variables: dict[str, Any] | None = None,
+    code: str = "LIMIT_EXCEEDED",
+    within: float = 2,
+) -> dict[str, Any]:
+    """Send `document`: it must be refused with `code` within `within` seconds, with no data and no SQL at all."""
+    sql.statements.clear()
+    started = time.perf_counter()
+    body = await gql(client, document, variables, token=token)
+    assert time.perf_counter() - started < within
+    _refused_without_sql(body, sql, code)
+    return body
 
 
 class TestDepth:
@@ -246,13 +279,8 @@ class TestFragments:
     ) -> None:
         # given
         _, token = await factory.admin()
-        sql_statements.statements.clear()
-        started = time.perf_counter()
-        # when
-        body = await gql(client, REPEATED_SUBSELECTIONS, token=token)
-        # then
-        assert time.perf_counter() - started < 2
-        _refused_without_sql(body, sql_statements)
+        # when / then
+        await refused_at_once(client, REPEATED_SUBSELECTIONS, sql_statements, token=token)
 
 
 class TestRequests:
@@ -379,3 +407,67 @@ class TestPageSize:
         assert "errors" not in body, body
         assert len(body["data"]["debtors"]["edges"]) == 100
         assert body["data"]["debtors"]["totalCount"] >= 101
+
+
+def _entry_ids(count: int) -> list[str]:
+    return [ids.encode("TimeEntry", n) for n in range(1, count + 1)]
+
+
+class TestBulkMutations:
+    @pytest.mark.parametrize(
+        ("document", "field", "table"),
+        [(COPY, "copyTimeEntries", "time_entries"), (RELEASE, "releaseOverLimit", "time_entries")],
+    )
+    async def test_501_entries_are_a_validation_error_and_nothing_is_written(
+        self, client: httpx.AsyncClient, factory: Factory, session: AsyncSession, document: str, field: str, table: str
+    ) -> None:
+        # given
+        _, token = await factory.admin()
+        before = await rows_of(session, table)
+        # when
+        body = await gql(client, document, {"ids": _entry_ids(MAX_BULK + 1)}, token=token)
+        # then
+        assert "errors" not in body, body
+        [error] = body["data"][field]["userErrors"]
+        assert (error["code"], error["field"]) == ("VALIDATION", ["ids"])
+        assert await rows_of(session, table) == before
+
+    async def test_501_list_changes_are_a_validation_error_and_nothing_is_written(
+        self, client: httpx.AsyncClient, factory: Factory, session: AsyncSession
+    ) -> None:
+        # given
+        _, token = await factory.admin()
+        case_id = ids.encode("Case", (await factory.case()).id)
+        changes = [{"entry": {"minutes": 5}}] * (MAX_BULK + 1)
+        before = await rows_of(session, "time_entries")
+        # when
+        body = await gql(client, SAVE_LIST, {"caseId": case_id, "changes": changes}, token=token)
+        # then
+        assert "errors" not in body, body
+        [error] = body["data"]["saveCaseTimeList"]["userErrors"]
+        assert (error["code"], error["field"]) == ("VALIDATION", ["changes"])
+        assert await rows_of(session, "time_entries") == before
+
+    async def test_a_case_for_501_debtors_is_a_validation_error_and_nothing_is_written(
+        self, client: httpx.AsyncClient, factory: Factory, session: AsyncSession
+    ) -> None:
+        # given
+        _, token = await factory.admin()
+        debtor_ids = [ids.encode("Debtor", (await factory.debtor()).id)] * (MAX_BULK + 1)
+        before = await rows_of(session, "cases")
+        # when
+        body = await gql(client, IMPORT_CASES, {"debtorIds": debtor_ids}, token=token)
+        # then
+        assert "errors" not in body, body
+        [error] = body["data"]["importCases"]["userErrors"]
+        assert (error["code"], error["field"]) == ("VALIDATION", ["debtorIds"])
+        assert await rows_of(session, "cases") == before
+
+    async def test_500_entries_pass_the_cap(self, client: httpx.AsyncClient, factory: Factory) -> None:
+        # given
+        _, token = await factory.admin()
+        # when: none of them exists, so the copy stops at the first, past the cap
+        body = await gql(client, COPY, {"ids": _entry_ids(MAX_BULK)}, token=token)
+        # then
+        [error] = body["data"]["copyTimeEntries"]["userErrors"]
+        assert (error["code"], error["field"]) == ("NOT_FOUND", ["ids", "0"])
