@@ -46,9 +46,11 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
     try:
         async with autocommit.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield with_database(server_url, name)
-        async with autocommit.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        try:
+            yield with_database(server_url, name)
+        finally:
+            async with autocommit.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         await engine.dispose()
 
@@ -236,8 +238,8 @@ def tls_server(bindir: Path) -> Iterator[TlsServer]:
     directory = Path(tempfile.mkdtemp(prefix="casetime-tls-"))
     directory.chmod(0o755)  # the server's user, not us when we are root, must reach it
     pgdata = directory / "pgdata"
-    owner = _server_user()
     try:
+        owner = _server_user()
         ca, other = Authority.make("casetime test CA"), Authority.make("casetime other CA")
         certificates = {"server": ca.issue("localhost", dns_names=("localhost",)), "client": ca.issue(CERT_USER)}
         (directory / "ca.pem").write_bytes(ca.pem)
