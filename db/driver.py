@@ -70,6 +70,15 @@ def _translated(adapted: Any, error: Exception, text: str, args: list[Any]) -> S
     return DBAPIError.instance(text, args, error, adapted.dbapi.Error, connection_invalidated=lost)
 
 
+def _discard(connection: Connection, error: DBAPIError) -> None:
+    """What SQLAlchemy does when its own statement finds the connection lost: drop it, and have the pool replace every
+    connection older than now at checkout (after a restart of the server or a purge of sessions all are dead), so
+    that each of them does not fail a request of its own first."""
+    if not connection.invalidated:
+        connection.engine.pool._invalidate(connection._dbapi_connection, error)  # type: ignore[arg-type]
+        connection.invalidate(error)
+
+
 _CONNECTION = "casetime.driver_connection"
 
 
@@ -169,8 +178,12 @@ class Prebuilt:
                     await adapted._start_transaction()
                 records: list[Any] = await adapted.driver_connection.fetch(text, *args)
             except Exception as error:
-                raise _translated(adapted, error, text, args) from error
-        return records
+                failure = _translated(adapted, error, text, args)
+            else:
+                return records
+        if isinstance(failure, DBAPIError) and failure.connection_invalidated:
+            await session.run_sync(lambda _: _discard(sync, failure))
+        raise failure from failure.orig
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> DriverRow | None:
         rows = await self.fetch(session, params)
