@@ -27,8 +27,8 @@ from tests.conftest import TEST_CONFIG
 from tests.factories import Factory
 
 TOUCHED = (
-    "time_entries, case_year_totals, time_rollup, idempotency_keys, timers, auth_tokens, employee_rates, cases, "
-    "debtors, activities, employees, role_visible_roles, roles"
+    "time_entries, case_year_totals, time_rollup, idempotency_keys, timers, auth_tokens, login_failures, "
+    "employee_rates, cases, debtors, activities, employees, role_visible_roles, roles"
 )
 RATE = Decimal("90.00")
 WIDE_POOL = 50  # 50 writers at once, each on its own connection, all kept between rounds (overflow ones would close)

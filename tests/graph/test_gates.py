@@ -44,6 +44,8 @@ LOGIN = """mutation($email: String!, $password: String!) {
 UPDATE_ACTIVE = """mutation($id: ID!, $active: Boolean!) {
   updateEmployee(id: $id, input: {active: $active}) { employee { active } userErrors { code } } }"""
 LOGOUT = "mutation { logout }"
+CHANGE_PASSWORD = """mutation { changePassword(input: {currentPassword: "correct-horse-battery",
+  newPassword: "a-brand-new-secret"}) { ok userErrors { code } } }"""
 UPDATE_SETTINGS = """mutation($input: SettingsInput!) {
   updateSettings(input: $input) { settings { bookYearStartMonth } userErrors { code } } }"""
 CREATE_ROLE = "mutation($input: RoleInput!) { createRole(input: $input) { role { id } userErrors { code } } }"
@@ -230,6 +232,7 @@ OTHER_ROOT_FIELDS = [
     RootField("timeReport", TIME_REPORT, _nothing),
     RootField("invoices", INVOICES, _nothing),
     RootField("logout", LOGOUT, _nothing, "auth_tokens"),
+    RootField("changePassword", CHANGE_PASSWORD, _nothing, "employees"),
     RootField("createTimeEntry", CREATE_TIME_ENTRY, _nothing, "time_entries"),
     RootField("updateTimeEntry", UPDATE_TIME_ENTRY, _an_entry_id, "time_entries"),
     RootField("deleteTimeEntry", DELETE_TIME_ENTRY, _an_entry_id, "time_entries"),

@@ -459,7 +459,7 @@ class TestEmployeesCreate:
         assert error.field == ("email",)
 
     @pytest.mark.parametrize("password", [None, "", "seven77", "p" * 201])
-    async def test_password_shorter_than_8_or_longer_than_200_is_validation(
+    async def test_password_shorter_than_12_or_longer_than_200_is_validation(
         self, session: AsyncSession, passwords: Passwords, factory: Factory, password: str | None
     ) -> None:
         # given
@@ -471,7 +471,7 @@ class TestEmployeesCreate:
         assert error.field == ("password",)
 
     @pytest.mark.parametrize("password", ["twelve-chars", "p" * 200])
-    async def test_password_of_8_to_200_characters_is_allowed(
+    async def test_password_of_12_to_200_characters_is_allowed(
         self, session: AsyncSession, passwords: Passwords, factory: Factory, password: str
     ) -> None:
         # given
