@@ -6,13 +6,11 @@ quotes at most 100 characters of the value it refuses, graphql-core's own messag
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, StringValueNode, Visitor, visit
+from graphql import DocumentNode, StringValueNode, Visitor, visit
 
 from graph.limits import PerDocument
-from services import validation
 
 NUL = "\x00"
 NUL_MESSAGE = "Text may not contain the character U+0000"
@@ -57,9 +55,3 @@ def holds_nul(document: DocumentNode, variables: dict[str, Any] | None) -> bool:
         elif isinstance(value, list):
             pending.extend(value)
     return False
-
-
-def clip_messages(errors: Iterable[GraphQLError] | None) -> None:
-    """Cut what graphql-core's messages quote of a refused value (a literal, a variable, a name) to 100 characters."""
-    for error in errors or ():
-        error.message = validation.clip_quotes(error.message)

@@ -13,7 +13,7 @@ from graph.pagination import Connection
 from graph.types.case import Case, CaseInput, CasePayload, ImportCasesInput, ImportCasesPayload, case_connection
 from models import Case as CaseModel
 from resolvers.write import Refused, read_back, write
-from services import case_import, cases, company
+from services import cases, company
 from services.paging import AnyRow
 
 
@@ -74,7 +74,7 @@ async def import_cases(info: Info, input: ImportCasesInput) -> ImportCasesPayloa
     debtor_ids = [ids.decode(i, "Debtor") for i in input.debtor_ids]
     outcome = await write(
         info,
-        lambda session: case_import.for_debtors(
+        lambda session: cases.import_for_debtors(
             session, debtor_ids=debtor_ids, data=input.case.to_data(), best_effort=bool(input.best_effort)
         ),
     )

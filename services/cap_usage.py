@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CapBasis, CapKind, CaseYearTotals
-from services import company, totals
+from services import company, totals, validation
 from services.book_year import book_year_of
 
 
@@ -44,6 +44,7 @@ class CapSettings(Protocol):
 
 async def of_case(session: AsyncSession, case_id: int, case: CapSettings, on: date | None = None) -> CapUsage | None:
     """Limit, used and available for the book year holding `on` (today in the company's zone); None without a cap."""
+    validation.day(on, "date")
     if case.max_per_book_year is CapKind.NONE:
         return None
     settings = await company.get(session)

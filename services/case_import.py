@@ -8,7 +8,7 @@ max_minutes, max_per_book_year (NONE|TIME|AMOUNT), max_based_on (BILLABLE|NON_BI
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -18,7 +18,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import CapBasis, CapKind, Case, Debtor, TimeStatus
+from models import CapBasis, CapKind, Debtor, TimeStatus
 from services import cases, validation
 from services.cases import CaseData
 from services.errors import DomainError, ErrorCode, invalid, not_found
@@ -52,16 +52,6 @@ class RowError:
 class ImportReport:
     created: int = 0
     errors: list[RowError] = field(default_factory=list)
-
-
-async def for_debtors(
-    session: AsyncSession, *, debtor_ids: Sequence[int | None], data: CaseData, best_effort: bool
-) -> tuple[list[Case], list[DomainError]]:
-    """`importCases`: the same case for each of at most `validation.MAX_BULK` debtors (SPEC 10, 12).
-
-    The command-line import (`import_rows`) is not capped: it reads a file of any length row by row."""
-    validation.bulk(debtor_ids, "debtorIds")
-    return await cases.import_for_debtors(session, debtor_ids=debtor_ids, data=data, best_effort=best_effort)
 
 
 def check_header(header: Iterable[str] | None) -> None:

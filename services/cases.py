@@ -222,7 +222,8 @@ def _check(case: Case) -> None:
 async def import_for_debtors(
     session: AsyncSession, *, debtor_ids: Sequence[int | None], data: CaseData, best_effort: bool
 ) -> tuple[list[Case], list[DomainError]]:
-    """Create the same case for each debtor (SPEC 10). All or nothing unless `best_effort`.
+    """Create the same case for each of at most `validation.MAX_BULK` debtors (SPEC 10, 12). All or nothing unless
+    `best_effort`. The command-line import (`case_import.import_rows`) reads a file of any length row by row instead.
 
     A `None` debtor id stands for an ID that did not decode; it fails its own row only.
     """
@@ -230,6 +231,7 @@ async def import_for_debtors(
     errors: list[DomainError] = []
     if not debtor_ids:
         raise invalid("debtorIds may not be empty", "debtorIds")
+    validation.bulk(debtor_ids, "debtorIds")
     for index, debtor_id in enumerate(debtor_ids):
         try:
             if debtor_id is None:

@@ -9,7 +9,7 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
-from graph.errors import UserError
+from graph.errors import ApiError, TopCode, UserError
 from graph.pagination import Connection, connection, decode_cursor, page_size
 from graph.types.common import Fields, fields, given, row_view
 from graph.types.node import Node
@@ -17,6 +17,7 @@ from models import CapBasis, CapKind, TimeStatus
 from services import cap_usage, cases
 from services.cases import CaseData
 from services.debtors import DebtorData
+from services.errors import DomainError
 from services.time_queries import TimeListOrder
 
 if TYPE_CHECKING:
@@ -109,8 +110,11 @@ class Case(Node):
     @strawberry.field
     async def cap_usage(self, info: Info, date: date | None = None) -> CapUsage | None:
         """Limit, used and available for the book year holding `date` (today by default); null without a cap."""
-        async with info.context.db.read() as session:
-            usage = await cap_usage.of_case(session, self.db_id, self, date)
+        try:
+            async with info.context.db.read() as session:
+                usage = await cap_usage.of_case(session, self.db_id, self, date)
+        except DomainError as error:
+            raise ApiError(TopCode.VALIDATION, error.message) from error
         return CapUsage(**dataclasses.asdict(usage)) if usage else None
 
     @classmethod

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from graph import http, ids
 from graph.app import create_app
 from graph.schema import schema
+from models import CapKind
 from services import debtors, visibility
 from settings import Config, ConfigError
 from tests.conftest import StatementCounter
@@ -201,6 +202,20 @@ class TestRules:
         assert _user_error_codes(body, "createCase") == ["VALIDATION"]
         assert body["data"]["createCase"]["userErrors"][0]["field"] == ["activeFrom"]
         assert await rows_of(session, "cases") == before
+
+    @pytest.mark.parametrize("day", ["1999-12-31", "9999-12-31"])
+    async def test_a_cap_usage_date_out_of_range_is_validation(
+        self, client: httpx.AsyncClient, factory: Factory, day: str
+    ) -> None:
+        # given: a capped case, whose book year of a far date would lie beyond the calendar
+        _, token = await factory.admin()
+        case = await factory.case(max_per_book_year=CapKind.TIME, max_minutes=600)
+        query = "query($id: ID!, $day: Date) { node(id: $id) { ... on Case { capUsage(date: $day) { usedMinutes } } } }"
+        # when
+        body = await gql(client, query, {"id": ids.encode("Case", case.id), "day": day}, token=token)
+        # then
+        assert error_codes(body) == ["VALIDATION"]
+        assert body["data"] == {"node": {"capUsage": None}}
 
     @pytest.mark.parametrize("name", ["", "   ", "\t\n", "x" * 201])
     async def test_a_bad_name_is_a_user_error(

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Case, Debtor, Employee, TimeEntry, TimeStatus
-from services import case_import, company, invoicing, paging, time_entries, validation
+from services import cases, company, invoicing, paging, time_entries, validation
 from services.errors import ErrorCode
 from services.time_entries import ListChange
 from tests.factories import Factory
@@ -66,7 +66,7 @@ class TestBulk:
         debtor_ids = await _debtors(session, TOO_MANY)
         # when
         error = await refused(
-            session, case_import.for_debtors(session, debtor_ids=debtor_ids, data={"code": "X"}, best_effort=True)
+            session, cases.import_for_debtors(session, debtor_ids=debtor_ids, data={"code": "X"}, best_effort=True)
         )
         # then
         assert (error.code, error.field) == (ErrorCode.VALIDATION, ("debtorIds",))
@@ -77,7 +77,7 @@ class TestBulk:
         # given
         debtor_ids = await _debtors(session, validation.MAX_BULK)
         # when
-        created, errors = await case_import.for_debtors(
+        created, errors = await cases.import_for_debtors(
             session, debtor_ids=debtor_ids, data={"code": "X"}, best_effort=False
         )
         # then
