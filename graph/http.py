@@ -43,7 +43,7 @@ from graph import inputs
 from graph.context import Context
 from graph.errors import TopCode
 from graph.execution import NotPlannable, Plan
-from graph.limits import MAX_COMMENTS, MAX_NODES, MAX_TOKENS, VALIDATION_RULES, node_count, too_many_nodes
+from graph.limits import MAX_COMMENTS, MAX_NODES, MAX_TOKENS, VALIDATION_RULES, NodeCost, too_many_nodes
 from graph.loaders import Loaders
 from services import auth, validation, visibility
 from services.passwords import Passwords
@@ -65,6 +65,7 @@ class Prepared:
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...]
     plans: dict[str | None, Plan | None] = field(default_factory=dict, compare=False)  # by operation name
+    costs: dict[str | None, NodeCost] = field(default_factory=dict, compare=False)  # by operation name
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         assert self.document is not None
@@ -72,6 +73,14 @@ class Prepared:
         if name is None:
             return operations[0] if len(operations) == 1 else None
         return next((o for o in operations if o.name and o.name.value == name), None)
+
+    def cost(self, schema: GraphQLSchema, operation: OperationDefinitionNode) -> NodeCost:
+        """The operation's worst case in nodes, worked out once (SPEC 12)."""
+        key = operation.name.value if operation.name else None
+        if key not in self.costs:
+            assert self.document is not None
+            self.costs[key] = NodeCost(schema, self.document, operation)
+        return self.costs[key]
 
     def plan(self, schema: GraphQLSchema, operation: OperationDefinitionNode) -> Plan | None:
         """The operation planned for graph.execution, once; None when only graphql-core runs it."""
@@ -116,7 +125,7 @@ class GraphQLEndpoint:
         self.read_sessionmaker = read_sessionmaker
         self.passwords = passwords
         introspection = (NoSchemaIntrospectionCustomRule,) if config.production else ()
-        self.rules = (*VALIDATION_RULES, *introspection)
+        self.rules = (*VALIDATION_RULES, inputs.NoNulInLiterals, *introspection)
         self._cached_prepare = lru_cache(maxsize=512)(self._prepare)
 
     def prepare(self, query: str) -> Prepared:
@@ -196,10 +205,10 @@ class GraphQLEndpoint:
         if operation.operation is not OperationType.QUERY and not allow_mutation:
             return _error_response(TopCode.METHOD_NOT_ALLOWED, "Mutations need POST", 405, {"Allow": "POST"})
         assert prepared.document is not None
-        nodes = node_count(self.schema, prepared.document, operation, variables)
+        nodes = prepared.cost(self.schema, operation).nodes(variables)
         if nodes > MAX_NODES:
             return _error_response(TopCode.LIMIT_EXCEEDED, too_many_nodes(nodes), 200)
-        if inputs.holds_nul(prepared.document, variables):
+        if inputs.holds_nul(variables):
             return _error_response(TopCode.VALIDATION, inputs.NUL_MESSAGE, 200)
         plan = prepared.plan(self.schema, operation)
         query = operation.operation is OperationType.QUERY

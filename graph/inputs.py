@@ -8,39 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import DocumentNode, StringValueNode, Visitor, visit
-
-from graph.limits import PerDocument
+from graphql import ASTValidationRule, GraphQLError, StringValueNode
 
 NUL = "\x00"
 NUL_MESSAGE = "Text may not contain the character U+0000"
 
 
-class _FindNul(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found = False
+class NoNulInLiterals(ASTValidationRule):
+    """A string literal of the document holding U+0000 is refused with the document, once per prepared document."""
 
     def enter_string_value(self, node: StringValueNode, *_args: Any) -> Any:
         if NUL in node.value:
-            self.found = True
+            self.report_error(GraphQLError(NUL_MESSAGE, node, extensions={"code": "VALIDATION"}))
             return self.BREAK
         return None
 
 
-def _literals_hold_nul(document: DocumentNode) -> bool:
-    finder = _FindNul()
-    visit(document, finder)
-    return finder.found
-
-
-_LITERALS: PerDocument[bool] = PerDocument()
-
-
-def holds_nul(document: DocumentNode, variables: dict[str, Any] | None) -> bool:
-    """Whether a string of the document (once per document) or of the variables (per request) holds U+0000."""
-    if _LITERALS.get(document, lambda: _literals_hold_nul(document)):
-        return True
+def holds_nul(variables: dict[str, Any] | None) -> bool:
+    """Whether a string of the variables, a key included, holds U+0000 (the document's literals: NoNulInLiterals)."""
     if not variables:
         return False
     pending: list[Any] = [variables]

@@ -3,9 +3,8 @@ anything runs: nothing runs when one is exceeded."""
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeAlias, TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeAlias
 
 from graphql import (
     ASTValidationRule,
@@ -21,7 +20,6 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
-    Node,
     OperationDefinitionNode,
     OverlappingFieldsCanBeMergedRule,
     SelectionSetNode,
@@ -46,7 +44,6 @@ MAX_NODES = 10_000
 # A plain list (roles, a payload's entries, report rows) has no `first`: connections below it count as if it held a
 # default page. Its own items are not counted, as GitHub counts only connections.
 PLAIN_LIST_GUESS = DEFAULT_PAGE
-V = TypeVar("V")
 
 
 class _Measure:
@@ -125,24 +122,6 @@ VALIDATION_RULES: tuple[type[ASTValidationRule], ...] = (
     *(BoundedFieldMerging if rule is OverlappingFieldsCanBeMergedRule else rule for rule in specified_rules),
     OperationLimits,
 )
-
-
-class PerDocument(Generic[V]):
-    """What follows from a parsed document (or one of its nodes) alone, worked out once while the document lives.
-
-    Prepared documents are cached and reused, so their nodes are the key; an entry leaves with its node."""
-
-    def __init__(self) -> None:
-        self._found: dict[int, tuple[weakref.ref[Node], V]] = {}
-
-    def get(self, node: Node, compute: Callable[[], V]) -> V:
-        found = self._found.get(id(node))
-        if found is not None and found[0]() is node:
-            return found[1]
-        value = compute()
-        self._found[id(node)] = (weakref.ref(node), value)
-        weakref.finalize(node, self._found.pop, id(node), None)
-        return value
 
 
 # a page size: a literal, or the candidates `first` then `last`, each a literal or a variable with its default
@@ -255,26 +234,21 @@ def _is_page(type_: Any) -> bool:
     return isinstance(type_, GraphQLObjectType) and "edges" in type_.fields and "pageInfo" in type_.fields
 
 
-_COSTS: PerDocument[_Cost] = PerDocument()
-
-
-def node_count(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    variables: Mapping[str, Any] | None,
-) -> int:
-    """The most nodes `operation` may return, as GitHub counts them (SPEC 12): each connection multiplies the nodes
+class NodeCost:
+    """The most nodes an operation may return, as GitHub counts them (SPEC 12): each connection multiplies the nodes
     below it by its `first`/`last` (50 when left out), summed over every field, alias and fragment.
 
-    Worked out once per document; a page size given as a variable is read from this request's variables."""
+    Built once per prepared document and operation; a page size given as a variable is read per request."""
 
-    def build() -> _Cost:
+    __slots__ = ("_cost",)
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
         root = schema.get_root_type(operation.operation)
-        return _Counter(schema, document, operation).selection_set(operation.selection_set, root)
+        self._cost = _Counter(schema, document, operation).selection_set(operation.selection_set, root)
 
-    cost = _COSTS.get(operation, build)
-    return cost.value if cost.value is not None else cost.nodes(variables or {}, {})
+    def nodes(self, variables: Mapping[str, Any] | None) -> int:
+        cost = self._cost
+        return cost.value if cost.value is not None else cost.nodes(variables or {}, {})
 
 
 def too_many_nodes(nodes: int) -> str:

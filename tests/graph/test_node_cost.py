@@ -14,7 +14,7 @@ import pytest
 from graphql import OperationDefinitionNode, parse
 
 from graph import ids
-from graph.limits import MAX_NODES, node_count
+from graph.limits import MAX_NODES, NodeCost
 from graph.schema import schema
 from tests.conftest import StatementCounter
 from tests.factories import Factory, gql
@@ -58,7 +58,7 @@ INTROSPECTION = "query { __schema { types { fields { type { name } } } } }"
 def _count(document: str, variables: dict[str, Any] | None = None) -> int:
     parsed = parse(document)
     operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
-    return node_count(schema._schema, parsed, operation, variables)
+    return NodeCost(schema._schema, parsed, operation).nodes(variables)
 
 
 class TestCounting:
@@ -111,7 +111,8 @@ class TestCounting:
         operation = parsed.definitions[0]
         assert isinstance(operation, OperationDefinitionNode)
         # when
-        counts = [node_count(schema._schema, parsed, operation, {"n": n}) for n in (1, 100, 2)]
+        cost = NodeCost(schema._schema, parsed, operation)
+        counts = [cost.nodes({"n": n}) for n in (1, 100, 2)]
         # then
         assert counts == [2, 10_100, 6]
 
