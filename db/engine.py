@@ -82,6 +82,8 @@ def _parse(url: str) -> URL:
         raise DatabaseUrlError("not a URL of the form postgresql://user:password@host:port/database") from None
     if parsed.drivername not in _SCHEMES:
         raise DatabaseUrlError(f"the scheme must be postgresql:// (or postgres://), not {parsed.drivername}://")
+    if parsed.port is not None:
+        _port(str(parsed.port))
     return parsed
 
 

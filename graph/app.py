@@ -107,8 +107,8 @@ def create_app(
         try:
             async with asyncio.timeout(2), database.sessionmaker()() as session:
                 await session.execute(text("SELECT 1"))
-        except Exception:  # any failure means not ready; the probe must not crash
-            log.warning("readiness check failed", exc_info=True)
+        except Exception as error:  # any failure means not ready; the probe must not crash, nor flood the log
+            log.warning("readiness check failed: %s", error.__class__.__name__)
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ready"})
 

@@ -101,11 +101,16 @@ class HeaderLimit:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADERS:
+        if scope["type"] == "http" and _headers_size(scope["headers"]) > MAX_HEADERS:
             message = f"Request headers exceed {MAX_HEADERS} bytes"
             await _error_response(TopCode.HEADERS_TOO_LARGE, message, 431)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def _headers_size(headers: list[tuple[bytes, bytes]]) -> int:
+    """Bytes of the header lines as sent: name, ": ", value and CRLF each (thousands of empty headers add up too)."""
+    return sum(len(name) + len(value) + 4 for name, value in headers)
 
 
 class GraphQLEndpoint:
@@ -166,8 +171,8 @@ class GraphQLEndpoint:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
             return _error_response(TopCode.BAD_REQUEST, "Request body is not valid JSON", 400)
-        if _repeats_a_key(body):
-            return _error_response(TopCode.BAD_REQUEST, "Request body repeats a key of one JSON object", 400)
+        if (problem := _json_problem(body)) is not None:
+            return _error_response(TopCode.BAD_REQUEST, problem, 400)
         if isinstance(payload, list):
             return _error_response(TopCode.LIMIT_EXCEEDED, "Batched operations are not allowed", 200)
         if not isinstance(payload, dict):
@@ -348,18 +353,20 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _repeats_a_key(body: bytes) -> bool:
-    """Whether an object of `body` (valid JSON) names a key twice, which orjson would silently resolve to the last.
-
-    Two readers of one body could then see two different requests; refusing it keeps one meaning. Only bodies with
-    more than one key can repeat one, and those are read again by the standard library, which reports every pair."""
+def _json_problem(body: bytes) -> str | None:
+    """What makes `body` (JSON orjson read) unfit, beyond its syntax: an object naming a key twice, which orjson would
+    silently resolve to the last, so that two readers of one body could see two requests; or nesting too deep to
+    check that. Only bodies with more than one key can repeat one; those are read again by the standard library,
+    which reports every pair."""
     if body.count(b":") < 2:
-        return False
+        return None
     try:
         json.loads(body, object_pairs_hook=_unique_keys)
     except _RepeatedKey:
-        return True
-    return False
+        return "Request body repeats a key of one JSON object"
+    except RecursionError:
+        return "Request body nests too deeply"
+    return None
 
 
 def _bearer(request: Request) -> str | None:

@@ -32,6 +32,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from models import Case, TimeRollup, TimeRollupMonth, TimeStatus
 from services.errors import invalid
+from services.validation import MAX_DATE
 from services.time_queries import EntryFilter
 from services.visibility import Visibility
 
@@ -110,20 +111,27 @@ def _first_of_next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
+# No entry lies after validation.MAX_DATE, so a later bound of a filter means what this day means, and the months
+# around it stay within the calendar (year 9999 has no month after December)
+_BEYOND_ENTRIES = MAX_DATE + timedelta(days=1)
+
+
 def _split(f: EntryFilter) -> tuple[tuple[date | None, date | None] | None, list[tuple[date | None, date | None]]]:
     """The filter's period as whole months (first days of the first month and of the month after the last) and the
     day ranges (both days included) at its edges; no whole month: None and the period itself."""
-    first = f.start if f.start is None or f.start.day == 1 else _first_of_next_month(f.start)
-    after = None if f.end is None else _first_of_next_month(f.end)
-    if after is not None and f.end is not None and after - timedelta(days=1) != f.end:
-        after = f.end.replace(day=1)
+    start = None if f.start is None else min(f.start, _BEYOND_ENTRIES)
+    end = None if f.end is None else min(f.end, _BEYOND_ENTRIES)
+    first = start if start is None or start.day == 1 else _first_of_next_month(start)
+    after = None if end is None else _first_of_next_month(end)
+    if after is not None and end is not None and after - timedelta(days=1) != end:
+        after = end.replace(day=1)
     if first is not None and after is not None and first >= after:
-        return None, [(f.start, f.end)]
+        return None, [(start, end)]
     edges: list[tuple[date | None, date | None]] = []
-    if f.start is not None and first is not None and f.start < first:
-        edges.append((f.start, first - timedelta(days=1)))
-    if f.end is not None and after is not None and after <= f.end:
-        edges.append((after, f.end))
+    if start is not None and first is not None and start < first:
+        edges.append((start, first - timedelta(days=1)))
+    if end is not None and after is not None and after <= end:
+        edges.append((after, end))
     return (first, after), edges
 
 

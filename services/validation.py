@@ -80,9 +80,12 @@ def required(value: object, field: str) -> None:
         raise invalid(f"{field} may not be empty", field)
 
 
+MAX_MINUTES_LIMIT = 2_000_000_000
+
+
 def minutes_limit(value: int | None, field: str) -> int | None:
-    if value is not None and not 0 <= value <= 2_000_000_000:
-        raise invalid(f"{field} must not be negative", field)
+    if value is not None and not 0 <= value <= MAX_MINUTES_LIMIT:
+        raise invalid(f"{field} must be between 0 and {MAX_MINUTES_LIMIT:,}", field)
     return value
 
 

@@ -111,6 +111,11 @@ class TestTranslation:
             database_target(url)
         assert "secret" not in str(refused.value)
 
+    @pytest.mark.parametrize("port", ["0", "65536", "99999"])
+    def test_a_port_out_of_range_in_the_url_is_refused(self, port: str) -> None:
+        with pytest.raises(DatabaseUrlError, match="port must be a whole number from 1 to 65535"):
+            database_target(f"postgresql://casetime:secret@db:{port}/casetime")
+
     @pytest.mark.parametrize("variable", ["DATABASE_URL", "DATABASE_READ_URL"])
     def test_settings_refuse_either_url_naming_it(self, variable: str) -> None:
         env = {"DATABASE_URL": HOST, variable: f"{HOST}?sslmode=always"}

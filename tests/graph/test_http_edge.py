@@ -30,6 +30,14 @@ class TestHeaders:
         assert response.status_code == 431
         assert response.json()["errors"][0]["extensions"]["code"] == "HEADERS_TOO_LARGE"
 
+    async def test_thousands_of_tiny_headers_count_as_sent(self, client: httpx.AsyncClient) -> None:
+        # given: 2,000 headers of a few bytes each, ~21 KB on the wire
+        headers = [(f"x-{i}", "1") for i in range(2000)]
+        # when
+        response = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+        # then
+        assert response.status_code == 431
+
     async def test_headers_just_under_the_limit_are_served(self, client: httpx.AsyncClient) -> None:
         headers = {"x-filler": "x" * (MAX_HEADERS - 1000)}
         response = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
@@ -60,6 +68,19 @@ class TestBody:
         body = b'{"query": "query($a: Int) { __typename }", "variables": {"a": 1, "a": 2}}'
         response = await client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
         assert response.status_code == 400
+
+    @pytest.mark.parametrize(("opening", "closing"), [('{"a":', "}"), ("[", "]")])
+    async def test_a_body_nested_too_deeply_to_check_is_bad_request(
+        self, client: httpx.AsyncClient, opening: str, closing: str
+    ) -> None:
+        # given: nesting orjson reads (up to 1,024 levels) but too deep to look through for repeated keys
+        depth = 1000
+        body = '{"query": "{ __typename }", "variables": {"x": ' + opening * depth + "1" + closing * depth + "}}"
+        # when
+        response = await client.post("/graphql", content=body.encode(), headers={"Content-Type": "application/json"})
+        # then
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
     async def test_the_same_key_in_two_objects_is_fine(self, client: httpx.AsyncClient) -> None:
         query = "query($a: Boolean!) { __typename @include(if: $a) }"

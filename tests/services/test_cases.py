@@ -278,15 +278,24 @@ class TestCreate:
         assert error.code is ErrorCode.VALIDATION
         assert error.field == ("activeFrom",)
 
-    async def test_negative_max_minutes_is_validation(self, session: AsyncSession, factory: Factory) -> None:
+    @pytest.mark.parametrize("minutes", [-1, 2_000_000_001, 2**31 - 1])
+    async def test_max_minutes_out_of_range_is_validation(
+        self, session: AsyncSession, factory: Factory, minutes: int
+    ) -> None:
         # given
         debtor = await factory.debtor()
-        data: CaseData = {"debtor_id": debtor.id, "code": "P", "max_per_book_year": CapKind.TIME, "max_minutes": -1}
+        data: CaseData = {
+            "debtor_id": debtor.id,
+            "code": "P",
+            "max_per_book_year": CapKind.TIME,
+            "max_minutes": minutes,
+        }
         # when
         error = await refused(session, cases.create(session, data))
         # then
         assert error.code is ErrorCode.VALIDATION
         assert error.field == ("maxMinutes",)
+        assert error.message == "maxMinutes must be between 0 and 2,000,000,000"
 
     async def test_unknown_debtor_is_not_found(self, session: AsyncSession) -> None:
         # when

@@ -527,6 +527,11 @@ class TestTimeReport:
             (date(2026, 3, 1), None),
             (date(2026, 3, 2), None),
             (None, None),
+            # bounds beyond the last day an entry can have, up to the calendar's last
+            (date(2026, 2, 2), date(9999, 12, 31)),
+            (None, date(9999, 12, 30)),
+            (date(9999, 12, 2), None),
+            (date(9999, 12, 2), date(9999, 12, 31)),
         ],
     )
     async def test_whole_months_and_edge_days_add_up(
