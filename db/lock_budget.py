@@ -5,27 +5,27 @@ twice as long before it says BUSY. Every connection starts with `lock_timeout` =
 a write runs, the time its statements take is counted, and once a noticeable part of the budget is gone, each further
 statement is preceded by a `SET LOCAL lock_timeout` of what is left. An uncontended write spends well under that
 part, so it sends no extra statement.
+
+The counting listens on the write's own connection only, for as long as the write runs: listeners on the engine
+would put every statement of every read on SQLAlchemy's slower path for events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from time import perf_counter
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 # spent beyond this share of the budget, each statement gets its own lock_timeout
 _SHARE_BEFORE_TIGHTENING = 1 / 20
 
-_CURRENT: ContextVar[LockBudget | None] = ContextVar("casetime_lock_budget", default=None)
-
 
 class LockBudget:
-    """The waiting time left to the write (its retries included) that activated it."""
+    """The waiting time left to one write, its retries included."""
 
     __slots__ = ("_started", "spent_ms", "total_ms")
 
@@ -34,13 +34,18 @@ class LockBudget:
         self.spent_ms = 0.0
         self._started: float | None = None
 
-    @contextmanager
-    def active(self) -> Iterator[LockBudget]:
-        token = _CURRENT.set(self)
+    @asynccontextmanager
+    async def watching(self, session: AsyncSession) -> AsyncIterator[None]:
+        """Count the statements `session` runs on its connection (its transaction's) inside the block."""
+        connection = (await session.connection()).sync_connection
+        event.listen(connection, "before_cursor_execute", self._before)
+        event.listen(connection, "after_cursor_execute", self._after)
         try:
-            yield self
+            yield
         finally:
-            _CURRENT.reset(token)
+            self._stop()  # a statement that failed has no `after`: its wait counts up to here
+            event.remove(connection, "before_cursor_execute", self._before)
+            event.remove(connection, "after_cursor_execute", self._after)
 
     def remaining_ms(self) -> int | None:
         """What the next statement may wait for locks, or None while the connection's own setting is close enough."""
@@ -48,35 +53,18 @@ class LockBudget:
             return None
         return max(1, int(self.total_ms - self.spent_ms))
 
-    def start(self) -> None:
+    def _before(self, _conn: Any, cursor: Any, *_args: Any) -> None:
+        if cursor is None:  # a prebuilt SELECT (db.driver): it takes no row lock
+            return
+        remaining = self.remaining_ms()
+        if remaining is not None:
+            cursor.execute("SELECT set_config('lock_timeout', $1, true)", (f"{remaining}ms",))
         self._started = perf_counter()
 
-    def stop(self) -> None:
+    def _after(self, *_args: Any) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
         if self._started is not None:
             self.spent_ms += (perf_counter() - self._started) * 1000
             self._started = None
-
-
-@event.listens_for(Engine, "before_cursor_execute")
-def _before(_conn: Any, cursor: Any, *_args: Any) -> None:
-    budget = _CURRENT.get()
-    if budget is None or cursor is None:  # no cursor: a prebuilt SELECT (db.driver), which takes no row lock
-        return
-    remaining = budget.remaining_ms()
-    if remaining is not None:
-        cursor.execute("SELECT set_config('lock_timeout', $1, true)", (f"{remaining}ms",))
-    budget.start()
-
-
-@event.listens_for(Engine, "after_cursor_execute")
-def _after(*_args: Any) -> None:
-    budget = _CURRENT.get()
-    if budget is not None:
-        budget.stop()
-
-
-@event.listens_for(Engine, "handle_error")
-def _failed(_context: Any) -> None:
-    budget = _CURRENT.get()
-    if budget is not None:
-        budget.stop()

@@ -37,23 +37,23 @@ async def write(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T |
 
     Serialization failures and deadlocks are retried; a lock or statement that waited too long answers BUSY at once.
     All attempts share one lock-wait budget, so BUSY comes within LOCK_TIMEOUT_MS of waiting in all."""
-    with LockBudget(info.context.config.lock_timeout_ms).active():
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                async with info.context.db.write() as session:
-                    return await work(session)
-            except DomainError as error:
-                return Refused([UserError.of(error)])
-            except DomainErrors as errors:
-                return Refused([UserError.of(e) for e in errors.errors])
-            except DBAPIError as error:
-                state = trouble.sqlstate(error)
-                if state not in trouble.BUSY:
-                    raise
-                if state in trouble.RETRYABLE and attempt < ATTEMPTS:
-                    log.info("retrying a write after SQLSTATE %s (attempt %d)", state, attempt)
-                    continue
-                return Refused([UserError(field=None, code=ErrorCode.BUSY, message="The record is busy; try again")])
+    budget = LockBudget(info.context.config.lock_timeout_ms)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with info.context.db.write() as session, budget.watching(session):
+                return await work(session)
+        except DomainError as error:
+            return Refused([UserError.of(error)])
+        except DomainErrors as errors:
+            return Refused([UserError.of(e) for e in errors.errors])
+        except DBAPIError as error:
+            state = trouble.sqlstate(error)
+            if state not in trouble.BUSY:
+                raise
+            if state in trouble.RETRYABLE and attempt < ATTEMPTS:
+                log.info("retrying a write after SQLSTATE %s (attempt %d)", state, attempt)
+                continue
+            return Refused([UserError(field=None, code=ErrorCode.BUSY, message="The record is busy; try again")])
     raise AssertionError("unreachable")
 
 
