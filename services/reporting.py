@@ -32,8 +32,8 @@ from sqlalchemy.sql.elements import BindParameter
 
 from models import Case, TimeRollup, TimeRollupMonth, TimeStatus
 from services.errors import invalid
-from services.validation import MAX_DATE
 from services.time_queries import EntryFilter
+from services.validation import MAX_DATE
 from services.visibility import Visibility
 
 
