@@ -43,6 +43,25 @@ def _database_url(env: Mapping[str, str], name: str) -> str | None:
     return url
 
 
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """Exact origins (`https://app.example.com`, `http://localhost:5173`), comma-separated; no wildcard, no path."""
+    origins = tuple(origin.strip() for origin in raw.split(",") if origin.strip())
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest or "*" in rest:
+            raise ConfigError(f"CORS_ORIGINS must list exact origins like https://app.example.com, got {origin!r}")
+    return origins
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     database_url: str | None = None
@@ -64,6 +83,14 @@ class Config:
     login_failures_per_email: int = 5
     login_failures_per_address: int = 20
     login_window: timedelta = timedelta(minutes=15)
+    # browsers on these exact origins may call the API (SPEC 12); none: same origin only
+    cors_origins: tuple[str, ...] = ()
+    # trusted documents (SPEC 12): the manifest's path, and whether only its documents run
+    trusted_documents: Path | None = None
+    trusted_documents_only: bool = False
+    # admission (SPEC 12): requests served at once per worker, and how long one may wait to start
+    max_in_flight: int = 20
+    queue_timeout_ms: int = 500
 
     @property
     def production(self) -> bool:
@@ -96,4 +123,9 @@ class Config:
             login_failures_per_email=_int(env, "LOGIN_FAILURES_PER_EMAIL", 5, minimum=1),
             login_failures_per_address=_int(env, "LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1),
             login_window=timedelta(minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15, minimum=1)),
+            cors_origins=_origins(env.get("CORS_ORIGINS", "")),
+            trusted_documents=Path(env["TRUSTED_DOCUMENTS"]) if env.get("TRUSTED_DOCUMENTS") else None,
+            trusted_documents_only=_bool(env, "TRUSTED_DOCUMENTS_ONLY"),
+            max_in_flight=_int(env, "MAX_IN_FLIGHT", 20, minimum=1),
+            queue_timeout_ms=_int(env, "QUEUE_TIMEOUT_MS", 500, minimum=0),
         )
