@@ -2,16 +2,45 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from enum import EnumMeta
 from typing import Any, Protocol, TypeVar
 
 import strawberry
 from sqlalchemy import Row
+from strawberry.types.enum import has_enum_definition
+from strawberry.types.field import StrawberryField
 from strawberry.types.nodes import SelectedField, Selection
 
 from graph import ids
 from services.json_sql import Attribute, Constant, EncodedId
 
 T = TypeVar("T")
+E = TypeVar("E", bound=EnumMeta)
+
+
+def described_enum(cls: E, *, name: str, description: str, values: Mapping[str, str]) -> E:
+    """`strawberry.enum` with a description for each member named in `values`: the domain declares its enums without
+    Strawberry, so `strawberry.enum_value` is not open to them."""
+    wrapped = strawberry.enum(cls, name=name, description=description)
+    definition: object = wrapped
+    assert has_enum_definition(definition)
+    for value in definition.__strawberry_definition__.values:
+        value.description = values.get(value.name)
+    return wrapped
+
+
+def user_errors_field(
+    description: str = "What the user must fix, each with its code; when any, nothing was written.",
+) -> Any:
+    """A payload's `userErrors`, empty unless refused."""
+    return strawberry.field(default_factory=list, description=description)
+
+
+def described_field(description: str) -> StrawberryField:
+    """`@strawberry.field(description=...)` over a resolver method: Strawberry types that call as `Any`, a decorator
+    mypy --strict refuses."""
+    decorator: StrawberryField = strawberry.field(description=description)
+    return decorator
 
 
 def given(input_object: object) -> dict[str, object]:

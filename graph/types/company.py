@@ -5,19 +5,32 @@ from typing import cast
 import strawberry
 
 from graph.errors import UserError
-from graph.types.common import given
+from graph.types.common import given, user_errors_field
 from models import CompanySettings
 from services.company import SettingsData
 
 
-@strawberry.type
+@strawberry.type(description="The company's settings for time writing: one set for the whole service.")
 class Settings:
-    time_tracking_enabled: bool
-    use_case_column: bool
-    require_case: bool
-    book_year_start_month: int
-    static_list_threshold: int
-    time_zone: str
+    time_tracking_enabled: bool = strawberry.field(
+        description="The feature switch: while false, writing time and timers is refused (FEATURE_DISABLED)."
+    )
+    use_case_column: bool = strawberry.field(
+        description="Whether entries carry a case; while false, naming one is refused (CASES_DISABLED)."
+    )
+    require_case: bool = strawberry.field(
+        description="Whether every entry needs a case (CASE_REQUIRED); only while `useCaseColumn` is on."
+    )
+    book_year_start_month: int = strawberry.field(
+        description="Month the book year starts in, 1 to 12 (1 by default): the year of caps and of BOOK_YEAR."
+    )
+    static_list_threshold: int = strawberry.field(
+        description="A case with more entries than this (9500 by default) has a STATIC `timeList`."
+    )
+    time_zone: str = strawberry.field(
+        description='IANA zone name, e.g. "Europe/Amsterdam" (UTC by default): it decides what "today" is for '
+        "dates left out."
+    )
 
     @classmethod
     def from_model(cls, settings: CompanySettings) -> Settings:
@@ -31,20 +44,32 @@ class Settings:
         )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to the settings: a field left out stays as it is; null is VALIDATION.")
 class SettingsInput:
-    time_tracking_enabled: bool | None = strawberry.UNSET
-    use_case_column: bool | None = strawberry.UNSET
-    require_case: bool | None = strawberry.UNSET
-    book_year_start_month: int | None = strawberry.UNSET
-    static_list_threshold: int | None = strawberry.UNSET
-    time_zone: str | None = strawberry.UNSET
+    time_tracking_enabled: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Turn time writing on or off."
+    )
+    use_case_column: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Whether entries carry a case."
+    )
+    require_case: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Whether every entry needs a case; on while `useCaseColumn` is off is VALIDATION.",
+    )
+    book_year_start_month: int | None = strawberry.field(default=strawberry.UNSET, description="1 to 12.")
+    static_list_threshold: int | None = strawberry.field(default=strawberry.UNSET, description="1 to 1,000,000,000.")
+    time_zone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description='An IANA zone name as the tz database spells it, e.g. "UTC" or "Europe/Amsterdam".',
+    )
 
     def to_data(self) -> SettingsData:
         return cast(SettingsData, given(self))
 
 
-@strawberry.type
+@strawberry.type(description="The answer to `updateSettings`.")
 class SettingsPayload:
-    settings: Settings | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    settings: Settings | None = strawberry.field(
+        default=None, description="The settings as written; null when refused."
+    )
+    user_errors: list[UserError] = user_errors_field()

@@ -7,22 +7,41 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.errors import UserError
-from graph.types.common import Fields, fields, given
+from graph.types.common import Fields, described_enum, described_field, fields, given, user_errors_field
 from graph.types.node import Node
 from models import EmployeeVisibility
 from services.roles import RoleData
 
-EmployeeVisibilityEnum = strawberry.enum(EmployeeVisibility, name="EmployeeVisibility")
+EmployeeVisibilityEnum = described_enum(
+    EmployeeVisibility,
+    name="EmployeeVisibility",
+    description="Whose names a role sees. A hidden employee's name is left out everywhere (null, with "
+    "`employeeHidden: true` on time); administrators see all.",
+    values={
+        "ALL": "Every employee (the default).",
+        "OWN": "Only oneself.",
+        "OWN_AND_SUBORDINATES": "Oneself and everyone below one in the supervisor chain.",
+        "SELECTED_ROLES": "Oneself and the employees holding any of the role's `visibleRoles`.",
+    },
+)
 
 
-@strawberry.type
+@strawberry.type(description="What its employees may do, and whose names they see.")
 class Role(Node):
-    id: strawberry.ID
-    name: str
-    is_administrator: bool
-    can_enter_time_for_others: bool
-    can_invoice: bool
-    employee_visibility: EmployeeVisibility
+    id: strawberry.ID = strawberry.field(description="Opaque global ID.")
+    name: str = strawberry.field(description="Display name, unique ignoring case.")
+    is_administrator: bool = strawberry.field(
+        description="May do everything (settings, roles, employees, master data) and sees every name."
+    )
+    can_enter_time_for_others: bool = strawberry.field(
+        description="May write, edit and delete time of the employees whose names the role sees."
+    )
+    can_invoice: bool = strawberry.field(
+        description="Billing staff: may see, create and void invoices and release over-limit (L) time."
+    )
+    employee_visibility: EmployeeVisibility = strawberry.field(
+        description="Whose names employees of this role see; ALL by default."
+    )
     db_id: strawberry.Private[int]
 
     @classmethod
@@ -43,21 +62,35 @@ class Role(Node):
             employee_visibility=row[f"{prefix}employee_visibility"],
         )
 
-    @strawberry.field
+    @described_field("Under SELECTED_ROLES, the roles whose employees this role sees; ignored under any other.")
     async def visible_roles(self, info: Info) -> list[Role]:
         loaders = info.context.loaders
         role_ids = await loaders.visible_role_ids_by_role_id.load(self.db_id)
         return [Role.from_model(r) for r in await loaders.role_by_id.load_many(role_ids) if r is not None]
 
 
-@strawberry.input
+@strawberry.input(
+    description="A role to create, or the changes to one: a field left out stays as it is (on create: off, ALL)."
+)
 class RoleInput:
-    name: str | None = strawberry.UNSET
-    is_administrator: bool | None = strawberry.UNSET
-    can_enter_time_for_others: bool | None = strawberry.UNSET
-    can_invoice: bool | None = strawberry.UNSET
-    employee_visibility: EmployeeVisibility | None = strawberry.UNSET
-    visible_role_ids: list[strawberry.ID] | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="1 to 200 characters, trimmed; unique ignoring case (DUPLICATE). Needed to create.",
+    )
+    is_administrator: bool | None = strawberry.field(default=strawberry.UNSET, description="May do everything.")
+    can_enter_time_for_others: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="May write time for the employees the role sees."
+    )
+    can_invoice: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="May invoice and release over-limit time."
+    )
+    employee_visibility: EmployeeVisibility | None = strawberry.field(
+        default=strawberry.UNSET, description="Whose names the role sees."
+    )
+    visible_role_ids: list[strawberry.ID] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces the role's `visibleRoles`; null or [] empties it. An unknown ID is NOT_FOUND.",
+    )
 
     def to_data(self) -> RoleData:
         data: dict[str, Any] = given(self)
@@ -66,7 +99,7 @@ class RoleInput:
         return cast(RoleData, data)
 
 
-@strawberry.type
+@strawberry.type(description="The answer to `createRole` and `updateRole`.")
 class RolePayload:
-    role: Role | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    role: Role | None = strawberry.field(default=None, description="The role as written; null when refused.")
+    user_errors: list[UserError] = user_errors_field()
