@@ -37,7 +37,10 @@ class ApiError(Exception):
 
 
 def unauthenticated() -> ApiError:
-    return ApiError(TopCode.UNAUTHENTICATED, "Not authenticated")
+    return ApiError(
+        TopCode.UNAUTHENTICATED,
+        "Not authenticated: send the header Authorization: Bearer <token> from the login mutation",
+    )
 
 
 def forbidden() -> ApiError:

@@ -92,6 +92,11 @@ class Mutation:
     )
     start_timer: TimerPayload = strawberry.mutation(resolver=time_entry.start_timer, permission_classes=USER)
     stop_timer: TimeEntryPayload = strawberry.mutation(resolver=time_entry.stop_timer, permission_classes=USER)
+    discard_timer: TimerPayload = strawberry.mutation(
+        resolver=time_entry.discard_timer,
+        permission_classes=USER,
+        description="Drop the viewer's running timer without writing any time; none running is NO_TIMER.",
+    )
     create_invoice: InvoicePayload = strawberry.mutation(resolver=invoice.create_invoice, permission_classes=BILLING)
     void_invoice: InvoicePayload = strawberry.mutation(resolver=invoice.void_invoice, permission_classes=BILLING)
     release_over_limit: TimeEntriesPayload = strawberry.mutation(

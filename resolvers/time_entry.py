@@ -204,6 +204,14 @@ async def stop_timer(info: Info) -> TimeEntryPayload:
     return _payload(info, outcome)
 
 
+async def discard_timer(info: Info) -> TimerPayload:
+    """Drop the viewer's running timer without writing time; the payload shows the timer that was dropped."""
+    outcome = await write(info, lambda session: timers.discard(session, _writer(info)))
+    if isinstance(outcome, Refused):
+        return TimerPayload(user_errors=outcome.errors)
+    return TimerPayload(timer=await _timer(info, outcome))
+
+
 async def running_timer(info: Info) -> Timer | None:
     async with info.context.db.read() as session:
         timer = await timers.running(session, employee_id=info.context.me.employee_id)

@@ -31,6 +31,7 @@ async def running(session: AsyncSession, *, employee_id: int) -> Timer | None:
 
 async def start(session: AsyncSession, writer: Writer, data: TimerData) -> Timer:
     """Start the viewer's timer; one is already running gives TIMER_RUNNING."""
+    description = validation.description(data.get("description"))  # the one rule that needs no database: first
     settings = await company.get(session)
     if not settings.time_tracking_enabled:
         raise DomainError(ErrorCode.FEATURE_DISABLED, "Time tracking is not enabled")
@@ -57,7 +58,7 @@ async def start(session: AsyncSession, writer: Writer, data: TimerData) -> Timer
         debtor_id=data["debtor_id"],
         case_id=case_id,
         activity_id=data["activity_id"],
-        description=validation.description(data.get("description")),
+        description=description,
     )
     session.add(timer)
     await flush(session, _RULES)
@@ -70,11 +71,27 @@ def elapsed_minutes(started_at: datetime, stopped_at: datetime) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
-async def stop(session: AsyncSession, writer: Writer, *, now: datetime | None = None) -> WriteResult:
-    """Write the timer's time through the PER_DATE cap check; past 1440 minutes write 1440 and warn."""
+async def _locked(session: AsyncSession, writer: Writer) -> Timer:
+    """The viewer's running timer, locked so that a stop and a discard from two devices cannot both take it."""
     timer = await session.scalar(select(Timer).where(Timer.employee_id == writer.viewer.employee_id).with_for_update())
     if timer is None:
         raise DomainError(ErrorCode.NO_TIMER, "No timer is running")
+    return timer
+
+
+async def discard(session: AsyncSession, writer: Writer) -> Timer:
+    """Drop the viewer's running timer without writing time (SPEC 12); none running gives NO_TIMER.
+
+    Writes no entry, so it works while time tracking is switched off too. Returns the timer as it was."""
+    timer = await _locked(session, writer)
+    await session.delete(timer)
+    await session.flush()
+    return timer
+
+
+async def stop(session: AsyncSession, writer: Writer, *, now: datetime | None = None) -> WriteResult:
+    """Write the timer's time through the PER_DATE cap check; past 1440 minutes write 1440 and warn."""
+    timer = await _locked(session, writer)
     settings = await company.get(session)
     minutes = elapsed_minutes(timer.started_at, now or datetime.now(UTC))
     work_date = timer.started_at.astimezone(company.zone(settings.time_zone)).date()

@@ -345,10 +345,16 @@ class TimeEntriesPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.type(description="The answer to `startTimer` and `discardTimer`.")
 class TimerPayload:
-    timer: Timer | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    timer: Timer | None = strawberry.field(
+        default=None,
+        description="`startTimer`: the timer now running; `discardTimer`: the one dropped. Null when refused.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="Why nothing was started or dropped (TIMER_RUNNING, NO_TIMER, …); empty on success.",
+    )
 
 
 async def case_time_list(

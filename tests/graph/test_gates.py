@@ -81,6 +81,7 @@ SAVE_CASE_TIME_LIST = """mutation($id: ID!) { saveCaseTimeList(caseId: $id, chan
 START_TIMER = """mutation($debtorId: ID!, $activityId: ID!) {
   startTimer(input: {debtorId: $debtorId, activityId: $activityId}) { timer { id } userErrors { code } } }"""
 STOP_TIMER = "mutation { stopTimer { timeEntry { id } userErrors { code } } }"
+DISCARD_TIMER = "mutation { discardTimer { timer { id } userErrors { code } } }"
 CREATE_INVOICE = """mutation($debtorId: ID!) { createInvoice(input: {debtorId: $debtorId}) {
   invoice { id } userErrors { code } } }"""
 VOID_INVOICE = "mutation($id: ID!) { voidInvoice(id: $id) { invoice { id } userErrors { code } } }"
@@ -240,6 +241,7 @@ OTHER_ROOT_FIELDS = [
     RootField("saveCaseTimeList", SAVE_CASE_TIME_LIST, _a_case_id, "time_entries"),
     RootField("startTimer", START_TIMER, _a_timer, "timers"),
     RootField("stopTimer", STOP_TIMER, _nothing, "time_entries"),
+    RootField("discardTimer", DISCARD_TIMER, _nothing, "timers"),
     RootField("createInvoice", CREATE_INVOICE, _a_debtor, "invoices"),
     RootField("voidInvoice", VOID_INVOICE, _an_invoice_id, "invoices"),
     RootField("releaseOverLimit", RELEASE_OVER_LIMIT, _an_entry_id, "time_entries"),

@@ -3,6 +3,7 @@ started in the company's time zone, through the PER_DATE cap check."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -225,10 +226,61 @@ class TestStop:
         assert still is not None
         assert still.id == timer.id
 
-    async def test_a_new_timer_can_start_after_a_stop(self, session: AsyncSession, scene: Scene) -> None:
+
+class TestDiscard:
+    async def test_drops_the_running_timer_and_writes_no_time(self, session: AsyncSession, scene: Scene) -> None:
+        # given
+        started = await timers.start(session, scene.writer, scene.timer(description="wrong debtor"))
+        # when
+        discarded = await timers.discard(session, scene.writer)
+        # then
+        assert (discarded.id, discarded.description) == (started.id, "wrong debtor")
+        assert await timers.running(session, employee_id=scene.me.id) is None
+        assert await session.scalar(select(func.count()).select_from(TimeEntry)) == 0
+        await assert_books_match(session)
+
+    async def test_without_a_timer_is_no_timer(self, session: AsyncSession, scene: Scene) -> None:
+        # when / then
+        await refused_with(session, timers.discard(session, scene.writer), ErrorCode.NO_TIMER)
+
+    async def test_a_second_discard_is_no_timer(self, session: AsyncSession, scene: Scene) -> None:
         # given
         await timers.start(session, scene.writer, scene.timer())
-        await timers.stop(session, scene.writer)
+        await timers.discard(session, scene.writer)
+        # when / then
+        await refused_with(session, timers.discard(session, scene.writer), ErrorCode.NO_TIMER)
+
+    async def test_leaves_another_employees_timer_running(
+        self, session: AsyncSession, factory: Factory, scene: Scene
+    ) -> None:
+        # given
+        other = await writer_for(session, factory, await factory.employee())
+        theirs = await timers.start(session, other, scene.timer())
+        await timers.start(session, scene.writer, scene.timer())
+        # when
+        await timers.discard(session, scene.writer)
+        # then
+        assert await timers.running(session, employee_id=other.viewer.employee_id) is theirs
+        assert await running_timers(session) == 1
+
+    async def test_works_while_time_tracking_is_off(self, session: AsyncSession, scene: Scene) -> None:
+        # given: the feature was switched off while the timer ran; nothing is written, so nothing is refused
+        await timers.start(session, scene.writer, scene.timer())
+        await company.update(session, {"time_tracking_enabled": False})
+        # when
+        await timers.discard(session, scene.writer)
+        # then
+        assert await running_timers(session) == 0
+
+
+class TestStartAgain:
+    @pytest.mark.parametrize("end", [timers.stop, timers.discard], ids=["stop", "discard"])
+    async def test_a_new_timer_can_start_once_the_last_one_ended(
+        self, session: AsyncSession, scene: Scene, end: Callable[[AsyncSession, Writer], Awaitable[object]]
+    ) -> None:
+        # given
+        await timers.start(session, scene.writer, scene.timer())
+        await end(session, scene.writer)
         # when
         timer = await timers.start(session, scene.writer, scene.timer())
         # then
