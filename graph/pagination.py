@@ -5,19 +5,30 @@ from __future__ import annotations
 import base64
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 import strawberry
 
 from graph.errors import ApiError, TopCode
 from graph.ids import urlsafe_b64
+from graph.types.common import described_field
 from services.paging import Keyset, Page
 
 T = TypeVar("T")
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
+
+# the arguments every connection takes, described once
+First = Annotated[
+    int | None,
+    strawberry.argument(description="How many to return: 50 by default, at most 100 (more is a VALIDATION error)."),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="The `endCursor` of the page before; from the start when left out."),
+]
 
 
 def page_size(first: int | None, last: int | None = None) -> int:
@@ -63,27 +74,35 @@ def _from_json(value: Any) -> Any:
     return value
 
 
-@strawberry.type
+@strawberry.type(description="Where a page lies in its list.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether items follow the last one of this page.")
+    has_previous_page: bool = strawberry.field(description="Whether items come before the first one of this page.")
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the page's first item, for `before`; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item, for `after`; null on an empty page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its cursor.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Opaque position of the item, stable under inserts: pass it as `after` or `before`."
+    )
+    node: T = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="One page of a list: `first` defaults to 50 and may not exceed 100; cursors are opaque and stable."
+)
 class Connection(Generic[T]):
-    page_info: PageInfo
-    edges: list[Edge[T]]
+    page_info: PageInfo = strawberry.field(description="Where this page lies, and the cursors to go on from.")
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page, in the list's order.")
     count_total: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field
+    @described_field("How many items the whole list holds, over every page.")
     async def total_count(self) -> int:
         return await self.count_total()
 

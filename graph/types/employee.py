@@ -10,32 +10,41 @@ from graph import ids
 from graph.context import Info
 from graph.errors import UserError
 from graph.types.activity import Activity
-from graph.types.common import Fields, fields, given
+from graph.types.common import Fields, described_field, fields, given, user_errors_field
 from graph.types.node import Node
 from graph.types.role import Role
 from services.employees import EmployeeData
 
 
-@strawberry.type
+@strawberry.type(description="An employee's own hourly rate for one activity.")
 class EmployeeRate:
-    rate: Decimal
+    rate: Decimal = strawberry.field(
+        description="Hourly rate; it comes after a case's or debtor's adjusted rate and before the employee's default."
+    )
     activity_id: strawberry.Private[int]
 
-    @strawberry.field
+    @described_field("The activity the rate is for.")
     async def activity(self, info: Info) -> Activity:
         activity = await info.context.loaders.activity_by_id.load(self.activity_id)
         assert activity is not None  # a foreign key holds it
         return Activity.from_model(activity)
 
 
-@strawberry.type
+@strawberry.type(
+    description="A person who writes time. Only employees the viewer's role may see are shown; elsewhere a hidden "
+    "one is null."
+)
 class Employee(Node):
-    id: strawberry.ID
-    name: str
-    email: str
-    role: Role
-    active: bool
-    default_rate: Decimal | None
+    id: strawberry.ID = strawberry.field(description="Opaque global ID.")
+    name: str = strawberry.field(description="Full name.")
+    email: str = strawberry.field(description="The login email, unique ignoring case.")
+    role: Role = strawberry.field(description="What the employee may do and whose names they see.")
+    active: bool = strawberry.field(
+        description="An inactive employee cannot log in, and no time can be written for them."
+    )
+    default_rate: Decimal | None = strawberry.field(
+        description="Hourly rate when the case, debtor and the employee's activity rate set none; null when none."
+    )
     db_id: strawberry.Private[int]
     supervisor_id: strawberry.Private[int | None]
 
@@ -64,7 +73,7 @@ class Employee(Node):
             supervisor_id=f["supervisor_id"],
         )
 
-    @strawberry.field
+    @described_field("The employee above this one; null when none or when the viewer may not see their name.")
     async def supervisor(self, info: Info) -> Employee | None:
         """Null when there is none or when the viewer may not see the supervisor's name (SPEC 5)."""
         if not info.context.visibility.can_see(self.supervisor_id):
@@ -73,7 +82,7 @@ class Employee(Node):
         row = await info.context.loaders.employee_by_id.load(self.supervisor_id)
         return Employee.from_row(row) if row else None
 
-    @strawberry.field
+    @described_field("The employee's rates per activity: for administrators and the employee only, else empty.")
     async def activity_rates(self, info: Info) -> list[EmployeeRate]:
         """Visible to administrators and to the employee themself; empty for anyone else (SPEC 5a)."""
         viewer = info.context.viewer
@@ -83,15 +92,33 @@ class Employee(Node):
         return [EmployeeRate(rate=r.rate, activity_id=r.activity_id) for r in rows]
 
 
-@strawberry.input
+@strawberry.input(
+    description="An employee to create, or the changes to one: a field left out stays as it is, null clears a "
+    "nullable one."
+)
 class EmployeeInput:
-    name: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    password: str | None = strawberry.UNSET
-    role_id: strawberry.ID | None = strawberry.UNSET
-    supervisor_id: strawberry.ID | None = strawberry.UNSET
-    active: bool | None = strawberry.UNSET
-    default_rate: Decimal | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 200 characters, trimmed. Needed to create."
+    )
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An email address of at most 254 characters, unique ignoring case (DUPLICATE). Needed to create.",
+    )
+    password: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="12 to 200 characters. Needed to create; setting it later logs the employee out everywhere.",
+    )
+    role_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="Needed to create.")
+    supervisor_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The employee above this one; null for none. A cycle in the chain is VALIDATION.",
+    )
+    active: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="True when left out on create; false logs the employee out everywhere."
+    )
+    default_rate: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Hourly rate, 0 to 99999999.99 with at most 2 decimals; null for none."
+    )
 
     def to_data(self) -> EmployeeData:
         data: dict[str, Any] = given(self)
@@ -102,17 +129,22 @@ class EmployeeInput:
         return cast(EmployeeData, data)
 
 
-@strawberry.input
+@strawberry.input(description="An employee's rate for one activity.")
 class EmployeeRateInput:
-    employee_id: strawberry.ID
-    activity_id: strawberry.ID
-    rate: Decimal | None = strawberry.UNSET
+    employee_id: strawberry.ID = strawberry.field(description="The employee.")
+    activity_id: strawberry.ID = strawberry.field(description="The activity.")
+    rate: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Hourly rate, 0 to 99999999.99 with at most 2 decimals; null or left out removes the rate.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to `createEmployee`, `updateEmployee` and `setEmployeeRate`.")
 class EmployeePayload:
-    employee: Employee | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    employee: Employee | None = strawberry.field(
+        default=None, description="The employee as written; null when refused."
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="The answer to `login`: a bearer token and who it belongs to, or why not.")

@@ -9,9 +9,10 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.errors import UserError
-from graph.pagination import Connection, connection, decode_cursor, page_size
+from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
+from graph.types.common import described_field, user_errors_field
 from graph.types.node import Node
 from models import Invoice as InvoiceModel
 from models import InvoiceLine as InvoiceLineModel
@@ -21,11 +22,11 @@ if TYPE_CHECKING:
     from graph.types.time_entry import TimeEntry
 
 
-@strawberry.type
+@strawberry.type(description="The invoiced time of one case, activity and rate, summed.")
 class InvoiceLine:
-    minutes: int
-    rate: Decimal
-    amount: Decimal
+    minutes: int = strawberry.field(description="Minutes of the line's entries.")
+    rate: Decimal = strawberry.field(description="The hourly rate the entries were written at.")
+    amount: Decimal = strawberry.field(description="Sum of the entries' amounts.")
     case_id: strawberry.Private[int | None]
     activity_id: strawberry.Private[int]
 
@@ -35,28 +36,33 @@ class InvoiceLine:
             minutes=line.minutes, rate=line.rate, amount=line.amount, case_id=line.case_id, activity_id=line.activity_id
         )
 
-    @strawberry.field
+    @described_field("The case of the line's entries; null for time without a case.")
     async def case(self, info: Info) -> Case | None:
         row = await info.context.loaders.case_by_id.load(self.case_id) if self.case_id else None
         return Case.from_row(row) if row else None
 
-    @strawberry.field
+    @described_field("The activity of the line's entries.")
     async def activity(self, info: Info) -> Activity:
         activity = await info.context.loaders.activity_by_id.load(self.activity_id)
         assert activity is not None  # a foreign key holds it
         return Activity.from_model(activity)
 
 
-@strawberry.type
+@strawberry.type(
+    description="Billable (J) time of one debtor put on a bill. Only billing staff (`canInvoice`) and administrators "
+    "see invoices; for anyone else they are null."
+)
 class Invoice(Node):
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque global ID.")
     number: str = strawberry.field(
         description='"INV-" and the running number of the company-wide, gap-free sequence, at least six digits: '
         '"INV-000001", "INV-000002", … A voided invoice keeps its number; numbers are never reused.'
     )
-    invoice_date: date
-    total: Decimal
-    voided: bool
+    invoice_date: date = strawberry.field(description="The date on the invoice.")
+    total: Decimal = strawberry.field(description="Sum of its lines, equal to the sum of its entries' amounts.")
+    voided: bool = strawberry.field(
+        description="Whether it was voided: its entries went back to J, and it keeps its number."
+    )
     db_id: strawberry.Private[int]
     debtor_id: strawberry.Private[int]
 
@@ -72,22 +78,24 @@ class Invoice(Node):
             debtor_id=invoice.debtor_id,
         )
 
-    @strawberry.field
+    @described_field("The debtor billed.")
     async def debtor(self, info: Info) -> Debtor:
         row = await info.context.loaders.debtor_by_id.load(self.debtor_id)
         assert row is not None  # a foreign key holds it
         return Debtor.from_row(row)
 
-    @strawberry.field
+    @described_field("One line per case, activity and rate, minutes and amounts summed.")
     async def lines(self, info: Info) -> list[InvoiceLine]:
         """One line per case, activity and rate, minutes and amounts summed."""
         return [
             InvoiceLine.from_model(line) for line in await info.context.loaders.lines_by_invoice_id.load(self.db_id)
         ]
 
-    @strawberry.field
+    @described_field(
+        "The entries this invoice billed, in the order they were written; a voided invoice still lists them."
+    )
     async def time_entries(
-        self, info: Info, first: int | None = 50, after: str | None = None
+        self, info: Info, first: First = 50, after: After = None
     ) -> Connection[Annotated[TimeEntry, strawberry.lazy("graph.types.time_entry")]]:
         """The entries this invoice billed; a voided invoice still lists them."""
         from graph.types.time_entry import EntryBuilder
@@ -105,15 +113,25 @@ class Invoice(Node):
         return connection(page, time_queries.BY_ID, EntryBuilder(ctx).build, count_total)
 
 
-@strawberry.input
+@strawberry.input(description="Which billable (J) time of a debtor to invoice: all of it not yet invoiced by default.")
 class InvoiceInput:
-    debtor_id: strawberry.ID
-    case_ids: list[strawberry.ID] | None = None
-    up_to: date | None = None
-    invoice_date: date | None = None
+    debtor_id: strawberry.ID = strawberry.field(description="The debtor to invoice.")
+    case_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Only time on these cases; every case when left out. A case of another debtor is "
+        "CASE_DEBTOR_MISMATCH.",
+    )
+    up_to: date | None = strawberry.field(
+        default=None, description="The last work date to include, itself included; no limit when left out."
+    )
+    invoice_date: date | None = strawberry.field(
+        default=None, description="The date on the invoice; today in the company's time zone when left out."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to `createInvoice` and `voidInvoice`.")
 class InvoicePayload:
-    invoice: Invoice | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    invoice: Invoice | None = strawberry.field(
+        default=None, description="The invoice created or voided; null when refused."
+    )
+    user_errors: list[UserError] = user_errors_field()
