@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from db import embedded
 from db.engine import SessionMakers, create_engine
+from graph import browser
 from graph.http import GraphQLEndpoint, HeaderLimit
 from graph.schema import schema
 from services.passwords import Passwords
@@ -124,11 +125,13 @@ def create_app(
             await database.close()
 
     return Starlette(
-        middleware=[Middleware(HeaderLimit)],
+        # CORS outside every limit: preflights are answered before any, and refusals below it still carry its headers
+        middleware=[*browser.cors(config), Middleware(HeaderLimit)],
         routes=[
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *browser.graphiql_routes(config),
         ],
         lifespan=lifespan,
     )

@@ -32,14 +32,13 @@ from graphql import (
 from graphql.validation.validate import ValidationAbortedError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.utils.await_maybe import await_maybe
 
 from db import trouble
 from db.session import RequestDb, request_session
-from graph import inputs
+from graph import browser, inputs
 from graph.context import Context
 from graph.errors import TopCode
 from graph.execution import NotPlannable, Plan
@@ -184,7 +183,7 @@ class GraphQLEndpoint:
         if "query" not in params:
             if self.config.production:
                 return _error_response(TopCode.BAD_REQUEST, "No query given", 400)
-            return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+            return browser.graphiql_page()
         payload: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
         if params.get("variables"):
             try:
