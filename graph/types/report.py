@@ -11,7 +11,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from graph.context import Info
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
-from graph.types.common import named_members, plain_fields
+from graph.types.common import described_enum, named_members, plain_fields
 from graph.types.employee import Employee
 from models import TimeStatus
 from services import activities, cases, debtors, employees
@@ -24,11 +24,22 @@ T = TypeVar("T")
 R = TypeVar("R")
 Batch = Callable[[AsyncSession, Sequence[int]], Awaitable[list[R | None]]]
 
-ReportDimension = strawberry.enum(
+ReportDimension = described_enum(
     Dimension,
     name="ReportDimension",
     description='Period labels: DAY "2026-11-23", WEEK ISO "2026-W48", MONTH "2026-11", '
     'BOOK_YEAR the book year\'s first day "2026-04-01". At most one period dimension per report.',
+    values={
+        "DEBTOR": "One row per debtor (`debtor`).",
+        "CASE": "One row per case (`case`); time without a case makes a row whose `case` is null.",
+        "EMPLOYEE": "One row per employee (`employee`); those the viewer may not see fold into one hidden row.",
+        "ACTIVITY": "One row per activity (`activity`).",
+        "STATUS": "One row per status (`status`).",
+        "DAY": 'One row per work date, `period` like "2026-11-23".',
+        "WEEK": 'One row per ISO week, `period` like "2026-W48".',
+        "MONTH": 'One row per month, `period` like "2026-11".',
+        "BOOK_YEAR": 'One row per book year, `period` its first day, like "2026-04-01".',
+    },
 )
 
 
@@ -36,23 +47,27 @@ ReportDimension = strawberry.enum(
 class ReportRow:
     """Plain fields only: the debtors, cases, employees and activities are built once per report, not per row."""
 
-    debtor: Debtor | None
-    case: Case | None
-    employee: Employee | None
+    debtor: Debtor | None = strawberry.field(description="The group's debtor, when grouped by DEBTOR.")
+    case: Case | None = strawberry.field(
+        description="The group's case, when grouped by CASE; null for time without one."
+    )
+    employee: Employee | None = strawberry.field(
+        description="The group's employee, when grouped by EMPLOYEE; null on the row of hidden employees."
+    )
     employee_hidden: bool = strawberry.field(
         description="True on the one row per group that folds the employees whose names the viewer may not see."
     )
-    activity: Activity | None
-    status: TimeStatus | None
+    activity: Activity | None = strawberry.field(description="The group's activity, when grouped by ACTIVITY.")
+    status: TimeStatus | None = strawberry.field(description="The group's status, when grouped by STATUS.")
     period: str | None = strawberry.field(
         description='DAY "2026-11-23", WEEK "2026-W48" (ISO week), MONTH "2026-11", BOOK_YEAR "2026-04-01".'
     )
-    minutes: int
-    amount: Decimal
+    minutes: int = strawberry.field(description="Minutes of all the group's entries, whatever their status.")
+    amount: Decimal = strawberry.field(description="Amount of all the group's entries, whatever their status.")
     billable_minutes: int = strawberry.field(description="Minutes of status J and F.")
     non_billable_minutes: int = strawberry.field(description="Minutes of status N (L counts in neither).")
-    billable_amount: Decimal
-    entry_count: int
+    billable_amount: Decimal = strawberry.field(description="Amount of status J and F.")
+    entry_count: int = strawberry.field(description="How many entries the group holds.")
 
 
 async def report_rows(info: Info, rows: list[ReportRowData]) -> list[ReportRow]:
@@ -101,11 +116,13 @@ async def report_rows(info: Info, rows: list[ReportRowData]) -> list[ReportRow]:
     ]
 
 
-@strawberry.type
+@strawberry.type(
+    description="Time and money of the filtered entries, grouped; names the viewer may not see stay hidden."
+)
 class TimeReport:
-    rows: list[ReportRow]
-    total_minutes: int
-    total_amount: Decimal
+    rows: list[ReportRow] = strawberry.field(description="One row per group.")
+    total_minutes: int = strawberry.field(description="Minutes of all the filtered entries: the sum of the rows.")
+    total_amount: Decimal = strawberry.field(description="Amount of all the filtered entries: the sum of the rows.")
 
 
 _MEASURES = {

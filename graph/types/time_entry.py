@@ -14,7 +14,18 @@ from graph.errors import UserError
 from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_size
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
-from graph.types.common import Fields, fields, given, named_members, per_field, plain_fields, row_view
+from graph.types.common import (
+    Fields,
+    described_enum,
+    described_field,
+    fields,
+    given,
+    named_members,
+    per_field,
+    plain_fields,
+    row_view,
+    user_errors_field,
+)
 from graph.types.employee import Employee
 from graph.types.node import Node
 from graph.types.role import Role
@@ -28,11 +39,58 @@ from services.time_entries import BILLABLE_STATUSES, EDITABLE_STATUSES, EntryDat
 from services.time_entries import Warning as WarningData
 from services.time_queries import EntryFilter, TimeListMode, TimeListOrder
 
-EntryModeEnum = strawberry.enum(EntryMode, name="EntryMode")
-EntrySourceEnum = strawberry.enum(EntrySource, name="EntrySource")
-TimeListOrderEnum = strawberry.enum(TimeListOrder, name="TimeListOrder")
-TimeListModeEnum = strawberry.enum(TimeListMode, name="TimeListMode")
-WarningCodeEnum = strawberry.enum(WarningCode, name="WarningCode")
+EntryModeEnum = described_enum(
+    EntryMode,
+    name="EntryMode",
+    description="The screen a write comes from, which decides whether the cap check runs.",
+    values={
+        "PER_DATE": "The Time per date screen (the default): time beyond a case's maximum goes to an over-limit entry.",
+        "PER_DEBTOR": "The Time per debtor screen: no cap check.",
+    },
+)
+EntrySourceEnum = described_enum(
+    EntrySource,
+    name="EntrySource",
+    description="How an entry was written.",
+    values={
+        "PER_DATE": "On the Time per date screen (PER_DATE mode), or as a case time list's row.",
+        "PER_DEBTOR": "On the Time per debtor screen (PER_DEBTOR mode).",
+        "COPY": "By `copyTimeEntries`.",
+        "TIMER": "By `stopTimer`.",
+        "IMPORT": "By an import.",
+    },
+)
+TimeListOrderEnum = described_enum(
+    TimeListOrder,
+    name="TimeListOrder",
+    description="The order of an EDITABLE case time list; ties go by id.",
+    values={
+        "WORK_DATE_DESC": "Newest work date first (the default).",
+        "WORK_DATE_ASC": "Oldest work date first.",
+        "MINUTES_DESC": "Longest first.",
+        "MINUTES_ASC": "Shortest first.",
+    },
+)
+TimeListModeEnum = described_enum(
+    TimeListMode,
+    name="TimeListMode",
+    description="How a case time list behaves, set by its entry count against `Settings.staticListThreshold`.",
+    values={
+        "EDITABLE": "At most the threshold: sorted by `orderBy`, and saved in bulk with `saveCaseTimeList`.",
+        "STATIC": "Above it: newest first whatever `orderBy` says, every entry `editable: false`, and "
+        "`saveCaseTimeList` refused (STATIC_LIST); entries are edited one by one.",
+    },
+)
+WarningCodeEnum = described_enum(
+    WarningCode,
+    name="WarningCode",
+    description="What a warning is about.",
+    values={
+        "CAP_EXCEEDED": "The time went beyond its case's book-year maximum: what did not fit went to an over-limit "
+        "(L) entry.",
+        "TIMER_TRUNCATED": "The timer ran past 1440 minutes: 1440 were written.",
+    },
+)
 if TYPE_CHECKING:
     from graph.types.invoice import Invoice
 
@@ -49,36 +107,53 @@ class Prefixed:
         return self._row[self._prefix + name]
 
 
-@strawberry.type
+@strawberry.type(description="Something the user should know about a write that was made.")
 class Warning:
-    code: WarningCode
-    message: str
+    code: WarningCode = strawberry.field(description="What it is about.")
+    message: str = strawberry.field(
+        description="A sentence for the user, e.g. the maximum, what was used and what went to L."
+    )
 
     @classmethod
     def of(cls, warning: WarningData) -> Warning:
         return cls(code=warning.code, message=warning.message)
 
 
-@strawberry.type
+@strawberry.type(
+    description="Time one employee spent for a debtor (and maybe a case) on one day; its rate and amount are fixed "
+    "when written."
+)
 class TimeEntry(Node):
-    id: strawberry.ID
-    work_date: date
-    minutes: int
-    status: TimeStatus
-    billable: bool
-    rate: Decimal
-    amount: Decimal
-    description: str | None
-    source: EntrySource
-    employee: Employee | None
-    employee_hidden: bool
-    debtor: Debtor
-    case: Case | None
-    activity: Activity
-    editable: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
+    id: strawberry.ID = strawberry.field(description="Opaque global ID.")
+    work_date: date = strawberry.field(description="The day the work was done.")
+    minutes: int = strawberry.field(description="How long, in whole minutes: 1 to 1440.")
+    status: TimeStatus = strawberry.field(description="J, F, N or L: whether and how it is billed.")
+    billable: bool = strawberry.field(description="True for J and F (the Billable checkbox).")
+    rate: Decimal = strawberry.field(
+        description="The hourly rate found when written: case's or debtor's adjusted rate, the employee's rate for "
+        "the activity, the employee's default, the activity's default, the first that exists."
+    )
+    amount: Decimal = strawberry.field(description="minutes * rate / 60, rounded half up to 2 decimals.")
+    description: str | None = strawberry.field(description="Free text; null when none.")
+    source: EntrySource = strawberry.field(description="How it was written.")
+    employee: Employee | None = strawberry.field(
+        description="Who did the work; null, with `employeeHidden` true, when the viewer may not see their name."
+    )
+    employee_hidden: bool = strawberry.field(
+        description="True when `employee` is null because the viewer may not see the name; the entry still counts."
+    )
+    debtor: Debtor = strawberry.field(description="The debtor the time is for.")
+    case: Case | None = strawberry.field(description="The case it is written on; null when none.")
+    activity: Activity = strawberry.field(description="What kind of work it was.")
+    editable: bool = strawberry.field(
+        description="Whether the viewer may change or delete it: not F, their own or an employee's they may write "
+        "for; always false in a STATIC list."
+    )
+    version: int = strawberry.field(
+        description="Up by one on every change; send it as `expectedVersion` to have a stale edit refused."
+    )
+    created_at: datetime = strawberry.field(description="When it was written.")
+    updated_at: datetime = strawberry.field(description="When it last changed; equal to `createdAt` after a create.")
     db_id: strawberry.Private[int]
     over_limit_of_id: strawberry.Private[int | None]
     invoice_id: strawberry.Private[int | None]
@@ -86,7 +161,9 @@ class TimeEntry(Node):
     created_by_id: strawberry.Private[int]
     updated_by_id: strawberry.Private[int]
 
-    @strawberry.field
+    @described_field(
+        "The invoice that billed it; null when none, and for roles without `canInvoice` (its F status still shows)."
+    )
     async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("graph.types.invoice")] | None:
         """The invoice that billed this entry; null for roles that may not see invoices (SPEC 5a)."""
         viewer = info.context.viewer
@@ -97,21 +174,21 @@ class TimeEntry(Node):
         invoice = await info.context.loaders.invoice_by_id.load(self.invoice_id)
         return Invoice.from_model(invoice) if invoice else None
 
-    @strawberry.field
+    @described_field("On an L entry: the entry whose excess over the case's maximum it holds; null otherwise.")
     async def over_limit_of(self, info: Info) -> TimeEntry | None:
         """On an L line: the entry whose excess it holds."""
         return await _load_entry(info, self.over_limit_of_id)
 
-    @strawberry.field
+    @described_field("On an entry cut at its case's maximum: the L entry holding the excess; null otherwise.")
     async def over_limit_entry(self, info: Info) -> TimeEntry | None:
         """On an entry cut at its case's maximum: the L line holding the excess."""
         return await _load_entry(info, self.over_limit_entry_id)
 
-    @strawberry.field
+    @described_field("Who wrote it; null when the viewer may not see their name.")
     async def created_by(self, info: Info) -> Employee | None:
         return await _load_employee(info, self.created_by_id)
 
-    @strawberry.field
+    @described_field("Who changed it last (the creator after a create); null when the viewer may not see their name.")
     async def updated_by(self, info: Info) -> Employee | None:
         return await _load_employee(info, self.updated_by_id)
 
@@ -240,35 +317,61 @@ _entry_of_row = row_view(
 )
 
 
-@strawberry.type
+@strawberry.type(description="One page of a case's entries, in the mode its entry count sets.")
 class CaseTimeList:
-    mode: TimeListMode
-    page_info: PageInfo
-    edges: list[Edge[TimeEntry]]
-    total_count: int
+    mode: TimeListMode = strawberry.field(description="EDITABLE or STATIC.")
+    page_info: PageInfo = strawberry.field(description="Where this page lies, and the cursors to go on from.")
+    edges: list[Edge[TimeEntry]] = strawberry.field(description="The entries of this page, in the list's order.")
+    total_count: int = strawberry.field(description="How many entries the case has.")
 
 
-@strawberry.type
+@strawberry.type(description="A running timer: one per employee, shared by web and mobile.")
 class Timer:
-    id: strawberry.ID
-    started_at: datetime
-    debtor: Debtor
-    case: Case | None
-    activity: Activity
-    description: str | None
+    id: strawberry.ID = strawberry.field(description="Opaque ID.")
+    started_at: datetime = strawberry.field(
+        description="When it started; the entry `stopTimer` writes is dated that day in the company's time zone."
+    )
+    debtor: Debtor = strawberry.field(description="The debtor its time will be for.")
+    case: Case | None = strawberry.field(description="The case its time will be written on; null when none.")
+    activity: Activity = strawberry.field(description="The activity its time will be written on.")
+    description: str | None = strawberry.field(description="The entry's description to be; null when none.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="An entry to write, or the changes to one: a field left out stays as it is, null clears a nullable "
+    "one. A create needs `workDate`, `minutes`, `activityId`, and `debtorId` or `caseId`."
+)
 class TimeEntryInput:
-    employee_id: strawberry.ID | None = strawberry.UNSET
-    debtor_id: strawberry.ID | None = strawberry.UNSET
-    case_id: strawberry.ID | None = strawberry.UNSET
-    activity_id: strawberry.ID | None = strawberry.UNSET
-    work_date: date | None = strawberry.UNSET
-    minutes: int | None = strawberry.UNSET
-    status: TimeStatus | None = strawberry.UNSET
-    billable: bool | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    employee_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Whose time; the viewer by default. Another employee needs `canEnterTimeForOthers` (else "
+        "FORBIDDEN), and one the viewer may not see is NOT_FOUND.",
+    )
+    debtor_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The debtor; the case's by default. A case of another debtor is CASE_DEBTOR_MISMATCH.",
+    )
+    case_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The case, when `Settings.useCaseColumn` is on (else CASES_DISABLED); it must not be blocked "
+        "(CASE_BLOCKED) and must be active on `workDate` (CASE_NOT_ACTIVE).",
+    )
+    activity_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="The activity.")
+    work_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="The day worked, 2000-01-01 to 2100-12-31."
+    )
+    minutes: int | None = strawberry.field(default=strawberry.UNSET, description="1 to 1440 whole minutes.")
+    status: TimeStatus | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="BILLABLE or NON_BILLABLE only; left out, the case's `invoicing`, else the activity's default.",
+    )
+    billable: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The Billable checkbox: true is J, false is N; disagreeing with `status` is VALIDATION.",
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 4,000 characters, trimmed; empty becomes null."
+    )
 
     def to_data(self) -> EntryData:
         data: dict[str, Any] = given(self)
@@ -283,16 +386,26 @@ class TimeEntryInput:
         return cast(EntryData, data)
 
 
-@strawberry.input
+@strawberry.input(
+    description="Which entries to take; every condition given must hold. An ID that names nothing matches nothing."
+)
 class TimeEntryFilter:
-    from_: date | None = strawberry.field(default=None, name="from")
-    to: date | None = None
-    employee_ids: list[strawberry.ID] | None = None
-    debtor_ids: list[strawberry.ID] | None = None
-    case_ids: list[strawberry.ID] | None = None
-    activity_ids: list[strawberry.ID] | None = None
-    statuses: list[TimeStatus] | None = None
-    active_cases_only: bool | None = False
+    from_: date | None = strawberry.field(default=None, name="from", description="First work date, itself included.")
+    to: date | None = strawberry.field(default=None, description="Last work date, itself included.")
+    employee_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only time of these employees."
+    )
+    debtor_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Only time for these debtors.")
+    case_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Only time on these cases.")
+    activity_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only time on these activities."
+    )
+    statuses: list[TimeStatus] | None = strawberry.field(default=None, description="Only time of these statuses.")
+    active_cases_only: bool | None = strawberry.field(
+        default=False,
+        description="Only time on cases that are not blocked and whose period, if any, overlaps `from` to `to`; "
+        "time without a case is left out.",
+    )
 
     def to_filter(self) -> EntryFilter:
         """IDs that do not decode, or name another type, match nothing (SPEC 5b)."""
@@ -308,41 +421,71 @@ class TimeEntryFilter:
         )
 
 
-@strawberry.input
+@strawberry.input(
+    description="One row of a case time list's Save: with an `id` it edits, or with `delete` deletes, that entry; "
+    "without one it creates an entry on the case."
+)
 class TimeListChange:
-    id: strawberry.ID | None = None
-    expected_version: int | None = None
-    delete: bool | None = False
-    entry: TimeEntryInput | None = None
+    id: strawberry.ID | None = strawberry.field(
+        default=None, description="The entry of the case to edit or delete; left out for a new one."
+    )
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="The `version` the client saw; a stale one is VERSION_CONFLICT. Left out, the last writer wins.",
+    )
+    delete: bool | None = strawberry.field(default=False, description="True deletes the entry `id` names.")
+    entry: TimeEntryInput | None = strawberry.field(
+        default=None, description="The new entry (on this list's case), or the changes to the entry `id` names."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="What the timer's time will be written on.")
 class StartTimerInput:
-    debtor_id: strawberry.ID
-    activity_id: strawberry.ID
-    case_id: strawberry.ID | None = None
-    description: str | None = None
+    debtor_id: strawberry.ID = strawberry.field(description="The debtor.")
+    activity_id: strawberry.ID = strawberry.field(description="The activity.")
+    case_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The case, under the same rules as an entry's (on today's date); null or left out for none.",
+    )
+    description: str | None = strawberry.field(
+        default=None, description="At most 4,000 characters; becomes the entry's description."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to `createTimeEntry`, `updateTimeEntry` and `stopTimer`.")
 class TimeEntryPayload:
-    time_entry: TimeEntry | None = None
-    over_limit_entry: TimeEntry | None = None
-    warnings: list[Warning] = strawberry.field(default_factory=list)
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    time_entry: TimeEntry | None = strawberry.field(
+        default=None,
+        description="The entry as written: cut to what fitted under its case's maximum, or itself L when no whole "
+        "minute fitted. Null when refused.",
+    )
+    over_limit_entry: TimeEntry | None = strawberry.field(
+        default=None, description="The L entry holding what went beyond the case's maximum; null when all fitted."
+    )
+    warnings: list[Warning] = strawberry.field(
+        default_factory=list, description="What the user should know about the write made (CAP_EXCEEDED, …)."
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The answer to `deleteTimeEntry`.")
 class DeletePayload:
-    deleted_id: strawberry.ID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The ID of the entry deleted; null when refused."
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The answer to `copyTimeEntries`, `saveCaseTimeList` and `releaseOverLimit`.")
 class TimeEntriesPayload:
-    time_entries: list[TimeEntry] = strawberry.field(default_factory=list)
-    warnings: list[Warning] = strawberry.field(default_factory=list)
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    time_entries: list[TimeEntry] = strawberry.field(
+        default_factory=list,
+        description="The entries written, in the order asked, with any over-limit entries; deleted ones are left out.",
+    )
+    warnings: list[Warning] = strawberry.field(
+        default_factory=list, description="What the user should know about the writes made (CAP_EXCEEDED, …)."
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="The answer to `startTimer` and `discardTimer`.")
