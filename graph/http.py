@@ -44,6 +44,7 @@ from graph.errors import TopCode
 from graph.execution import NotPlannable, Plan
 from graph.limits import MAX_COMMENTS, MAX_NODES, MAX_TOKENS, VALIDATION_RULES, NodeCost, too_many_nodes
 from graph.loaders import Loaders
+from graph.trusted import digest_of, load_documents
 from services import auth, validation, visibility
 from services.passwords import Passwords
 from settings import Config
@@ -131,6 +132,10 @@ class GraphQLEndpoint:
         introspection = (NoSchemaIntrospectionCustomRule,) if config.production else ()
         self.rules = (*VALIDATION_RULES, inputs.NoNulInLiterals, *introspection)
         self._cached_prepare = lru_cache(maxsize=512)(self._prepare)
+        # trusted documents by digest, parsed, validated, costed and planned here, once (SPEC 12)
+        self.trusted = load_documents(config, self._prepare)
+        for prepared in self.trusted.values():
+            _plan_every_operation(prepared, schema)
 
     def prepare(self, query: str) -> Prepared:
         return self._cached_prepare(query) if len(query) <= MAX_CACHED_QUERY else self._prepare(query)
@@ -180,11 +185,11 @@ class GraphQLEndpoint:
 
     async def _get(self, request: Request) -> Response:
         params = request.query_params
-        if "query" not in params:
+        if "query" not in params and "documentId" not in params:
             if self.config.production:
                 return _error_response(TopCode.BAD_REQUEST, "No query given", 400)
             return browser.graphiql_page()
-        payload: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
+        payload: dict[str, Any] = {key: params.get(key) for key in ("query", "documentId", "operationName")}
         if params.get("variables"):
             try:
                 payload["variables"] = orjson.loads(params["variables"])
@@ -193,14 +198,19 @@ class GraphQLEndpoint:
         return await self._run(request, payload, allow_mutation=False)
 
     async def _run(self, request: Request, payload: dict[str, Any], *, allow_mutation: bool) -> Response:
-        query, variables, operation_name = payload.get("query"), payload.get("variables"), payload.get("operationName")
-        if not isinstance(query, str) or not query.strip():
-            return _error_response(TopCode.BAD_REQUEST, "No query given", 400)
+        variables, operation_name = payload.get("variables"), payload.get("operationName")
+        document = self._document(payload)
+        if isinstance(document, Response):
+            return document
         if variables is not None and not isinstance(variables, dict):
             return _error_response(TopCode.BAD_REQUEST, "variables must be an object", 400)
         if operation_name is not None and not isinstance(operation_name, str):
             return _error_response(TopCode.BAD_REQUEST, "operationName must be a string", 400)
-        prepared = await asyncio.to_thread(self.prepare, query) if len(query) > OFFLOAD_QUERY else self.prepare(query)
+        if isinstance(document, Prepared):
+            prepared = document  # trusted: parsed and validated at start
+        else:
+            offload = len(document) > OFFLOAD_QUERY
+            prepared = await asyncio.to_thread(self.prepare, document) if offload else self.prepare(document)
         if prepared.errors:
             return _json({"errors": [self._format(e) for e in prepared.errors]})
         operation = prepared.operation(operation_name)
@@ -218,6 +228,27 @@ class GraphQLEndpoint:
         query = operation.operation is OperationType.QUERY
         result = await self._execute(request, prepared.document, variables, operation_name, plan, query=query)
         return self._answer(result)
+
+    def _document(self, payload: dict[str, Any]) -> Prepared | str | Response:
+        """The request's trusted document by `documentId`, or its `query` text to prepare, or why neither runs."""
+        query, document_id = payload.get("query"), payload.get("documentId")
+        if query is not None and self.config.trusted_documents_only:
+            message = "Only trusted documents run here: send documentId instead of query"
+            return _error_response(TopCode.PERSISTED_DOCUMENT_REQUIRED, message, 200)
+        if document_id is None:
+            if not isinstance(query, str) or not query.strip():
+                return _error_response(TopCode.BAD_REQUEST, "No query given", 400)
+            return query
+        if query is not None:
+            return _error_response(TopCode.BAD_REQUEST, "Send either query or documentId, not both", 400)
+        if not isinstance(document_id, str):
+            return _error_response(TopCode.BAD_REQUEST, "documentId must be a string", 400)
+        digest = digest_of(document_id)
+        prepared = self.trusted.get(digest) if digest else None
+        if prepared is None:
+            message = f"No trusted document has the documentId {validation.clipped(document_id)!r}"
+            return _error_response(TopCode.PERSISTED_DOCUMENT_NOT_FOUND, message, 200)
+        return prepared
 
     def _answer(self, result: ExecutionResult) -> Response:
         if any(e.original_error is not None and _database_trouble(e.original_error) for e in result.errors or ()):
@@ -302,6 +333,15 @@ class GraphQLEndpoint:
         if error.path:
             formatted["path"] = error.path
         return formatted
+
+
+def _plan_every_operation(prepared: Prepared, schema: GraphQLSchema) -> None:
+    """Work out each operation's node cost and plan now, so that no request waits for them."""
+    assert prepared.document is not None
+    for operation in prepared.document.definitions:
+        if isinstance(operation, OperationDefinitionNode):
+            prepared.cost(schema, operation)
+            prepared.plan(schema, operation)
 
 
 def _unexpected(error: GraphQLError) -> bool:
