@@ -1,15 +1,18 @@
-"""Demo data for a fresh database (SPEC 11): every visibility kind, a supervisor chain, every kind of case."""
+"""Demo data for a fresh database (SPEC 11, 12): every visibility kind, a supervisor chain, every kind of case, and
+last week's time as a real team writes it: working days only, at most a working day per employee per day."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CapBasis, CapKind, Case, EmployeeVisibility, EntryMode, TimeStatus
 from services import activities, cases, company, debtors, employees, roles, time_entries
 from services.auth import Viewer
+from services.book_year import book_year_of
 from services.passwords import Passwords
 from services.time_entries import Writer
 from services.visibility import EVERYONE
@@ -30,8 +33,88 @@ DEMO_EMPLOYEES = [
 ]
 
 
-async def load(session: AsyncSession, passwords: Passwords) -> bool:
-    """Fill an empty database; a database that has employees is left alone. True when loaded."""
+WORKING_DAY_MINUTES = 480
+# ACME's implementation budget: the week below writes 2,580 minutes on it, so its last entry runs over (an L line)
+IMPL_MAX_MINUTES = 2400
+
+
+class Stint(NamedTuple):
+    """One entry of the demo week: on its working day (0 = Monday), by whom, where, what and how long."""
+
+    day: int
+    email: str
+    case: str
+    activity: str
+    minutes: int
+    description: str
+    billable: bool | None = None
+    mode: EntryMode = EntryMode.PER_DATE
+
+
+_C, _J, _L, _S = "consultant@casetime.test", "junior@casetime.test", "lead@casetime.test", "support@casetime.test"
+# in the order written: a day at a time, so the cap check meets IMPL-2026's entries in date order
+DEMO_WEEK = [
+    Stint(0, _C, "IMPL-2026", "CONSULT", 360, "Workshop: order-to-cash data model"),
+    Stint(0, _C, "SUPPORT", "SUPPORT", 60, "Ticket triage"),
+    Stint(0, _J, "IMPL-2026", "CONSULT", 300, "Test scripts for the order flow"),
+    Stint(0, _J, "SUPPORT", "SUPPORT", 120, "Password resets and printer mapping"),
+    Stint(0, _L, "MIGRATION", "CONSULT", 240, "Migration planning with Initech IT"),
+    Stint(0, _L, "SUPPORT", "CONSULT", 60, "Monthly account call with Acme"),
+    Stint(0, _S, "SUPPORT", "SUPPORT", 300, "Helpdesk queue"),
+    Stint(0, _S, "RETAINER", "SUPPORT", 120, "Mailbox quota incident"),
+    Stint(1, _C, "IMPL-2026", "CONSULT", 420, "Configuring the order flow"),
+    Stint(1, _C, "SUPPORT", "SUPPORT", 45, "Escalated ticket: invoice layout"),
+    Stint(1, _J, "IMPL-2026", "CONSULT", 240, "Running the test scripts"),
+    Stint(1, _J, "WARRANTY", "SUPPORT", 180, "Fixing the report export", mode=EntryMode.PER_DEBTOR),
+    Stint(1, _L, "MIGRATION", "CONSULT", 300, "Data mapping sessions"),
+    Stint(1, _S, "SUPPORT", "SUPPORT", 240, "Helpdesk queue"),
+    Stint(1, _S, "WARRANTY", "SUPPORT", 120, "Export fix: customer follow-up", mode=EntryMode.PER_DEBTOR),
+    Stint(2, _C, "IMPL-2026", "CONSULT", 300, "Interfaces to the warehouse system"),
+    Stint(2, _C, "MIGRATION", "TRAVEL", 90, "Travel to Initech", billable=False),
+    Stint(2, _C, "MIGRATION", "CONSULT", 90, "Migration kick-off on site"),
+    Stint(2, _J, "WARRANTY", "SUPPORT", 120, "Retesting the export fix", mode=EntryMode.PER_DEBTOR),
+    Stint(2, _J, "SUPPORT", "SUPPORT", 240, "Helpdesk queue"),
+    Stint(2, _L, "MIGRATION", "TRAVEL", 90, "Travel to Initech", billable=False),
+    Stint(2, _L, "MIGRATION", "CONSULT", 240, "Migration kick-off on site"),
+    Stint(2, _S, "RETAINER", "SUPPORT", 240, "Server patching window"),
+    Stint(2, _S, "SUPPORT", "SUPPORT", 180, "Helpdesk queue"),
+    Stint(3, _C, "IMPL-2026", "CONSULT", 360, "Key-user training"),
+    Stint(3, _C, "SUPPORT", "SUPPORT", 60, "Ticket triage"),
+    Stint(3, _J, "IMPL-2026", "CONSULT", 360, "Key-user training"),
+    Stint(3, _J, "SUPPORT", "SUPPORT", 60, "Helpdesk queue"),
+    Stint(3, _L, "RETAINER", "CONSULT", 180, "Architecture review"),
+    Stint(3, _L, "MIGRATION", "CONSULT", 120, "Steering group"),
+    Stint(3, _S, "SUPPORT", "SUPPORT", 360, "Helpdesk queue"),
+    Stint(4, _C, "IMPL-2026", "CONSULT", 240, "Go-live preparation"),
+    Stint(4, _C, "RETAINER", "CONSULT", 120, "Quarterly review"),
+    Stint(4, _J, "MIGRATION", "CONSULT", 240, "Test migration of the customer file"),
+    Stint(4, _J, "SUPPORT", "SUPPORT", 120, "Helpdesk queue"),
+    Stint(4, _L, "MIGRATION", "CONSULT", 120, "Status report"),
+    Stint(4, _L, "SUPPORT", "CONSULT", 90, "Go-live check-in with Acme"),
+    Stint(4, _S, "SUPPORT", "SUPPORT", 240, "Helpdesk queue"),
+    Stint(4, _S, "WARRANTY", "SUPPORT", 60, "Closing the export fix", mode=EntryMode.PER_DEBTOR),
+]
+
+
+def demo_week(today: date, *, book_year_start_month: int) -> list[date]:
+    """Monday to Friday of the last whole work week before `today`; the week before that when a book year starts
+    inside it, so that all its time counts towards the same caps (SPEC 12: a real recent work week)."""
+    friday = today - timedelta(days=(today.weekday() - 4) % 7 or 7)
+    monday = friday - timedelta(days=4)
+    if book_year_of(monday, book_year_start_month) != book_year_of(friday, book_year_start_month):
+        monday -= timedelta(days=7)
+    return [monday + timedelta(days=n) for n in range(5)]
+
+
+def _first_of_month(day: date, *, months_later: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + months_later
+    return date(index // 12, index % 12 + 1, 1)
+
+
+async def load(session: AsyncSession, passwords: Passwords, *, today: date | None = None) -> bool:
+    """Fill an empty database; a database that has employees is left alone. True when loaded.
+
+    `today` (the company's, by default) decides which week the demo time falls in."""
     if await employees.count_all(session) > 0:
         return False
     role_ids = {}
@@ -83,7 +166,10 @@ async def load(session: AsyncSession, passwords: Passwords) -> bool:
         session, employee_id=employee_ids["consultant@casetime.test"], activity_id=consult.id, rate=Decimal("100.00")
     )
 
-    today = company.today(await company.get(session))
+    settings = await company.get(session)
+    week = demo_week(today or company.today(settings), book_year_start_month=settings.book_year_start_month)
+    # a period that holds the demo week and the next months
+    period = (_first_of_month(week[0]), _first_of_month(week[0], months_later=6) - timedelta(days=1))
     created: dict[str, Case] = {}
     acme = await debtors.create(session, {"code": "ACME", "name": "Acme Corporation"})
     globex = await debtors.create(session, {"code": "GLOBEX", "name": "Globex", "adjusted_rate": Decimal("110.00")})
@@ -93,9 +179,9 @@ async def load(session: AsyncSession, passwords: Passwords) -> bool:
         {
             "debtor_id": acme.id,
             "code": "IMPL-2026",
-            "description": "Implementation, capped at 100 hours a year",
+            "description": f"Implementation, capped at {IMPL_MAX_MINUTES // 60} hours a year",
             "max_per_book_year": CapKind.TIME,
-            "max_minutes": 6000,
+            "max_minutes": IMPL_MAX_MINUTES,
         },
         {
             "debtor_id": globex.id,
@@ -109,9 +195,9 @@ async def load(session: AsyncSession, passwords: Passwords) -> bool:
         {
             "debtor_id": initech.id,
             "code": "MIGRATION",
-            "description": f"Runs through {today.year}",
-            "active_from": date(today.year, 1, 1),
-            "active_until": date(today.year, 12, 31),
+            "description": f"Migration project, {period[0]:%B %Y} to {period[1]:%B %Y}",
+            "active_from": period[0],
+            "active_until": period[1],
         },
         {
             "debtor_id": initech.id,
@@ -124,41 +210,34 @@ async def load(session: AsyncSession, passwords: Passwords) -> bool:
         },
     ]:
         created[str(data["code"])] = await cases.create(session, data)  # type: ignore[arg-type]
-    await _write_time(session, employee_ids, created, {a.code: a.id for a in await activities.list_all(session)})
+    activity_ids = {a.code: a.id for a in await activities.list_all(session)}
+    await _write_week(session, week, employee_ids, created, activity_ids)
     return True
 
 
-async def _write_time(
-    session: AsyncSession, employee_ids: dict[str, int], case_by_code: dict[str, Case], activity_ids: dict[str, int]
+async def _write_week(
+    session: AsyncSession,
+    week: list[date],
+    employee_ids: dict[str, int],
+    case_by_code: dict[str, Case],
+    activity_ids: dict[str, int],
 ) -> None:
-    """Some time already written, ending with an entry that runs over the IMPL-2026 maximum (an L line)."""
+    """DEMO_WEEK written by the administrator for everyone: Friday's implementation work runs over IMPL-2026's
+    maximum, so its excess waits on an over-limit (L) line for billing's decision."""
     admin = Viewer(employee_ids[ADMIN_EMAIL], 0, True, True, True, EmployeeVisibility.ALL)
     writer = Writer(admin, EVERYONE)
-    today = company.today(await company.get(session))
-    for days_ago, email, case_code, activity, minutes, mode in [
-        (6, "consultant@casetime.test", "SUPPORT", "SUPPORT", 45, EntryMode.PER_DATE),
-        (5, "consultant@casetime.test", "IMPL-2026", "CONSULT", 480, EntryMode.PER_DATE),
-        (4, "junior@casetime.test", "IMPL-2026", "CONSULT", 480, EntryMode.PER_DATE),
-        (3, "lead@casetime.test", "MIGRATION", "TRAVEL", 90, EntryMode.PER_DATE),
-        (3, "support@casetime.test", "RETAINER", "SUPPORT", 240, EntryMode.PER_DATE),
-        (2, "junior@casetime.test", "WARRANTY", "SUPPORT", 120, EntryMode.PER_DEBTOR),
-        (1, "consultant@casetime.test", "IMPL-2026", "CONSULT", 5100, EntryMode.PER_DATE),
-    ]:
-        case = case_by_code[case_code]
-        remaining = minutes
-        while remaining > 0:  # a long stretch is written as days of at most 1440 minutes
-            chunk = min(remaining, 480)
-            await time_entries.create(
-                session,
-                writer,
-                {
-                    "employee_id": employee_ids[email],
-                    "case_id": case.id,
-                    "activity_id": activity_ids[activity],
-                    "work_date": max(today - timedelta(days=days_ago), date(today.year, 1, 1)),
-                    "minutes": chunk,
-                    "description": f"Demo: {activity.lower()} on {case_code}",
-                },
-                mode=mode,
-            )
-            remaining -= chunk
+    for stint in DEMO_WEEK:
+        await time_entries.create(
+            session,
+            writer,
+            {
+                "employee_id": employee_ids[stint.email],
+                "case_id": case_by_code[stint.case].id,
+                "activity_id": activity_ids[stint.activity],
+                "work_date": week[stint.day],
+                "minutes": stint.minutes,
+                "billable": stint.billable,
+                "description": stint.description,
+            },
+            mode=stint.mode,
+        )
