@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 import re
 
 import strawberry
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 from services import validation
@@ -53,5 +55,9 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         description='ISO 8601 calendar date, e.g. "2026-11-23"',
         serialize=datetime.date.isoformat,
         parse_value=_parse_date,
+    ),
+    # Strawberry's own, described as the API writes it: every timestamp is stored with its time zone
+    datetime.datetime: dataclasses.replace(
+        DateTimeDefinition, description='ISO 8601 date and time with its UTC offset, e.g. "2026-11-23T09:30:00+00:00"'
     ),
 }

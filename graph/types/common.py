@@ -20,13 +20,17 @@ E = TypeVar("E", bound=EnumMeta)
 
 def described_enum(cls: E, *, name: str, description: str, values: Mapping[str, str]) -> E:
     """`strawberry.enum` with a description for each member named in `values`: the domain declares its enums without
-    Strawberry, so `strawberry.enum_value` is not open to them."""
-    wrapped = strawberry.enum(cls, name=name, description=description)
-    definition: object = wrapped
-    assert has_enum_definition(definition)
-    for value in definition.__strawberry_definition__.values:
+    Strawberry, so `strawberry.enum_value` is not open to them. The definition Strawberry made already, when an
+    annotation naming the enum was read first, is described in place: every field using the enum shares it."""
+    target: object = cls
+    if not has_enum_definition(target):
+        strawberry.enum(cls, name=name)
+    assert has_enum_definition(target)
+    definition = target.__strawberry_definition__
+    definition.name, definition.description = name, description
+    for value in definition.values:
         value.description = values.get(value.name)
-    return wrapped
+    return cls
 
 
 def user_errors_field(
