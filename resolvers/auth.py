@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
+
 from graph.context import Info
 from graph.errors import UserError
 from graph.loaders import forget
@@ -17,7 +21,9 @@ def _throttle(config: Config) -> auth.Throttle:
     )
 
 
-async def login(info: Info, input: LoginInput) -> LoginPayload:
+async def login(
+    info: Info, input: Annotated[LoginInput, strawberry.argument(description="The email and password.")]
+) -> LoginPayload:
     ctx = info.context
     # two transactions: the attempt is counted (as a failure until it succeeds) and committed before the password
     # is hashed, so a refusal keeps its count and attempts in other workers see it at once
@@ -56,7 +62,10 @@ async def logout(info: Info) -> bool:
         return await auth.logout(session, token=token)
 
 
-async def change_password(info: Info, input: ChangePasswordInput) -> ChangePasswordPayload:
+async def change_password(
+    info: Info,
+    input: Annotated[ChangePasswordInput, strawberry.argument(description="The current password and the new one.")],
+) -> ChangePasswordPayload:
     ctx = info.context
     token = ctx.token
     assert token is not None  # the permission class required a viewer, hence their token

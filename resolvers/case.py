@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,8 +10,16 @@ from graph import ids
 from graph.context import Info
 from graph.errors import UserError
 from graph.loaders import forget
-from graph.pagination import Connection
-from graph.types.case import Case, CaseInput, CasePayload, ImportCasesInput, ImportCasesPayload, case_connection
+from graph.pagination import After, Connection, First
+from graph.types.case import (
+    Case,
+    CaseInput,
+    CasePayload,
+    ImportCasesInput,
+    ImportCasesPayload,
+    IncludeBlocked,
+    case_connection,
+)
 from models import Case as CaseModel
 from resolvers.write import Refused, read_back, write
 from services import cases, company
@@ -19,11 +28,16 @@ from services.paging import AnyRow
 
 async def cases_page(
     info: Info,
-    first: int | None = 50,
-    after: str | None = None,
-    debtor_id: strawberry.ID | None = None,
-    search: str | None = None,
-    include_blocked: bool | None = False,
+    first: First = 50,
+    after: After = None,
+    debtor_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only this debtor's cases; every debtor's when left out.")
+    ] = None,
+    search: Annotated[
+        str | None,
+        strawberry.argument(description="Only cases whose code or description holds this text, ignoring case."),
+    ] = None,
+    include_blocked: IncludeBlocked = False,
 ) -> Connection[Case]:
     debtor = ids.decode(debtor_id, "Debtor") if debtor_id is not None else None
     if debtor_id is not None and debtor is None:
@@ -33,7 +47,14 @@ async def cases_page(
     )
 
 
-async def case_options(info: Info, debtor_id: strawberry.ID, date: date | None = None) -> list[Case]:
+async def case_options(
+    info: Info,
+    debtor_id: Annotated[strawberry.ID, strawberry.argument(description="The debtor chosen.")],
+    date: Annotated[
+        date | None,
+        strawberry.argument(description="The work date; today in the company's time zone when left out."),
+    ] = None,
+) -> list[Case]:
     """The debtor's cases one can write on at `date` (today in the company's zone), defaults first."""
     debtor = ids.decode(debtor_id, "Debtor")
     if debtor is None:
@@ -53,14 +74,20 @@ def _payload(info: Info, outcome: tuple[CaseModel, AnyRow | None]) -> CasePayloa
     return CasePayload(case=Case.from_row(row) if row else None)
 
 
-async def create_case(info: Info, input: CaseInput) -> CasePayload:
+async def create_case(
+    info: Info, input: Annotated[CaseInput, strawberry.argument(description="The case to create.")]
+) -> CasePayload:
     outcome = await write(info, read_back(lambda session: cases.create(session, input.to_data()), _row))
     if isinstance(outcome, Refused):
         return CasePayload(user_errors=outcome.errors)
     return _payload(info, outcome)
 
 
-async def update_case(info: Info, id: strawberry.ID, input: CaseInput) -> CasePayload:
+async def update_case(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The case to change.")],
+    input: Annotated[CaseInput, strawberry.argument(description="The fields to change; those left out stay.")],
+) -> CasePayload:
     outcome = await write(
         info, read_back(lambda session: cases.update(session, ids.require(id, "Case", "id"), input.to_data()), _row)
     )
@@ -69,7 +96,9 @@ async def update_case(info: Info, id: strawberry.ID, input: CaseInput) -> CasePa
     return _payload(info, outcome)
 
 
-async def import_cases(info: Info, input: ImportCasesInput) -> ImportCasesPayload:
+async def import_cases(
+    info: Info, input: Annotated[ImportCasesInput, strawberry.argument(description="The debtors and the case.")]
+) -> ImportCasesPayload:
     """Create one case for each debtor (SPEC 10): all or nothing unless `bestEffort`."""
     debtor_ids = [ids.decode(i, "Debtor") for i in input.debtor_ids]
     outcome = await write(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from graph import ids
 from graph.context import Info
-from graph.pagination import Connection, connection, decode_cursor, page_size
+from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from graph.types.activity import Activity, ActivityInput, ActivityPayload
 from graph.types.case import Debtor, DebtorInput, DebtorPayload
 from resolvers.write import Refused, write
@@ -19,7 +21,12 @@ async def activities_list(info: Info) -> list[Activity]:
 
 
 async def debtors_page(
-    info: Info, first: int | None = 50, after: str | None = None, search: str | None = None
+    info: Info,
+    first: First = 50,
+    after: After = None,
+    search: Annotated[
+        str | None, strawberry.argument(description="Only debtors whose code or name holds this text, ignoring case.")
+    ] = None,
 ) -> Connection[Debtor]:
     size = page_size(first)
     cursor = decode_cursor(after, debtors.KEYSET)
@@ -34,14 +41,20 @@ async def debtors_page(
     return connection(page, debtors.KEYSET, Debtor.from_row, count_total)
 
 
-async def create_debtor(info: Info, input: DebtorInput) -> DebtorPayload:
+async def create_debtor(
+    info: Info, input: Annotated[DebtorInput, strawberry.argument(description="The debtor to create.")]
+) -> DebtorPayload:
     outcome = await write(info, lambda session: debtors.create(session, input.to_data()))
     if isinstance(outcome, Refused):
         return DebtorPayload(user_errors=outcome.errors)
     return DebtorPayload(debtor=Debtor.from_row(outcome))
 
 
-async def update_debtor(info: Info, id: strawberry.ID, input: DebtorInput) -> DebtorPayload:
+async def update_debtor(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The debtor to change.")],
+    input: Annotated[DebtorInput, strawberry.argument(description="The fields to change; those left out stay.")],
+) -> DebtorPayload:
     outcome = await write(
         info, lambda session: debtors.update(session, ids.require(id, "Debtor", "id"), input.to_data())
     )
@@ -50,14 +63,20 @@ async def update_debtor(info: Info, id: strawberry.ID, input: DebtorInput) -> De
     return DebtorPayload(debtor=Debtor.from_row(outcome))
 
 
-async def create_activity(info: Info, input: ActivityInput) -> ActivityPayload:
+async def create_activity(
+    info: Info, input: Annotated[ActivityInput, strawberry.argument(description="The activity to create.")]
+) -> ActivityPayload:
     outcome = await write(info, lambda session: activities.create(session, input.to_data()))
     if isinstance(outcome, Refused):
         return ActivityPayload(user_errors=outcome.errors)
     return ActivityPayload(activity=Activity.from_model(outcome))
 
 
-async def update_activity(info: Info, id: strawberry.ID, input: ActivityInput) -> ActivityPayload:
+async def update_activity(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The activity to change.")],
+    input: Annotated[ActivityInput, strawberry.argument(description="The fields to change; those left out stay.")],
+) -> ActivityPayload:
     outcome = await write(
         info, lambda session: activities.update(session, ids.require(id, "Activity", "id"), input.to_data())
     )

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
 from graph.context import Info
 from graph.loaders import forget
-from graph.pagination import Connection, connection, decode_cursor, page_size
+from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from graph.types.employee import Employee, EmployeeInput, EmployeePayload, EmployeeRateInput
 from graph.types.role import Role
 from models import Employee as EmployeeModel
@@ -22,7 +24,15 @@ async def viewer(info: Info) -> Employee:
 
 
 async def employees_page(
-    info: Info, first: int | None = 50, after: str | None = None, search: str | None = None
+    info: Info,
+    first: First = 50,
+    after: After = None,
+    search: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Only employees whose name or email holds this text, ignoring case; a hidden one never matches."
+        ),
+    ] = None,
 ) -> Connection[Employee]:
     """Employees whose names the viewer may see, by name (SPEC 5)."""
     size = page_size(first)
@@ -49,7 +59,9 @@ def _payload(info: Info, outcome: tuple[EmployeeModel, AnyRow | None]) -> Employ
     return EmployeePayload(employee=Employee.from_row(row) if row else None)
 
 
-async def create_employee(info: Info, input: EmployeeInput) -> EmployeePayload:
+async def create_employee(
+    info: Info, input: Annotated[EmployeeInput, strawberry.argument(description="The employee to create.")]
+) -> EmployeePayload:
     ctx = info.context
     outcome = await write(
         info, read_back(lambda session: employees.create(session, ctx.passwords, input.to_data()), _row)
@@ -59,7 +71,11 @@ async def create_employee(info: Info, input: EmployeeInput) -> EmployeePayload:
     return _payload(info, outcome)
 
 
-async def update_employee(info: Info, id: strawberry.ID, input: EmployeeInput) -> EmployeePayload:
+async def update_employee(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The employee to change.")],
+    input: Annotated[EmployeeInput, strawberry.argument(description="The fields to change; those left out stay.")],
+) -> EmployeePayload:
     ctx = info.context
     outcome = await write(
         info,
@@ -75,7 +91,9 @@ async def update_employee(info: Info, id: strawberry.ID, input: EmployeeInput) -
     return _payload(info, outcome)
 
 
-async def set_employee_rate(info: Info, input: EmployeeRateInput) -> EmployeePayload:
+async def set_employee_rate(
+    info: Info, input: Annotated[EmployeeRateInput, strawberry.argument(description="The employee, activity and rate.")]
+) -> EmployeePayload:
     outcome = await write(
         info,
         read_back(

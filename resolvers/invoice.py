@@ -8,7 +8,7 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
-from graph.pagination import Connection, connection, decode_cursor, page_size
+from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from graph.types.invoice import Invoice, InvoiceInput, InvoicePayload
 from graph.types.time_entry import TimeEntriesPayload
 from models import TimeStatus
@@ -17,7 +17,9 @@ from resolvers.write import Refused, read_back, write
 from services import invoicing
 
 
-async def create_invoice(info: Info, input: InvoiceInput) -> InvoicePayload:
+async def create_invoice(
+    info: Info, input: Annotated[InvoiceInput, strawberry.argument(description="Which time to invoice.")]
+) -> InvoicePayload:
     ctx = info.context
     outcome = await write(
         info,
@@ -35,7 +37,12 @@ async def create_invoice(info: Info, input: InvoiceInput) -> InvoicePayload:
     return InvoicePayload(invoice=Invoice.from_model(outcome))
 
 
-async def void_invoice(info: Info, id: strawberry.ID) -> InvoicePayload:
+async def void_invoice(
+    info: Info,
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="The invoice to void; one voided already is VALIDATION.")
+    ],
+) -> InvoicePayload:
     outcome = await write(
         info, lambda session: invoicing.void(session, info.context.me, ids.require(id, "Invoice", "id"))
     )
@@ -45,7 +52,14 @@ async def void_invoice(info: Info, id: strawberry.ID) -> InvoicePayload:
 
 
 async def release_over_limit(
-    info: Info, ids_: Annotated[list[strawberry.ID], strawberry.argument(name="ids")], status: TimeStatus
+    info: Info,
+    ids_: Annotated[
+        list[strawberry.ID],
+        strawberry.argument(
+            name="ids", description="1 to 500 over-limit (L) entries; any other entry is NOT_OVER_LIMIT."
+        ),
+    ],
+    status: Annotated[TimeStatus, strawberry.argument(description="BILLABLE or NON_BILLABLE: what they become.")],
 ) -> TimeEntriesPayload:
     outcome = await write(
         info,
@@ -62,7 +76,13 @@ async def release_over_limit(
 
 
 async def invoices_page(
-    info: Info, first: int | None = 50, after: str | None = None, debtor_id: strawberry.ID | None = None
+    info: Info,
+    first: First = 50,
+    after: After = None,
+    debtor_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only this debtor's invoices; every debtor's when left out."),
+    ] = None,
 ) -> Connection[Invoice]:
     size = page_size(first)
     cursor = decode_cursor(after, invoicing.INVOICE_KEYSET)

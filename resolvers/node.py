@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from graph import ids
@@ -13,7 +15,9 @@ from graph.types.role import Role
 from graph.types.time_entry import EntryBuilder
 
 
-async def node(info: Info, id: strawberry.ID) -> Node | None:
+async def node(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The `id` of any object.")]
+) -> Node | None:
     """Any object by global ID; null when malformed, unknown, or hidden from the viewer (SPEC 5b)."""
     decoded = ids.decode_any(id)
     if decoded is None:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from typing import cast
+from typing import Annotated, cast
 
+import strawberry
 from graphql import GRAPHQL_MAX_INT
 from orjson import Fragment
 
@@ -15,7 +16,17 @@ from services.errors import DomainError
 from services.reporting import Dimension
 
 
-async def time_report(info: Info, filter: TimeEntryFilter, group_by: list[Dimension]) -> TimeReport:
+async def time_report(
+    info: Info,
+    filter: Annotated[TimeEntryFilter, strawberry.argument(description="Which entries to count.")],
+    group_by: Annotated[
+        list[Dimension],
+        strawberry.argument(
+            description="The dimensions to group by, in order; at most one of DAY, WEEK, MONTH and BOOK_YEAR "
+            "(more is a top-level VALIDATION error)."
+        ),
+    ],
+) -> TimeReport:
     """Time and money grouped by any dimensions, from the rollup (SPEC 9)."""
     ctx = info.context
     report_filter = filter.to_filter()

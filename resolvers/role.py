@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from graph import ids
@@ -14,14 +16,20 @@ async def roles_list(info: Info) -> list[Role]:
         return [Role.from_model(r) for r in await roles.list_all(session)]
 
 
-async def create_role(info: Info, input: RoleInput) -> RolePayload:
+async def create_role(
+    info: Info, input: Annotated[RoleInput, strawberry.argument(description="The role to create.")]
+) -> RolePayload:
     outcome = await write(info, lambda session: roles.create(session, input.to_data()))
     if isinstance(outcome, Refused):
         return RolePayload(user_errors=outcome.errors)
     return RolePayload(role=Role.from_model(outcome))
 
 
-async def update_role(info: Info, id: strawberry.ID, input: RoleInput) -> RolePayload:
+async def update_role(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The role to change.")],
+    input: Annotated[RoleInput, strawberry.argument(description="The fields to change; those left out stay.")],
+) -> RolePayload:
     outcome = await write(info, lambda session: roles.update(session, ids.require(id, "Role", "id"), input.to_data()))
     if isinstance(outcome, Refused):
         return RolePayload(user_errors=outcome.errors)

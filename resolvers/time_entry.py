@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from graph import ids
 from graph.context import Info
 from graph.loaders import forget
-from graph.pagination import Connection, connection, decode_cursor, page_size
+from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
 from graph.types.time_entry import (
@@ -34,6 +34,13 @@ from resolvers.write import Refused, read_back, write
 from services import time_entries, time_queries, timers
 from services.paging import AnyRow
 from services.time_entries import ListChange, Writer, WriteResult
+
+ExpectedVersion = Annotated[
+    int | None,
+    strawberry.argument(
+        description="The `version` the client saw; a stale one is VERSION_CONFLICT. Left out, the last writer wins."
+    ),
+]
 
 
 def _writer(info: Info) -> Writer:
@@ -74,7 +81,18 @@ def _payload(info: Info, outcome: tuple[WriteResult, list[AnyRow]]) -> TimeEntry
 
 
 async def create_time_entry(
-    info: Info, input: TimeEntryInput, mode: EntryMode | None = EntryMode.PER_DATE, idempotency_key: str | None = None
+    info: Info,
+    input: Annotated[TimeEntryInput, strawberry.argument(description="The entry to write.")],
+    mode: Annotated[
+        EntryMode | None, strawberry.argument(description="PER_DATE (the default) runs the cap check; PER_DEBTOR not.")
+    ] = EntryMode.PER_DATE,
+    idempotency_key: Annotated[
+        str | None,
+        strawberry.argument(
+            description="1 to 200 characters the client chooses, so a retry writes nothing twice: the same key and "
+            "input within 24 hours returns the first result; the same key with another input is VALIDATION."
+        ),
+    ] = None,
 ) -> TimeEntryPayload:
     outcome = await write(
         info,
@@ -96,10 +114,12 @@ async def create_time_entry(
 
 async def update_time_entry(
     info: Info,
-    id: strawberry.ID,
-    input: TimeEntryInput,
-    expected_version: int | None = None,
-    mode: EntryMode | None = EntryMode.PER_DATE,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The entry to change.")],
+    input: Annotated[TimeEntryInput, strawberry.argument(description="The fields to change; those left out stay.")],
+    expected_version: ExpectedVersion = None,
+    mode: Annotated[
+        EntryMode | None, strawberry.argument(description="PER_DATE (the default) runs the cap check; PER_DEBTOR not.")
+    ] = EntryMode.PER_DATE,
 ) -> TimeEntryPayload:
     outcome = await write(
         info,
@@ -120,7 +140,11 @@ async def update_time_entry(
     return _payload(info, outcome)
 
 
-async def delete_time_entry(info: Info, id: strawberry.ID, expected_version: int | None = None) -> DeletePayload:
+async def delete_time_entry(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The entry to delete.")],
+    expected_version: ExpectedVersion = None,
+) -> DeletePayload:
     outcome = await write(
         info,
         lambda session: time_entries.delete(
@@ -139,7 +163,9 @@ def _many(info: Info, outcome: tuple[list[WriteResult], list[AnyRow]]) -> TimeEn
 
 
 async def copy_time_entries(
-    info: Info, ids_: Annotated[list[strawberry.ID], strawberry.argument(name="ids")], to_date: date
+    info: Info,
+    ids_: Annotated[list[strawberry.ID], strawberry.argument(name="ids", description="1 to 500 entries to copy.")],
+    to_date: Annotated[date, strawberry.argument(description="The work date of the copies.")],
 ) -> TimeEntriesPayload:
     outcome = await write(
         info,
@@ -155,7 +181,13 @@ async def copy_time_entries(
     return _many(info, outcome)
 
 
-async def save_case_time_list(info: Info, case_id: strawberry.ID, changes: list[TimeListChange]) -> TimeEntriesPayload:
+async def save_case_time_list(
+    info: Info,
+    case_id: Annotated[strawberry.ID, strawberry.argument(description="The case whose list is saved.")],
+    changes: Annotated[
+        list[TimeListChange], strawberry.argument(description="At most 500 changes, applied in this order.")
+    ],
+) -> TimeEntriesPayload:
     def to_change(change: TimeListChange) -> ListChange:
         return ListChange(
             entry_id=ids.require(change.id, "TimeEntry", "id") if change.id is not None else None,
@@ -178,7 +210,9 @@ async def save_case_time_list(info: Info, case_id: strawberry.ID, changes: list[
     return _many(info, outcome)
 
 
-async def start_timer(info: Info, input: StartTimerInput) -> TimerPayload:
+async def start_timer(
+    info: Info, input: Annotated[StartTimerInput, strawberry.argument(description="What the time is for.")]
+) -> TimerPayload:
     outcome = await write(
         info,
         lambda session: timers.start(
@@ -236,7 +270,12 @@ async def _timer(info: Info, timer: TimerModel) -> Timer:
 
 
 async def time_entries_page(
-    info: Info, first: int | None = 50, after: str | None = None, filter: TimeEntryFilter | None = None
+    info: Info,
+    first: First = 50,
+    after: After = None,
+    filter: Annotated[
+        TimeEntryFilter | None, strawberry.argument(description="Which entries; every one when left out.")
+    ] = None,
 ) -> Connection[TimeEntry]:
     """Entries matching the filter, newest first; names the viewer may not see stay hidden (SPEC 5)."""
     ctx = info.context

@@ -31,6 +31,8 @@ from services.time_queries import TimeListOrder
 if TYPE_CHECKING:
     from graph.types.time_entry import CaseTimeList
 
+IncludeBlocked = Annotated[bool | None, strawberry.argument(description="Also list blocked cases; false by default.")]
+
 CapKindEnum = described_enum(
     CapKind,
     name="CapKind",
@@ -84,9 +86,7 @@ class Debtor(Node):
         info: Info,
         first: First = 50,
         after: After = None,
-        include_blocked: Annotated[
-            bool | None, strawberry.argument(description="Also list blocked cases; false by default.")
-        ] = False,
+        include_blocked: IncludeBlocked = False,
     ) -> Connection[Case]:
         return await case_connection(
             info, first=first, after=after, debtor_id=self.db_id, include_blocked=bool(include_blocked)
