@@ -3,16 +3,21 @@
 `python -m bench.load` reads one JSON command per line and answers each with one JSON line:
 
     {"port": 8123, "body": "...", "token": "...", "expect": "...", "seconds": 4, "concurrency": 8}
-    -> {"requests": 9120, "errors": 0, "elapsed": 4.01, "p50_ms": 3.4, "p99_ms": 7.9, "client_cpu_s": 2.1}
+    -> {"requests": 9120, "errors": 0, "elapsed": 4.01, "p50_ms": 3.4, "p99_ms": 7.9, "max_ms": 21.0,
+        "statuses": {"200": 9120}, "busy": 0, "client_cpu_s": 2.1}
 
 Each of `concurrency` keep-alive connections sends the POST, reads the whole answer and sends the
 next, until `seconds` have passed; requests in flight then finish, so the server did exactly the work
 counted. Plain asyncio streams on uvloop with a prebuilt request keep the client's own cost low.
+Every answer counts in the latencies, refusals included; `busy` counts the answers other than 200 whose
+body carries the error code BUSY. A connection the server closes is counted as an error (status 0) and
+opened again. `token` may be empty (no Authorization header).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import sys
@@ -22,12 +27,21 @@ from typing import Any
 
 import uvloop
 
+BUSY = b'"code":"BUSY"'
+
 
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str | None = None
+    statuses: dict[int, int] = field(default_factory=dict)
+    busy: int = 0
+
+    def answered(self, status: int, body: bytes) -> None:
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if status != 200 and BUSY in body:
+            self.busy += 1
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -41,8 +55,8 @@ def build_request(port: int, body: bytes, token: str) -> bytes:
         f"Host: 127.0.0.1:{port}\r\n"
         "Content-Type: application/json\r\n"
         "Accept: application/json\r\n"
-        f"Authorization: Bearer {token}\r\n"
-        f"Content-Length: {len(body)}\r\n"
+        + (f"Authorization: Bearer {token}\r\n" if token else "")
+        + f"Content-Length: {len(body)}\r\n"
         "\r\n"
     )
     return head.encode() + body
@@ -55,29 +69,54 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     length = 0
     for line in lines[1:]:
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+        name = name.strip().lower()
+        if name == b"content-length":
             length = int(value)
             break
+        if name == b"transfer-encoding" and b"chunked" in value.lower():
+            return status, await read_chunks(reader)
     return status, await reader.readexactly(length)
 
 
+async def read_chunks(reader: asyncio.StreamReader) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+        if size == 0:
+            await reader.readuntil(b"\r\n")  # no trailers expected: the empty line ending the body
+            return b"".join(parts)
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+
+
 async def connection_loop(port: int, request: bytes, expect: bytes, deadline: float, tally: Tally) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     clock = time.perf_counter
-    try:
-        while True:
-            started = clock()
-            writer.write(request)
-            status, body = await read_response(reader)
-            finished = clock()
-            tally.latencies.append(finished - started)
-            if status != 200 or (expect and body != expect):
-                tally.error(f"HTTP {status}: {body[:300]!r}")
-            if finished >= deadline:
-                break
-    finally:
-        writer.close()
-        await writer.wait_closed()
+    finished = 0.0
+    while finished < deadline:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while True:
+                started = clock()
+                writer.write(request)
+                try:
+                    status, body = await read_response(reader)
+                except (asyncio.IncompleteReadError, ConnectionError) as closed:
+                    finished = clock()
+                    tally.latencies.append(finished - started)
+                    tally.answered(0, b"")
+                    tally.error(f"connection closed by the server: {type(closed).__name__}")
+                    break  # opened again unless the round is over
+                finished = clock()
+                tally.latencies.append(finished - started)
+                tally.answered(status, body)
+                if status != 200 or (expect and body != expect):
+                    tally.error(f"HTTP {status}: {body[:300]!r}")
+                if finished >= deadline:
+                    break
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
 
 
 def percentile(ordered: list[float], fraction: float) -> float:
@@ -108,6 +147,9 @@ async def run_round(command: dict[str, Any]) -> dict[str, Any]:
         "elapsed": elapsed,
         "p50_ms": percentile(ordered, 0.50) * 1000,
         "p99_ms": percentile(ordered, 0.99) * 1000,
+        "max_ms": (ordered[-1] if ordered else 0.0) * 1000,
+        "statuses": {str(status): count for status, count in sorted(tally.statuses.items())},
+        "busy": tally.busy,
         "client_cpu_s": time.process_time() - cpu_before,
     }
 
