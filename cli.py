@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import getpass
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -160,39 +159,41 @@ def serve(config: Config) -> None:
     )
 
 
-def import_cases(url: str, path: Path, *, dry_run: bool, best_effort: bool) -> int:
-    """Import cases from CSV; all or nothing unless --best-effort; exit status 1 when a row failed."""
-    from services.errors import DomainError
-
+def import_cases(database: Callable[[], str], path: Path, *, dry_run: bool, best_effort: bool) -> int:
+    """Import cases from CSV (SPEC 10); exit status 1 when a row failed. The whole file is checked first: a file with
+    a bad row touches no database (`database` is never called) unless --best-effort keeps the good rows."""
     if not path.is_file():
         print(f"casetime: no such file: {path}", file=sys.stderr)
         return 2
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        try:
-            case_import.check_header(reader.fieldnames)
-            rows = [(reader.line_num, row) for row in reader]
-        except DomainError as error:
-            print(f"casetime: {path}: {error.message}", file=sys.stderr)
-            return 1
-        except (UnicodeDecodeError, csv.Error) as error:  # not UTF-8, or not CSV: say so rather than crash
-            print(f"casetime: {path}: not a readable UTF-8 CSV file: {error}", file=sys.stderr)
-            return 1
-    report, kept = asyncio.run(_import_rows(url, rows, dry_run=dry_run, best_effort=best_effort))
-    for row_error in report.errors:
+    checked = case_import.check_file(path.read_bytes())
+    go_on = checked.readable and bool(checked.rows) and (best_effort or not checked.errors)
+    report, kept = case_import.ImportReport(), False
+    if go_on:
+        report, kept = asyncio.run(_import_rows(database(), checked.rows, dry_run=dry_run, best_effort=best_effort))
+    errors = sorted(checked.errors + report.errors, key=lambda error: error.line)
+    for row_error in errors:
         print(f"{path}:{row_error.line}: {row_error.code.value}: {row_error.message}", file=sys.stderr)
+    bad = len({error.line for error in errors})
+    if not checked.readable:
+        print("casetime: the file was refused as a whole; nothing imported")
+        return 1
     if dry_run:
         verdict = "dry run, nothing written"
     elif kept:
         verdict = f"{report.created} case(s) imported"
+    elif not checked.rows and not errors:
+        verdict = "nothing to import"
     else:
         verdict = "nothing imported (use --best-effort to keep the good rows)"
-    print(f"casetime: {report.created} good row(s), {len(report.errors)} bad row(s); {verdict}")
-    return 1 if report.errors else 0
+    if go_on or not errors:
+        print(f"casetime: {report.created} good row(s), {bad} bad row(s); {verdict}")
+    else:
+        print(f"casetime: {bad} bad row(s) found before any database work; {verdict}")
+    return 1 if errors else 0
 
 
 async def _import_rows(
-    url: str, rows: list[tuple[int, dict[str, str | None]]], *, dry_run: bool, best_effort: bool
+    url: str, rows: list[case_import.Row], *, dry_run: bool, best_effort: bool
 ) -> tuple[case_import.ImportReport, bool]:
     from tqdm import tqdm
 
@@ -298,12 +299,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if args.command == "serve":
         serve(config)
         return 0
+    if args.command == "import-cases":  # the file is checked before the database is started or reached
+        database = partial(ready_database, config)
+        return import_cases(database, args.file, dry_run=args.dry_run, best_effort=args.best_effort)
     url = ready_database(config)
     if args.command == "create-admin":
         create_admin(url, config, email=args.email, name=args.name, stdin=sys.stdin)
         return 0
-    if args.command == "import-cases":
-        return import_cases(url, args.file, dry_run=args.dry_run, best_effort=args.best_effort)
     return 0  # migrate: ready_database did it
 
 

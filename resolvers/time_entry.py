@@ -31,7 +31,7 @@ from graph.types.time_entry import (
 from models import EntryMode
 from models import Timer as TimerModel
 from resolvers.write import Refused, read_back, write
-from services import time_entries, time_queries, timers
+from services import time_entries, time_queries, timers, validation
 from services.paging import AnyRow
 from services.time_entries import ListChange, Writer, WriteResult
 
@@ -196,11 +196,18 @@ async def save_case_time_list(
             data=change.entry.to_data() if change.entry else {},
         )
 
+    def to_changes() -> list[ListChange]:
+        """Each change decoded; an ID that does not decode is named by its change's path, as the service names rules."""
+        problems = validation.Problems()
+        decoded = [problems.within("changes", str(i)).check(to_change, c) for i, c in enumerate(changes)]
+        problems.raise_if_any()
+        return [c for c in decoded if c is not None]
+
     outcome = await write(
         info,
         read_back(
             lambda session: time_entries.save_case_list(
-                session, _writer(info), ids.require(case_id, "Case", "caseId"), [to_change(c) for c in changes]
+                session, _writer(info), ids.require(case_id, "Case", "caseId"), to_changes()
             ),
             _many_rows,
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,6 @@ from sqlalchemy.sql import ColumnElement
 from db.driver import Prebuilt
 from models import CapBasis, CapKind, Case, Debtor, TimeStatus
 from services import company, paging, validation
-from services.activities import writable_status
 from services.errors import DomainError, DomainErrors, ErrorCode, invalid, not_found
 from services.integrity import flush, touch
 from services.paging import AnyRow, AnySelect, Keyset, Page, fetch_page, like_pattern
@@ -141,82 +140,83 @@ async def options(session: AsyncSession, *, debtor_id: int, on: date) -> list[An
 
 async def create(session: AsyncSession, data: CaseData) -> Case:
     """Create a case for a debtor; the code is trimmed and unique per debtor ignoring case."""
-    debtor_id = data.get("debtor_id")
-    validation.required(debtor_id, "debtorId")
-    assert debtor_id is not None
+    problems = validation.Problems()
+    debtor_id = problems.check(validation.required, data.get("debtor_id"), "debtorId")
+    case = Case(debtor_id=debtor_id, **check_new(data, problems))
+    problems.raise_if_any()
     if await session.get(Debtor, debtor_id) is None:
         raise not_found("Debtor", "debtorId")
-    case = Case(debtor_id=debtor_id, code=validation.name(data.get("code"), "code"))
-    _apply(case, data, creating=True)
     session.add(case)
     await flush(session, _RULES)
     return case
 
 
 async def update(session: AsyncSession, case_id: int, data: CaseData) -> Case:
+    problems = validation.Problems()
+    checked = _checked(data, problems, creating=False)
+    problems.raise_if_any()
     case = await session.get(Case, case_id, with_for_update=True)
     if case is None:
         raise not_found("Case", "id")
-    if "debtor_id" in data:
-        validation.required(data["debtor_id"], "debtorId")
-        if data["debtor_id"] != case.debtor_id:
-            raise invalid("a case cannot move to another debtor", "debtorId")
-    if "code" in data:
-        case.code = validation.name(data["code"], "code")
-    _apply(case, data, creating=False)
+    if "debtor_id" in data and data["debtor_id"] != case.debtor_id:
+        problems.add(invalid("debtorId may not change: a case stays with its debtor", "debtorId"))
+    for key, value in checked.items():
+        setattr(case, key, value)
+    _check_rules(case, problems)
+    problems.raise_if_any()
     touch(case)
     await flush(session, _RULES)
     return case
 
 
-_REQUIRED = {
-    "invoicing": "invoicing",
-    "is_default": "isDefault",
-    "blocked": "blocked",
-    "max_per_book_year": "maxPerBookYear",
-    "max_based_on": "maxBasedOn",
-}
+def check_new(data: CaseData, problems: validation.Problems) -> CaseData:
+    """A new case's fields (its debtor apart) and the rules between them, with no database (SPEC 2, 5b): the values
+    of the fields that passed, each broken rule noted in `problems`."""
+    checked = _checked(data, problems, creating=True)
+    _check_rules(Case(**checked), problems)
+    return checked
 
 
-def _apply(case: Case, data: CaseData, *, creating: bool) -> None:
-    """Apply the given fields, then check the rules that tie fields together."""
-    for key, field in _REQUIRED.items():
-        if key in data:
-            value = data[key]  # type: ignore[literal-required]
-            if value is None:
-                if not creating:
-                    raise invalid(f"{field} may not be empty", field)
-                continue
-            setattr(case, key, writable_status(value, field) if key == "invoicing" else value)
-    if "description" in data:
-        case.description = validation.description(data["description"])
-    if "active_from" in data:
-        case.active_from = validation.day(data["active_from"], "activeFrom")
-    if "active_until" in data:
-        case.active_until = validation.day(data["active_until"], "activeUntil")
-    if "adjusted_rate" in data:
-        case.adjusted_rate = validation.money(data["adjusted_rate"], "adjustedRate")
-    if "max_amount" in data:
-        case.max_amount = validation.money(data["max_amount"], "maxAmount")
-    if "max_minutes" in data:
-        case.max_minutes = validation.minutes_limit(data["max_minutes"], "maxMinutes")
-    _check(case)
+_FIELDS = validation.Fields(
+    {
+        "debtor_id": validation.required,
+        "code": validation.name,
+        "description": validation.description,
+        "invoicing": validation.writable_status,
+        "active_from": validation.day,
+        "active_until": validation.day,
+        "adjusted_rate": validation.money,
+        "max_amount": validation.money,
+        "max_minutes": validation.minutes_limit,
+    },
+    needed=("code",),
+    # fields that always hold a value: left out on create they take their default, cleared in a patch they are refused
+    defaulted=("invoicing", "is_default", "blocked", "max_per_book_year", "max_based_on"),
+)
 
 
-def _check(case: Case) -> None:
+def _checked(data: CaseData, problems: validation.Problems, *, creating: bool) -> CaseData:
+    """The given fields, each checked by its rule; a new case needs a code. The debtor is `create`'s to check (it
+    must exist), and in a patch it may not be cleared (nor changed, which `update` checks)."""
+    fields = {key: value for key, value in data.items() if key != "debtor_id" or not creating}
+    checked = _FIELDS.check(fields, problems, creating=creating)
+    checked.pop("debtor_id", None)
+    return cast(CaseData, checked)
+
+
+def _check_rules(case: Case, problems: validation.Problems) -> None:
+    """The rules that tie a case's fields together, on the case as it would be stored (SPEC 2, 6)."""
     cap = case.max_per_book_year or CapKind.NONE
     if case.active_from and case.active_until and case.active_until < case.active_from:
-        raise invalid("activeUntil lies before activeFrom", "activeUntil")
+        problems.add(invalid("activeUntil may not lie before activeFrom", "activeUntil"))
     if cap is not CapKind.NONE and (case.active_from is not None or case.active_until is not None):
-        raise DomainError(
-            ErrorCode.PERIOD_WITH_CAP,
-            "a case with a book-year maximum cannot have a period",
-            ("activeFrom" if case.active_from is not None else "activeUntil",),
-        )
+        field = "activeFrom" if case.active_from is not None else "activeUntil"
+        message = f"{field} may not be set on a case with a book-year maximum"
+        problems.add(DomainError(ErrorCode.PERIOD_WITH_CAP, message, (field,)))
     if cap is CapKind.TIME and case.max_minutes is None:
-        raise invalid("a TIME maximum needs maxMinutes", "maxMinutes")
+        problems.add(invalid("maxMinutes may not be empty with a TIME maximum", "maxMinutes"))
     if cap is CapKind.AMOUNT and case.max_amount is None:
-        raise invalid("an AMOUNT maximum needs maxAmount", "maxAmount")
+        problems.add(invalid("maxAmount may not be empty with an AMOUNT maximum", "maxAmount"))
 
 
 async def import_for_debtors(
@@ -229,20 +229,17 @@ async def import_for_debtors(
     """
     created: list[Case] = []
     errors: list[DomainError] = []
-    if not debtor_ids:
-        raise invalid("debtorIds may not be empty", "debtorIds")
-    validation.bulk(debtor_ids, "debtorIds")
+    validation.bulk(debtor_ids, "debtorIds", required=True)
     for index, debtor_id in enumerate(debtor_ids):
         try:
             if debtor_id is None:
                 raise not_found("Debtor")
             async with session.begin_nested():
                 created.append(await create(session, {**data, "debtor_id": debtor_id}))
-        except DomainError as error:
-            errors.append(
-                DomainError(
-                    error.code, f"debtor #{index + 1}: {error.message}", ("debtorIds", str(index), *error.field)
-                )
+        except (DomainError, DomainErrors) as refusal:
+            errors.extend(
+                DomainError(e.code, f"debtor #{index + 1}: {e.message}", ("debtorIds", str(index), *e.field))
+                for e in validation.refusals(refusal)
             )
     if errors and not best_effort:
         raise DomainErrors(errors)

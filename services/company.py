@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
@@ -106,7 +106,8 @@ def zone_name(name: str) -> str:
 
 
 def _unknown_zone(name: str) -> DomainError:
-    return invalid(f"unknown time zone {validation.clipped(name)!r}", "timeZone")
+    quoted = validation.clipped(name)
+    return invalid(f"timeZone must be an IANA zone name, not {quoted!r}", "timeZone")
 
 
 def today(settings: CompanySettings) -> date:
@@ -114,30 +115,30 @@ def today(settings: CompanySettings) -> date:
     return datetime.now(zone(settings.time_zone)).date()
 
 
+_FIELDS = validation.Fields(
+    {
+        "book_year_start_month": lambda value, field: validation.between(value, 1, 12, field),
+        "static_list_threshold": lambda value, field: validation.between(value, 1, 1_000_000_000, field),
+        "time_zone": lambda value, field: zone_name(value.strip()),
+    },
+    defaulted=SettingsData.__optional_keys__,  # a setting may be left out, never cleared
+)
+
+
+def _checked(data: SettingsData) -> SettingsData:
+    """The given settings, each checked (SPEC 5b, 12); every broken rule is refused at once."""
+    return cast(SettingsData, _FIELDS.checked(data, creating=False))
+
+
 async def update(session: AsyncSession, data: SettingsData) -> CompanySettings:
     """Patch the settings; a case requirement without the case column is refused (SPEC 2)."""
-    for key in (
-        "time_tracking_enabled",
-        "use_case_column",
-        "require_case",
-        "book_year_start_month",
-        "static_list_threshold",
-        "time_zone",
-    ):
-        if key in data and data[key] is None:
-            raise invalid(f"{key} may not be empty", validation.camel(key))
-    if "book_year_start_month" in data and not 1 <= data["book_year_start_month"] <= 12:
-        raise invalid("book year start month must be 1 to 12", "bookYearStartMonth")
-    if "static_list_threshold" in data and not 1 <= data["static_list_threshold"] <= 1_000_000_000:
-        raise invalid("static list threshold must be 1 to 1,000,000,000", "staticListThreshold")
-    if "time_zone" in data:
-        data["time_zone"] = zone_name(data["time_zone"].strip())
+    checked = _checked(data)
     settings = await get(session, for_update=True)
-    use_case_column = data.get("use_case_column", settings.use_case_column)
-    require_case = data.get("require_case", settings.require_case)
+    use_case_column = checked.get("use_case_column", settings.use_case_column)
+    require_case = checked.get("require_case", settings.require_case)
     if require_case and not use_case_column:
-        raise invalid("a case can only be required while the case column is on", "requireCase")
-    for key, value in data.items():
+        raise invalid("requireCase may only be on while useCaseColumn is on", "requireCase")
+    for key, value in checked.items():
         setattr(settings, key, value)
     touch(settings)
     await session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,28 +53,31 @@ async def existing_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
     return set((await session.scalars(select(Debtor.id).where(Debtor.id.in_(ids)))).all())
 
 
+_FIELDS = validation.Fields(
+    {"code": validation.name, "name": validation.name, "adjusted_rate": validation.money}, needed=("code", "name")
+)
+
+
+def _checked(data: DebtorData, *, creating: bool) -> DebtorData:
+    """The given fields, each checked (SPEC 5b); every broken rule is refused at once."""
+    return cast(DebtorData, _FIELDS.checked(data, creating=creating))
+
+
 async def create(session: AsyncSession, data: DebtorData) -> Debtor:
     """Create a debtor; its code is stored trimmed and unique ignoring case."""
-    debtor = Debtor(
-        code=validation.name(data.get("code"), "code"),
-        name=validation.name(data.get("name"), "name"),
-        adjusted_rate=validation.money(data.get("adjusted_rate"), "adjustedRate"),
-    )
+    debtor = Debtor(**_checked(data, creating=True))
     session.add(debtor)
     await flush(session, _RULES)
     return debtor
 
 
 async def update(session: AsyncSession, debtor_id: int, data: DebtorData) -> Debtor:
+    checked = _checked(data, creating=False)
     debtor = await session.get(Debtor, debtor_id, with_for_update=True)
     if debtor is None:
         raise not_found("Debtor", "id")
-    if "code" in data:
-        debtor.code = validation.name(data["code"], "code")
-    if "name" in data:
-        debtor.name = validation.name(data["name"], "name")
-    if "adjusted_rate" in data:
-        debtor.adjusted_rate = validation.money(data["adjusted_rate"], "adjustedRate")
+    for key, value in checked.items():
+        setattr(debtor, key, value)
     touch(debtor)
     await flush(session, _RULES)
     return debtor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -110,57 +110,54 @@ async def rates_by_employee_ids(session: AsyncSession, ids: Sequence[int]) -> li
     return [grouped[i] for i in ids]
 
 
+def _checked(data: EmployeeData, *, creating: bool) -> EmployeeData:
+    """The given fields, each checked (SPEC 5b, 12); every broken rule is refused at once, before any lookup."""
+    return cast(EmployeeData, _FIELDS.checked(data, creating=creating))
+
+
 async def create(session: AsyncSession, passwords: Passwords, data: EmployeeData) -> Employee:
     """Create an employee; name, email, password and role are required (SPEC 2)."""
-    password = _password(data.get("password"))
-    role_id = data.get("role_id")
-    validation.required(role_id, "roleId")
-    assert role_id is not None
+    checked = _checked(data, creating=True)
+    role_id, secret = validation.required(checked.get("role_id"), "roleId"), checked.get("password")
     await _ensure_role(session, role_id)
     employee = Employee(
-        name=validation.name(data.get("name"), "name"),
-        email=validation.email(data.get("email")),
-        password_hash=await passwords.hash(password),
+        name=checked.get("name"),
+        email=checked.get("email"),
+        password_hash=await passwords.hash(validation.required(secret, "password")),
         role_id=role_id,
-        active=True if data.get("active") is None else bool(data.get("active")),
-        default_rate=validation.money(data.get("default_rate"), "defaultRate"),
+        active=checked.get("active", True),
+        default_rate=checked.get("default_rate"),
     )
     session.add(employee)
     await flush(session, _RULES)
-    if data.get("supervisor_id") is not None:
-        await _set_supervisor(session, employee, data["supervisor_id"])
+    if checked.get("supervisor_id") is not None:
+        await _set_supervisor(session, employee, checked.get("supervisor_id"))
         await session.flush()  # sessions do not autoflush: later chain queries must see this link
     return employee
 
 
 async def update(session: AsyncSession, passwords: Passwords, employee_id: int, data: EmployeeData) -> Employee:
     """Patch an employee; deactivating one or setting their password revokes all their tokens (SPEC 5a, 12)."""
+    checked = _checked(data, creating=False)
     employee = await session.get(Employee, employee_id, with_for_update=True)
     if employee is None:
         raise not_found("Employee", "id")
-    if "name" in data:
-        employee.name = validation.name(data["name"], "name")
-    if "email" in data:
-        employee.email = validation.email(data["email"])
-    if "password" in data:
+    if "role_id" in checked:
+        role_id = validation.required(checked["role_id"], "roleId")
+        await _ensure_role(session, role_id)
+        employee.role_id = role_id
+    for key in ("name", "email", "active", "default_rate"):
+        if key in checked:
+            setattr(employee, key, checked[key])
+    if "password" in checked:
         # a reset: whoever held a token of this employee must log in again, with the new password
-        employee.password_hash = await passwords.hash(_password(data["password"]))
+        employee.password_hash = await passwords.hash(validation.required(checked["password"], "password"))
         await auth.revoke_all(session, employee_id=employee.id)
         await auth.forgive(session, email=employee.email)
-    if "role_id" in data:
-        validation.required(data["role_id"], "roleId")
-        assert data["role_id"] is not None
-        await _ensure_role(session, data["role_id"])
-        employee.role_id = data["role_id"]
-    if "active" in data:
-        validation.required(data["active"], "active")
-        employee.active = bool(data["active"])
-        if not employee.active:
-            await auth.revoke_all(session, employee_id=employee.id)
-    if "default_rate" in data:
-        employee.default_rate = validation.money(data["default_rate"], "defaultRate")
-    if "supervisor_id" in data:
-        await _set_supervisor(session, employee, data["supervisor_id"])
+    if checked.get("active") is False:
+        await auth.revoke_all(session, employee_id=employee.id)
+    if "supervisor_id" in checked:
+        await _set_supervisor(session, employee, checked["supervisor_id"])
     touch(employee)
     await flush(session, _RULES)
     return employee
@@ -168,12 +165,12 @@ async def update(session: AsyncSession, passwords: Passwords, employee_id: int, 
 
 async def set_rate(session: AsyncSession, *, employee_id: int, activity_id: int, rate: Decimal | None) -> Employee:
     """Set or (with a null rate) remove an employee's rate for one activity (SPEC 2, 4)."""
+    checked = validation.money(rate, "rate")
     employee = await session.get(Employee, employee_id, with_for_update=True)
     if employee is None:
         raise not_found("Employee", "employeeId")
     if await session.get(Activity, activity_id) is None:
         raise not_found("Activity", "activityId")
-    checked = validation.money(rate, "rate")
     if checked is None:
         await session.execute(
             delete(EmployeeRate).where(EmployeeRate.employee_id == employee_id, EmployeeRate.activity_id == activity_id)
@@ -215,9 +212,9 @@ async def change_password(
         await auth.succeeded(session, attempt)
     else:
         errors.append(DomainError(ErrorCode.INVALID_CREDENTIALS, "The current password is wrong", ("currentPassword",)))
-    short = _password_error(new, "newPassword")
-    if short is not None:
-        errors.append(short)
+    problems = validation.Problems()
+    problems.check(password, new, "newPassword")
+    errors.extend(problems.errors)
     if errors:
         return errors
     employee.password_hash = await passwords.hash(new)
@@ -227,18 +224,25 @@ async def change_password(
     return []
 
 
-def _password_error(value: str | None, field: str) -> DomainError | None:
-    if value is None or not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
-        return invalid(f"a password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", field)
-    return None
+def password(value: str | None, field: str = "password") -> str:
+    """A password of PASSWORD_MIN to PASSWORD_MAX characters (SPEC 12), for every way one is set."""
+    secret = validation.required(value, field)
+    if not PASSWORD_MIN <= len(secret) <= PASSWORD_MAX:
+        raise invalid(f"{field} must be between {PASSWORD_MIN} and {PASSWORD_MAX} characters", field)
+    return secret
 
 
-def _password(value: str | None) -> str:
-    error = _password_error(value, "password")
-    if error is not None:
-        raise error
-    assert value is not None
-    return value
+_FIELDS = validation.Fields(
+    {
+        "name": validation.name,
+        "email": validation.email,
+        "password": password,
+        "role_id": validation.required,
+        "default_rate": validation.money,
+    },
+    needed=("name", "email", "password", "role_id"),
+    defaulted=("active",),
+)
 
 
 async def _ensure_role(session: AsyncSession, role_id: int) -> None:
@@ -253,7 +257,7 @@ async def _set_supervisor(session: AsyncSession, employee: Employee, supervisor_
         if await session.get(Employee, supervisor_id) is None:
             raise not_found("Supervisor", "supervisorId")
         if supervisor_id == employee.id or employee.id in await _chain_above(session, supervisor_id):
-            raise invalid("this supervisor would make a cycle in the supervisor chain", "supervisorId")
+            raise invalid("supervisorId may not close a cycle in the supervisor chain", "supervisorId")
     employee.supervisor_id = supervisor_id
 
 

@@ -70,10 +70,12 @@ async def create(
 ) -> Invoice:
     """Invoice the debtor's J entries (optionally some cases, up to a work date) with one line per case,
     activity and rate. Entries are locked in id order, so two concurrent calls never bill one twice."""
+    problems = validation.Problems()
+    problems.check(validation.day, up_to, "upTo")
+    problems.check(validation.day, invoice_date, "invoiceDate")
+    problems.raise_if_any()
     if await session.get(Debtor, debtor_id) is None:
         raise not_found("Debtor", "debtorId")
-    validation.day(up_to, "upTo")
-    validation.day(invoice_date, "invoiceDate")
     if case_ids:
         owners = dict((await session.execute(select(Case.id, Case.debtor_id).where(Case.id.in_(case_ids)))).all())
         if len(owners) != len(set(case_ids)):
@@ -136,7 +138,7 @@ async def void(session: AsyncSession, viewer: Viewer, invoice_id: int) -> Invoic
     if invoice is None:
         raise not_found("Invoice", "id")
     if invoice.voided:
-        raise invalid("this invoice is already voided", "id")
+        raise invalid("id names an invoice that is voided already", "id")
     entries = list(
         (
             await session.scalars(
@@ -161,11 +163,10 @@ async def release_over_limit(
 ) -> list[TimeEntry]:
     """Billing's decision over a cap: L entries become J or N, with no cap check, recorded as an edit (SPEC 3); at
     most `validation.MAX_BULK` entries (SPEC 12)."""
-    validation.bulk(entry_ids, "ids")
-    if status not in (TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE):
-        raise invalid("over-limit time can be released to BILLABLE or NON_BILLABLE only", "status")
-    if not entry_ids:
-        raise invalid("ids may not be empty", "ids")
+    problems = validation.Problems()
+    problems.check(validation.bulk, entry_ids, "ids", required=True)
+    problems.check(validation.writable_status, status, "status")
+    problems.raise_if_any()
     entries = list(
         (
             await session.scalars(

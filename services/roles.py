@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypedDict
+from typing import TypedDict, cast
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,10 +46,22 @@ async def visible_role_ids_by_role_ids(session: AsyncSession, ids: Sequence[int]
     return [grouped[i] for i in ids]
 
 
+_FIELDS = validation.Fields(
+    {"name": validation.name},
+    needed=("name",),
+    defaulted=("is_administrator", "can_enter_time_for_others", "can_invoice", "employee_visibility"),
+)
+
+
+def _checked(data: RoleData, *, creating: bool) -> RoleData:
+    """The given fields, each checked (SPEC 5b): every broken rule is refused at once; a flag may not be cleared."""
+    fields = {key: value for key, value in data.items() if key != "visible_role_ids"}
+    return cast(RoleData, _FIELDS.checked(fields, creating=creating))
+
+
 async def create(session: AsyncSession, data: RoleData) -> Role:
     """Create a role; every flag not given is off and visibility defaults to ALL."""
-    role = Role(name=validation.name(data.get("name"), "name"))
-    _apply_flags(role, data)
+    role = Role(**_checked(data, creating=True))
     session.add(role)
     await flush(session, _RULES)
     await _set_visible_roles(session, role, data)
@@ -57,32 +69,16 @@ async def create(session: AsyncSession, data: RoleData) -> Role:
 
 
 async def update(session: AsyncSession, role_id: int, data: RoleData) -> Role:
+    checked = _checked(data, creating=False)
     role = await session.get(Role, role_id, with_for_update=True)
     if role is None:
         raise not_found("Role", "id")
-    if "name" in data:
-        role.name = validation.name(data["name"], "name")
-    _apply_flags(role, data)
+    for key, value in checked.items():
+        setattr(role, key, value)
     touch(role)
     await flush(session, _RULES)
     await _set_visible_roles(session, role, data)
     return role
-
-
-def _apply_flags(role: Role, data: RoleData) -> None:
-    for key in ("is_administrator", "can_enter_time_for_others", "can_invoice", "employee_visibility"):
-        if key in data:
-            value = data[key]
-            validation.required(value, _FIELDS[key])
-            setattr(role, key, value)
-
-
-_FIELDS = {
-    "is_administrator": "isAdministrator",
-    "can_enter_time_for_others": "canEnterTimeForOthers",
-    "can_invoice": "canInvoice",
-    "employee_visibility": "employeeVisibility",
-}
 
 
 async def _set_visible_roles(session: AsyncSession, role: Role, data: RoleData) -> None:

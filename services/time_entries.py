@@ -29,7 +29,7 @@ from services import company, idempotency, rates, rollup, totals, validation
 from services.auth import Viewer
 from services.book_year import book_year_of
 from services.cap import counts_towards, describe, split_amount, split_minutes
-from services.errors import DomainError, ErrorCode, invalid, not_found
+from services.errors import DomainError, DomainErrors, ErrorCode, invalid, not_found
 from services.totals import Share
 from services.visibility import Visibility
 
@@ -82,19 +82,46 @@ class Writer:
         return self.viewer.can_enter_time_for_others and self.visibility.can_see(employee_id)
 
 
+def chosen_status(status: TimeStatus | None, billable: bool | None) -> TimeStatus | None:
+    """The writer's J/N or Billable checkbox, which must agree; None when they chose neither (SPEC 3, 5b)."""
+    if status is not None:
+        validation.writable_status(status, "status")
+    from_checkbox = None if billable is None else (TimeStatus.BILLABLE if billable else TimeStatus.NON_BILLABLE)
+    if status is not None and from_checkbox is not None and status != from_checkbox:
+        raise invalid("billable must agree with status", "billable")
+    return status or from_checkbox
+
+
 def default_status(
     *, status: TimeStatus | None, billable: bool | None, case: Case | None, activity: Activity
 ) -> TimeStatus:
     """The writer's J/N (or Billable checkbox), else the case's invoicing, else the activity's default (SPEC 3)."""
-    if status is not None and status not in (TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE):
-        raise invalid("a writer may set status BILLABLE or NON_BILLABLE only", "status")
-    from_checkbox = None if billable is None else (TimeStatus.BILLABLE if billable else TimeStatus.NON_BILLABLE)
-    if status is not None and from_checkbox is not None and status != from_checkbox:
-        raise invalid("status and billable disagree", "billable")
-    chosen = status or from_checkbox
+    chosen = chosen_status(status, billable)
     if chosen is not None:
         return chosen
     return case.invoicing if case is not None else activity.default_status
+
+
+def check_input(data: EntryData, problems: validation.Problems, *, creating: bool) -> None:
+    """The rules of an entry's input that need no database (SPEC 5b), each broken one noted in `problems`. A patch
+    is checked in the fields it gives, and may not clear a required one."""
+    if creating or "minutes" in data:
+        problems.check(_minutes, data.get("minutes"))
+    if creating or "work_date" in data:
+        problems.check(_work_date, data.get("work_date"))
+    for key in ("activity_id",) if creating else ("employee_id", "activity_id"):
+        if creating or key in data:
+            problems.check(validation.required, data.get(key), validation.camel(key))
+    if "status" in data or "billable" in data:
+        problems.check(chosen_status, data.get("status"), data.get("billable"))
+    if "description" in data:
+        problems.check(validation.description, data.get("description"))
+
+
+def _checked(data: EntryData, *, creating: bool) -> None:
+    problems = validation.Problems()
+    check_input(data, problems, creating=creating)
+    problems.raise_if_any()
 
 
 @dataclass
@@ -125,22 +152,16 @@ async def _employee_for(session: AsyncSession, writer: Writer, employee_id: int)
     if employee is None:
         raise not_found("Employee", "employeeId")
     if not employee.active:
-        raise invalid("time cannot be written for an inactive employee", "employeeId")
+        raise invalid("employeeId may not be an inactive employee", "employeeId")
     return employee
 
 
 def _minutes(value: int | None) -> int:
-    if value is None:
-        raise invalid("minutes may not be empty", "minutes")
-    if not 1 <= value <= MAX_MINUTES:
-        raise invalid(f"minutes must be 1 to {MAX_MINUTES}", "minutes")
-    return value
+    return validation.between(validation.required(value, "minutes"), 1, MAX_MINUTES, "minutes")
 
 
-def _work_date(value: date | None) -> date:
-    if value is None:
-        raise invalid("workDate may not be empty", "workDate")
-    checked = validation.day(value, "workDate")
+def _work_date(value: date | None, field: str = "workDate") -> date:
+    checked = validation.day(validation.required(value, field), field)
     assert checked is not None
     return checked
 
@@ -190,9 +211,7 @@ async def _resolve(
     debtor = await session.get(Debtor, debtor_id)
     if debtor is None:
         raise not_found("Debtor", "debtorId")
-    if activity_id is None:
-        raise invalid("activityId may not be empty", "activityId")
-    activity = await session.get(Activity, activity_id)
+    activity = await session.get(Activity, validation.required(activity_id, "activityId"))
     if activity is None:
         raise not_found("Activity", "activityId")
     return _Resolved(employee, debtor, case, activity, day, checked_minutes)
@@ -217,6 +236,7 @@ async def create(
     status: TimeStatus | None = None,
 ) -> WriteResult:
     """Write a new entry; in PER_DATE mode its case's book-year maximum is never overshot (SPEC 6)."""
+    _checked(data, creating=True)
     settings = await _settings(session)
     employee_id = data.get("employee_id") or writer.viewer.employee_id
     target = await _resolve(
@@ -339,12 +359,6 @@ async def _locked_entry(
     return entry
 
 
-def _required_in_patch(data: EntryData, *keys: str) -> None:
-    for key in keys:
-        if key in data and data[key] is None:  # type: ignore[literal-required]
-            raise invalid(f"{validation.camel(key)} may not be empty", validation.camel(key))
-
-
 async def update(
     session: AsyncSession,
     writer: Writer,
@@ -355,9 +369,9 @@ async def update(
     mode: EntryMode = EntryMode.PER_DATE,
 ) -> WriteResult:
     """Patch an entry; in PER_DATE mode it is re-checked against the cap leaving its own share out (SPEC 6.4)."""
+    _checked(data, creating=False)
     settings = await _settings(session)
     entry = await _locked_entry(session, writer, entry_id, expected_version)
-    _required_in_patch(data, "employee_id", "activity_id", "work_date", "minutes")
     start_month = settings.book_year_start_month
     old_share = totals.share_of(entry, start_month)
     old_case_id = entry.case_id
@@ -405,7 +419,7 @@ async def update(
     entry.activity_id, entry.work_date, entry.minutes = target.activity.id, target.work_date, target.minutes
     entry.amount = rates.amount(entry.minutes, entry.rate)
     if "description" in data:
-        entry.description = validation.description(data["description"])
+        entry.description = validation.description(data["description"])  # checked already: trimmed here
 
     over_limit = await session.scalar(select(TimeEntry).where(TimeEntry.over_limit_of_id == entry.id).with_for_update())
     if over_limit is not None:
@@ -466,7 +480,7 @@ async def _park_excess(
     else:
         total = line.minutes + excess
         if total > MAX_MINUTES:
-            raise invalid(f"the over-limit line would exceed {MAX_MINUTES} minutes", "minutes")
+            raise invalid(f"minutes may not take the entry's over-limit line beyond {MAX_MINUTES} minutes", "minutes")
         old_case_id = line.case_id
         line.minutes, line.rate = total, entry.rate
         line.employee_id, line.debtor_id, line.case_id = entry.employee_id, entry.debtor_id, entry.case_id
@@ -509,7 +523,10 @@ async def copy(session: AsyncSession, writer: Writer, entry_ids: Sequence[int], 
     """Copy entries to another date: fresh rates, no cap check; J/F copy as J, N as N, L as a new entry would.
 
     At most `validation.MAX_BULK` entries per call (SPEC 12)."""
-    validation.bulk(entry_ids, "ids")
+    problems = validation.Problems()
+    problems.check(validation.bulk, entry_ids, "ids")
+    problems.check(_work_date, to_date, "toDate")
+    problems.raise_if_any()
     results = []
     for index, entry_id in enumerate(entry_ids):
         source = await session.get(TimeEntry, entry_id)
@@ -550,7 +567,11 @@ async def save_case_list(
 ) -> list[WriteResult]:
     """Apply a case time list's changes in order, in one transaction, each as its PER_DATE twin (SPEC 7); at most
     `validation.MAX_BULK` changes (SPEC 12)."""
-    validation.bulk(changes, "changes")
+    validation.bulk(changes, "changes")  # beyond it the list is refused whole, its items unread
+    problems = validation.Problems()
+    for index, change in enumerate(changes):
+        _check_change(change, problems.within("changes", str(index)))
+    problems.raise_if_any()
     settings = await _settings(session)
     case = await session.get(Case, case_id)
     if case is None:
@@ -561,15 +582,24 @@ async def save_case_list(
     for index, change in enumerate(changes):
         try:
             results.extend(await _apply_change(session, writer, case, change))
-        except DomainError as error:
-            raise DomainError(error.code, error.message, ("changes", str(index), *error.field)) from error
+        except (DomainError, DomainErrors) as refusal:
+            failed = validation.Problems("changes", str(index))
+            failed.add(refusal)
+            failed.raise_if_any()
     return results
+
+
+def _check_change(change: ListChange, problems: validation.Problems) -> None:
+    """One change's rules that need no database: a delete needs a row, an edit or a new row a valid input."""
+    if change.delete:
+        if change.entry_id is None:
+            problems.add(invalid("delete may only be true for a row with an id", "delete"))
+        return
+    check_input(change.data, problems, creating=change.entry_id is None)
 
 
 async def _apply_change(session: AsyncSession, writer: Writer, case: Case, change: ListChange) -> list[WriteResult]:
     if change.entry_id is None:
-        if change.delete:
-            raise invalid("a new row cannot be deleted", "delete")
         return [await create(session, writer, {**change.data, "case_id": case.id})]
     entry = await session.get(TimeEntry, change.entry_id)
     if entry is None or entry.case_id != case.id:
@@ -584,6 +614,7 @@ async def create_once(
     session: AsyncSession, writer: Writer, data: EntryData, *, mode: EntryMode, idempotency_key: str | None
 ) -> WriteResult:
     """`create`, made safe to retry: a repeat with the same key and input returns the first result (SPEC 6)."""
+    _checked(data, creating=True)  # before the key is claimed: a refused input leaves no trace to look up
     if idempotency_key is None:
         return await create(session, writer, data, mode=mode)
     writer_id = writer.viewer.employee_id

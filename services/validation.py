@@ -1,16 +1,23 @@
-"""Input rules of SPEC 5b, shared by every service that takes user input."""
+"""Input rules of SPEC 5b, shared by every service that takes user input, and `Problems`, which gathers the broken
+ones of an input so that a refusal names them all at once (SPEC 12).
+
+Every message reads `<fieldName> <what is wrong>`, the field named as the API spells it: "must …" for what a value
+has to be, "may not …" for what it cannot be."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sized
+from collections.abc import Callable, Collection, Mapping, Sized
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import BigInteger, Integer, SmallInteger
 from sqlalchemy.types import TypeEngine
 
-from services.errors import DomainError, ErrorCode, invalid
+from models import TimeStatus
+from services.errors import DomainError, DomainErrors, ErrorCode, invalid
 
 MAX_MONEY = Decimal("99999999.99")
 MIN_DATE = date(2000, 1, 1)
@@ -22,15 +29,118 @@ MAX_BULK = 500
 QUOTE_MAX = 100
 # a quoted span of a message: '…' or "…", with backslash escapes (repr, GraphQL string literals, names)
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" r'|"(?:[^"\\]|\\.)*"', re.DOTALL)
+P = ParamSpec("P")
+T = TypeVar("T")
+# a rule of one field: its value and its API name in, the checked value out, a DomainError when broken
+Rule = Callable[[Any, str], object]
+
+
+class Problems:
+    """The broken rules of one input. Each check that needs no database runs through `check`, then `raise_if_any`
+    refuses with all of them at once (SPEC 12, every mistake at once); checks that need the database come after.
+
+    A field keeps its first problem: a later rule about it (one tying fields together) would add nothing the user
+    can act on, and would blame a value that was never taken."""
+
+    def __init__(self, *path: str) -> None:
+        self._path = path
+        self._errors: list[DomainError] = []
+        self._fields: set[tuple[str, ...]] = set()
+
+    def within(self, *path: str) -> Problems:
+        """The same collection for a nested input (a bulk mutation's item): its fields are named under `path`."""
+        nested = Problems(*self._path, *path)
+        nested._errors, nested._fields = self._errors, self._fields
+        return nested
+
+    def add(self, refusal: DomainError | DomainErrors) -> None:
+        for error in refusals(refusal):
+            field = (*self._path, *error.field)
+            if error.field and field in self._fields:
+                continue
+            self._fields.add(field)
+            self._errors.append(error if field == error.field else DomainError(error.code, error.message, field))
+
+    def check(self, rule: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """`rule(*args, **kwargs)`, or None with its refusal noted."""
+        try:
+            return rule(*args, **kwargs)
+        except (DomainError, DomainErrors) as refusal:
+            self.add(refusal)
+            return None
+
+    def broken(self, *field: str) -> bool:
+        """Whether `field` (under this collection's path) already has a problem."""
+        return (*self._path, *field) in self._fields
+
+    @property
+    def errors(self) -> list[DomainError]:
+        return list(self._errors)
+
+    def raise_if_any(self) -> None:
+        """Refuse with every problem noted: one as a `DomainError`, several as `DomainErrors`."""
+        if len(self._errors) == 1:
+            raise self._errors[0]
+        if self._errors:
+            raise DomainErrors(list(self._errors))
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """The rules of an input's fields, by key: each checked under its API name (a field without a rule is taken as
+    given). On create the `needed` fields are checked even when left out; a `defaulted` field left empty takes its
+    default on create, and may not be cleared in a patch (SPEC 5b)."""
+
+    rules: Mapping[str, Rule]
+    needed: Collection[str] = ()
+    defaulted: Collection[str] = ()
+
+    def check(self, data: Mapping[str, object], problems: Problems, *, creating: bool) -> dict[str, Any]:
+        """The fields of `data` that passed their rule, checked; each broken rule noted in `problems`."""
+        checked: dict[str, Any] = {}
+        for key, value in ({**dict.fromkeys(self.needed), **data} if creating else data).items():
+            field = camel(key)
+            if value is None and key in self.defaulted:
+                if not creating:
+                    problems.check(required, value, field)
+                continue
+            rule = self.rules.get(key)
+            result = value if rule is None else problems.check(rule, value, field)
+            if not problems.broken(field):
+                checked[key] = result
+        return checked
+
+    def checked(self, data: Mapping[str, object], *, creating: bool) -> dict[str, Any]:
+        """`check` for an input with no other rules: every broken one refused at once."""
+        problems = Problems()
+        checked = self.check(data, problems, creating=creating)
+        problems.raise_if_any()
+        return checked
+
+
+def refusals(refusal: DomainError | DomainErrors) -> list[DomainError]:
+    """The single refusals of one `DomainError` or of `DomainErrors`."""
+    return list(refusal.errors) if isinstance(refusal, DomainErrors) else [refusal]
+
+
+def number(value: int) -> str:
+    """A number in a message: thousands separated from 10,000 on (1440 minutes, 2,000,000,000)."""
+    return f"{value:,}" if abs(value) >= 10_000 else str(value)
+
+
+def between(value: int, low: int, high: int, field: str) -> int:
+    if not low <= value <= high:
+        raise invalid(f"{field} must be between {number(low)} and {number(high)}", field)
+    return value
 
 
 def name(value: str | None, field: str, *, max_length: int = NAME_MAX) -> str:
     """A required text: trimmed, 1..max_length characters."""
-    if value is None:
+    trimmed = required(value, field).strip()
+    if not trimmed:
         raise invalid(f"{field} may not be empty", field)
-    trimmed = value.strip()
-    if not 1 <= len(trimmed) <= max_length:
-        raise invalid(f"{field} must be 1 to {max_length} characters", field)
+    if len(trimmed) > max_length:
+        raise invalid(f"{field} must be at most {number(max_length)} characters", field)
     if "\x00" in trimmed:
         raise invalid(f"{field} may not contain NUL characters", field)
     return trimmed
@@ -42,7 +152,7 @@ def description(value: str | None, field: str = "description") -> str | None:
         return None
     trimmed = value.strip()
     if len(trimmed) > DESCRIPTION_MAX:
-        raise invalid(f"{field} may be at most {DESCRIPTION_MAX} characters", field)
+        raise invalid(f"{field} must be at most {number(DESCRIPTION_MAX)} characters", field)
     if "\x00" in trimmed:
         raise invalid(f"{field} may not contain NUL characters", field)
     return trimmed or None
@@ -51,7 +161,7 @@ def description(value: str | None, field: str = "description") -> str | None:
 def email(value: str | None, field: str = "email") -> str:
     trimmed = name(value, field, max_length=254)
     if not _EMAIL.match(trimmed):
-        raise invalid("email is not a valid address", field)
+        raise invalid(f"{field} must be an email address like name@example.com", field)
     return trimmed
 
 
@@ -61,32 +171,39 @@ def money(value: Decimal | None, field: str) -> Decimal | None:
         return None
     if not value.is_finite():
         raise invalid(f"{field} must be a number", field)
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
-        raise invalid(f"{field} may have at most 2 decimals", field)
+    # the range first: rounding a number of more digits than the context's precision raises InvalidOperation
     if not Decimal(0) <= value <= MAX_MONEY:
-        raise invalid(f"{field} must be between 0 and {MAX_MONEY}", field)
+        raise invalid(f"{field} must be between 0 and {MAX_MONEY:,}", field)
+    if value != value.quantize(Decimal("0.01")):
+        raise invalid(f"{field} must have at most 2 decimals", field)
     return value.quantize(Decimal("0.01"))
 
 
 def day(value: date | None, field: str) -> date | None:
     if value is not None and not MIN_DATE <= value <= MAX_DATE:
-        raise invalid(f"{field} must lie between {MIN_DATE} and {MAX_DATE}", field)
+        raise invalid(f"{field} must be between {MIN_DATE} and {MAX_DATE}", field)
     return value
 
 
-def required(value: object, field: str) -> None:
+def required(value: T | None, field: str) -> T:
+    """A value that may not be left empty (or cleared in a patch, SPEC 5b)."""
     if value is None:
         raise invalid(f"{field} may not be empty", field)
+    return value
+
+
+def writable_status(value: TimeStatus | None, field: str) -> TimeStatus:
+    """A writer may set J or N only; F and L come from the system (SPEC 5b)."""
+    if value not in (TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE):
+        raise invalid(f"{field} must be BILLABLE or NON_BILLABLE", field)
+    return value
 
 
 MAX_MINUTES_LIMIT = 2_000_000_000
 
 
 def minutes_limit(value: int | None, field: str) -> int | None:
-    if value is not None and not 0 <= value <= MAX_MINUTES_LIMIT:
-        raise invalid(f"{field} must be between 0 and {MAX_MINUTES_LIMIT:,}", field)
-    return value
+    return None if value is None else between(value, 0, MAX_MINUTES_LIMIT, field)
 
 
 def duplicate(what: str, field: str) -> DomainError:
@@ -99,10 +216,12 @@ def camel(snake: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def bulk(items: Sized, field: str) -> None:
-    """A bulk mutation takes at most MAX_BULK items (SPEC 12, cost and abuse)."""
+def bulk(items: Sized, field: str, *, required: bool = False) -> None:
+    """A bulk mutation takes at most MAX_BULK items (SPEC 12); some need at least one."""
+    if required and not len(items):
+        raise invalid(f"{field} may not be empty", field)
     if len(items) > MAX_BULK:
-        raise invalid(f"{field} may hold at most {MAX_BULK} items, not {len(items)}", field)
+        raise invalid(f"{field} must hold at most {MAX_BULK} items, not {number(len(items))}", field)
 
 
 def clipped(value: object) -> str:

@@ -1,4 +1,5 @@
-"""The CSV import command (SPEC 10): all or nothing unless --best-effort, each bad line named on stderr.
+"""The CSV import command (SPEC 10): all or nothing unless --best-effort, each bad line named on stderr with its
+column, and the whole file checked before the database is touched.
 
 The command opens its own engine and commits, so it cannot see a test's rolled-back transaction: the
 debtors it needs are committed on their own connection, and everything made here is deleted afterwards.
@@ -6,6 +7,7 @@ debtors it needs are committed on their own connection, and everything made here
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import cli
 from models import Case, Debtor
+from settings import Config
 
 
 @asynccontextmanager
@@ -57,8 +60,20 @@ def csv_file(directory: Path, text: str) -> Path:
     return path
 
 
-async def run_import(database_url: str, path: Path, *, dry_run: bool = False, best_effort: bool = False) -> int:
-    return await asyncio.to_thread(cli.import_cases, database_url, path, dry_run=dry_run, best_effort=best_effort)
+class Database:
+    """The command's way to the database, counting how often it asked for it."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.asked = url, 0
+
+    def __call__(self) -> str:
+        self.asked += 1
+        return self.url
+
+
+async def run_import(database: str | Database, path: Path, *, dry_run: bool = False, best_effort: bool = False) -> int:
+    reach = database if isinstance(database, Database) else Database(database)
+    return await asyncio.to_thread(cli.import_cases, reach, path, dry_run=dry_run, best_effort=best_effort)
 
 
 async def test_a_good_file_imports_every_row(
@@ -105,9 +120,17 @@ def bad_file(directory: Path, codes: dict[str, str]) -> Path:
     return csv_file(directory, BAD_HEADER + "".join(row.format(**codes) + "\n" for row, _ in BAD_ROWS))
 
 
-def expected_errors(path: Path) -> list[tuple[str, str]]:
-    """(`path:line`, code) of each bad row; the header is line 1."""
-    return [(f"{path}:{line}", code) for line, (_, code) in enumerate(BAD_ROWS, start=2) if code]
+# what only the database can tell: the rest is found before it is touched
+FOUND_IN_THE_DATABASE = {"NOT_FOUND", "DUPLICATE"}
+
+
+def expected_errors(path: Path, *, database: bool = True) -> list[tuple[str, str]]:
+    """(`path:line`, code) of each bad row (the header is line 1); without `database`, those found before it."""
+    return [
+        (f"{path}:{line}", code)
+        for line, (_, code) in enumerate(BAD_ROWS, start=2)
+        if code and (database or code not in FOUND_IN_THE_DATABASE)
+    ]
 
 
 def reported(err: str) -> list[tuple[str, str]]:
@@ -122,20 +145,22 @@ def reported(err: str) -> list[tuple[str, str]]:
     return found
 
 
-async def test_a_file_with_bad_rows_writes_nothing_and_names_each_bad_line(
+async def test_a_file_with_bad_rows_writes_nothing_and_names_each_bad_line_before_touching_the_database(
     engine: AsyncEngine, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with committed_debtors(engine, "A", "B") as codes:
         # given
         path = bad_file(tmp_path, codes)
+        database = Database(database_url)
         # when
-        status = await run_import(database_url, path)
+        status = await run_import(database, path)
         # then
         assert status == 1
+        assert database.asked == 0
         assert await imported(engine, codes) == []
         out, err = capsys.readouterr()
-        assert reported(err) == expected_errors(path)
-        assert "nothing imported" in out
+        assert reported(err) == expected_errors(path, database=False)
+        assert "5 bad row(s) found before any database work; nothing imported" in out
 
 
 async def test_best_effort_keeps_the_good_rows(
@@ -206,12 +231,14 @@ async def test_a_bad_header_is_refused_before_any_row(
     async with committed_debtors(engine, "A") as codes:
         # given
         path = csv_file(tmp_path, f"{header}\n{codes['A']},P-1,red\n" if header else "")
+        database = Database(database_url)
         # when
-        status = await run_import(database_url, path)
+        status = await run_import(database, path)
         # then
         assert status == 1
+        assert database.asked == 0
         assert await imported(engine, codes) == []
-        assert message in capsys.readouterr().err
+        assert f"{path}:1: VALIDATION: header: {message}" in capsys.readouterr().err
 
 
 async def test_a_missing_file_is_refused(database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -227,11 +254,18 @@ async def test_a_missing_file_is_refused(database_url: str, tmp_path: Path, caps
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        pytest.param(b"debtor_code,code\n{A},CAF\xe9\n", "not a readable UTF-8 CSV file", id="latin-1"),
+        pytest.param(
+            b"debtor_code,code\n{A},CAF\xe9\n", ":2: VALIDATION: file: must be UTF-8, byte 0xe9", id="latin-1"
+        ),
+        pytest.param(
+            "debtor_code,code\n{A},P-1\n".encode("utf-16"),
+            ":1: VALIDATION: file: must be UTF-8, not UTF-16",
+            id="utf-16",
+        ),
         pytest.param(
             b"debtor_code,code,description\n{A},P-1," + b"x" * 200_000 + b"\n",
-            "field larger than field limit",
-            id="field-over-the-csv-limit",
+            ":2: VALIDATION: description: must be at most 4000 characters",
+            id="cell-over-the-csv-module-limit",
         ),
     ],
 )
@@ -247,9 +281,182 @@ async def test_an_unreadable_file_is_refused_without_a_traceback(
         # given
         path = tmp_path / "cases.csv"
         path.write_bytes(content.replace(b"{A}", codes["A"].encode()))
+        database = Database(database_url)
+        # when
+        status = await run_import(database, path)
+        # then
+        assert status == 1
+        assert database.asked == 0
+        assert await imported(engine, codes) == []
+        err = capsys.readouterr().err
+        assert f"{path}{message}" in err
+        assert "Traceback" not in err
+
+
+HEADER = "debtor_code,code,description,max_minutes,adjusted_rate,active_from,max_per_book_year\n"
+MB = 1024 * 1024
+
+
+def row(**cells: str) -> str:
+    """A CSV line under HEADER: a good row unless `cells` overrides some (none of them quoted by CSV)."""
+    values = {"debtor_code": "D-1", "code": "P-1", "description": "", "max_minutes": "", "adjusted_rate": ""}
+    values |= {"active_from": "", "max_per_book_year": ""} | cells
+    return ",".join(values.values()) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        pytest.param(
+            row(max_minutes="\u0663\u0660"),
+            "max_minutes: must be a whole number (digits 0-9), got '\u0663\u0660'",
+            id="arabic-indic-digits",
+        ),
+        pytest.param(
+            row(max_minutes="\uff13\uff10"),
+            "max_minutes: must be a whole number (digits 0-9), got '\uff13\uff10'",
+            id="fullwidth-digits",
+        ),
+        pytest.param(
+            row(max_minutes="\u00b2"),
+            "max_minutes: must be a whole number (digits 0-9), got '\u00b2'",
+            id="superscript-two",
+        ),
+        pytest.param(
+            row(max_minutes="1.5"), "max_minutes: must be a whole number (digits 0-9), got '1.5'", id="a-fraction"
+        ),
+        pytest.param(row(max_minutes="9" * 5000), "max_minutes: must be between 0 and 2,000,000,000", id="5000-digits"),
+        pytest.param(
+            row(max_minutes="x" * MB),
+            f"max_minutes: must be a whole number (digits 0-9), got '{'x' * 100}\u2026'",
+            id="1-mb-number",
+        ),
+        pytest.param(row(code="c" * MB), "code: must be at most 200 characters", id="1-mb-code"),
+        pytest.param(row(description="d" * MB), "description: must be at most 4000 characters", id="1-mb-description"),
+        pytest.param(row(debtor_code="D" * MB), "debtor_code: must be at most 200 characters", id="1-mb-debtor-code"),
+        pytest.param(row(code="P\x00"), "code: may not contain NUL characters", id="nul-in-code"),
+        pytest.param(row(max_minutes="3\x000"), "max_minutes: may not contain NUL characters", id="nul-in-number"),
+        pytest.param(row(code=""), "code: may not be empty", id="empty-code"),
+        pytest.param(row(debtor_code="  "), "debtor_code: may not be empty", id="blank-debtor-code"),
+        pytest.param(
+            row(adjusted_rate="\u0661\u0662\u0665"),
+            "adjusted_rate: must be an amount like 125.50 (digits 0-9), got '\u0661\u0662\u0665'",
+            id="arabic-indic-amount",
+        ),
+        pytest.param(
+            row(adjusted_rate="1e3"),
+            "adjusted_rate: must be an amount like 125.50 (digits 0-9), got '1e3'",
+            id="exponent-amount",
+        ),
+        pytest.param(row(adjusted_rate="12.345"), "adjusted_rate: must have at most 2 decimals", id="three-decimals"),
+        pytest.param(
+            row(active_from="\uff12\uff10\uff12\uff16-01-01"),
+            "active_from: must be a date like 2026-11-23, got '\uff12\uff10\uff12\uff16-01-01'",
+            id="fullwidth-date",
+        ),
+        pytest.param(
+            row(active_from="1999-12-31"),
+            "active_from: must be between 2000-01-01 and 2100-12-31",
+            id="date-out-of-range",
+        ),
+        pytest.param(
+            row(max_per_book_year="TIME"), "max_minutes: may not be empty with a TIME maximum", id="cap-without-minutes"
+        ),
+        pytest.param(
+            row().replace("\n", ",extra\n"),
+            "row: must have at most 7 cells, one for each column of the header",
+            id="too-many-cells",
+        ),
+    ],
+)
+async def test_a_bad_cell_is_one_line_naming_its_column_and_no_database_is_touched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, message: str
+) -> None:
+    # given: a good row after the bad one, which the pre-check holds back too
+    path = tmp_path / "cases.csv"
+    path.write_text(HEADER + line + row(code="P-2"), encoding="utf-8")
+    database = Database("postgresql://nobody@127.0.0.1:1/never")
+    # when
+    status = await run_import(database, path)
+    # then
+    assert status == 1
+    assert database.asked == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [f"{path}:2: VALIDATION: {message}"]
+    assert "1 bad row(s) found before any database work; nothing imported" in out
+
+
+async def test_every_bad_cell_of_a_row_is_named_in_the_order_of_the_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given
+    path = csv_file(tmp_path, HEADER + row(code="", max_minutes="\u00b2", adjusted_rate="-1", active_from="2026-02-30"))
+    # when
+    status = await run_import(Database("postgresql://nobody@127.0.0.1:1/never"), path)
+    # then
+    assert status == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:2: VALIDATION: code: may not be empty",
+        f"{path}:2: VALIDATION: max_minutes: must be a whole number (digits 0-9), got '\u00b2'",
+        f"{path}:2: VALIDATION: adjusted_rate: must be between 0 and 99,999,999.99",
+        f"{path}:2: VALIDATION: active_from: must be a date like 2026-11-23, got '2026-02-30'",
+    ]
+
+
+async def test_a_file_with_a_byte_order_mark_imports(
+    engine: AsyncEngine, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with committed_debtors(engine, "A") as codes:
+        # given
+        path = tmp_path / "cases.csv"
+        path.write_text(f"debtor_code,code,max_minutes\n{codes['A']},P-1,30\n", encoding="utf-8-sig")
+        # when
+        status = await run_import(database_url, path)
+        # then
+        assert status == 0
+        assert await imported(engine, codes) == [(codes["A"], "P-1", None, False)]
+        assert capsys.readouterr().err == ""
+
+
+async def test_rows_the_database_refuses_name_their_column(
+    engine: AsyncEngine, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with committed_debtors(engine, "A") as codes:
+        # given
+        path = csv_file(tmp_path, f"debtor_code,code\nNO-SUCH-DEBTOR,P-1\n{codes['A']},P-1\n{codes['A']},p-1\n")
         # when
         status = await run_import(database_url, path)
         # then
         assert status == 1
+        assert capsys.readouterr().err.splitlines() == [
+            f"{path}:2: NOT_FOUND: debtor_code: no debtor has the code 'NO-SUCH-DEBTOR'",
+            f"{path}:4: DUPLICATE: code: a case with this code for this debtor already exists",
+        ]
         assert await imported(engine, codes) == []
-        assert message in capsys.readouterr().err
+
+
+UNREACHABLE = Config(database_url="postgresql://nobody@127.0.0.1:1/never")
+
+
+def import_command(path: Path) -> argparse.Namespace:
+    return argparse.Namespace(command="import-cases", file=path, dry_run=False, best_effort=False)
+
+
+def test_the_command_checks_the_file_before_it_reaches_for_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: a database that cannot be reached
+    path = csv_file(tmp_path, HEADER + row(max_minutes="\u0663\u0660"))
+    # when
+    status = cli.run(import_command(path), UNREACHABLE)
+    # then
+    assert status == 1
+    assert f"{path}:2: VALIDATION: max_minutes: must be a whole number" in capsys.readouterr().err
+
+
+def test_a_good_file_reaches_for_the_database_and_says_it_cannot(tmp_path: Path) -> None:
+    # given
+    path = csv_file(tmp_path, HEADER + row())
+    # when / then
+    with pytest.raises(cli.Refusal, match="cannot reach the database"):
+        cli.run(import_command(path), UNREACHABLE)
