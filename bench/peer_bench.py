@@ -18,8 +18,9 @@ compared before anything is measured; a difference stops the run. Then, each mea
               max, CPU ms/request of the server process, PostgreSQL connections opened during the round
               (pg_stat_database.sessions of the bench database, read from the `postgres` database), and the
               same-round ratios casetime/PostGraphile and casetime/floor: median and worst round.
-2. saturation casetime alone at 1, 2, 4 ... 64 clients; where req/s stops rising (< 5% more for twice the
-              clients), then twice that concurrency for --overload-seconds: p50, p99, max, refusals and their codes.
+2. saturation casetime alone at 1, 2, 4 ... 64 clients and back down; saturated at the fewest clients whose req/s
+              is within 5% of the best step's, then twice that concurrency (or --overload-clients) for
+              --overload-seconds: p50, p99, max, refusals and their codes.
 3. soak       casetime under --soak-clients for --soak-minutes (the process of parts 1 and 2), then a fresh
               casetime beside it, both in alternating rounds: CPU per request old / fresh. With --profile and
               py-spy in the virtualenv, each is also sampled under load (native frames, so the collector shows).
@@ -33,7 +34,6 @@ import argparse
 import asyncio
 import base64
 import collections
-import itertools
 import json
 import os
 import shutil
@@ -112,7 +112,7 @@ TARGET_PEER_WORST = 0.9  # ... and no round below
 TARGET_TAIL = 5.0  # p99 <= 5 x p50 at twice saturation
 TARGET_MAX_MS = 1000.0  # no request over 1 s at twice saturation
 TARGET_SOAK_RATIO = 1.1  # CPU per request after the soak / a fresh process's
-RISE = 0.05  # req/s "still rising" when twice the clients give more than 5% more
+RISE = 0.05  # saturated: the fewest clients within 5% of the best req/s of the ladder
 SETTLE_S = 0.5  # a new backend's session count reaches pg_stat_database when it first goes idle
 
 
@@ -431,21 +431,24 @@ def peers(bench: Bench, targets: dict[str, Target], clients: int, args: argparse
 
 
 def saturation(bench: Bench, app: Target, args: argparse.Namespace) -> dict[str, Any]:
-    ladder = [bench.sample("casetime", app, args.sat_seconds, clients) for clients in args.ladder]
-    for each in ladder:
-        say(line(f"ladder {each.clients}", each))
-    knee = ladder[-1]
-    for lower, upper in itertools.pairwise(ladder):
-        if upper.req_s < lower.req_s * (1 + RISE):
-            knee = lower
-            break
-    clients = 2 * knee.clients
+    """The ladder up and back down (drift of a shared machine lands on both ends), each step's req/s the mean of its
+    two passes; saturated at the fewest clients within RISE of the best step; then twice that many clients."""
+    passes: dict[int, list[Sample]] = {clients: [] for clients in args.ladder}
+    for clients in [*args.ladder, *reversed(args.ladder)]:
+        step = bench.sample("casetime", app, args.sat_seconds, clients)
+        passes[clients].append(step)
+        say(line(f"ladder {clients}", step))
+    req_s = {clients: statistics.mean(s.req_s for s in steps) for clients, steps in passes.items()}
+    best = max(req_s.values())
+    knee = min(clients for clients, value in req_s.items() if value >= best * (1 - RISE))
+    clients = args.overload_clients or 2 * knee
     overload = bench.sample("casetime", app, args.overload_seconds, clients)
     say(line(f"overload {clients}", overload))
     not_busy = overload.requests - overload.ok - overload.busy
     return {
-        "ladder": [asdict(s) for s in ladder],
-        "saturated_at": knee.clients,
+        "ladder": {str(c): [asdict(s) for s in steps] for c, steps in passes.items()},
+        "ladder_req_s": {str(c): value for c, value in req_s.items()},
+        "saturated_at": knee,
         "overload": asdict(overload),
         "refusals": overload.requests - overload.ok,
         "refusals_not_busy": not_busy,
@@ -689,7 +692,12 @@ def print_summary(results: dict[str, Any], args: argparse.Namespace) -> None:
     if "saturation" in results:
         sat = results["saturation"]
         over = sat["overload"]
-        say(f"\nsaturation: casetime's req/s stops rising at {sat['saturated_at']} clients; {over['clients']} clients:")
+        ladder = ", ".join(f"{c}: {v:.0f}" for c, v in sat["ladder_req_s"].items())
+        say(f"\nsaturation: casetime's req/s by clients (mean of the passes up and down) {ladder}")
+        say(
+            f"  stops rising at {sat['saturated_at']} clients (within {RISE:.0%} of the best);"
+            f" {over['clients']} clients:"
+        )
         say(
             f"  p50 {over['p50_ms']:.2f} ms, p99 {over['p99_ms']:.2f} ms, max {over['max_ms']:.1f} ms,"
             f" {over['req_s']:.0f} right answers/s, refusals {sat['refusals']} (BUSY {over['busy']}),"
@@ -729,6 +737,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64], help="peer concurrencies (16 64)")
     parser.add_argument("--ladder", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64], help="saturation steps")
     parser.add_argument("--sat-seconds", type=float, default=4.0, help="length of each saturation step (default 4)")
+    parser.add_argument(
+        "--overload-clients", type=int, default=0, help="clients of the overload (default 2x saturation)"
+    )
     parser.add_argument("--overload-seconds", type=float, default=10.0, help="twice saturation, length (default 10)")
     parser.add_argument("--soak-minutes", type=float, default=2.0, help="casetime under load first (default 2; 30)")
     parser.add_argument("--soak-clients", type=int, default=16, help="clients of the soak (default 16)")
