@@ -14,7 +14,9 @@ import asyncio
 import getpass
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -145,18 +147,39 @@ def serve(config: Config) -> None:
     if not config.production and asyncio.run(seed(url, config)):
         print("casetime: demo data loaded (log in as admin@casetime.test / casetime-admin)")
     os.environ["DATABASE_URL"] = url  # the workers open the same database
+    metrics_directory = _share_metrics(config)
     print(
         f"casetime: GraphQL{'' if config.production else ' and GraphiQL'} on http://{config.host}:{config.port}/graphql"
     )
-    uvicorn.run(
-        "graph.app:app",
-        host=config.host,
-        port=config.port,
-        workers=config.workers,
-        log_level="info",
-        access_log=False,
-        app_dir=str(PROJECT_ROOT),
-    )
+    try:
+        uvicorn.run(
+            "graph.app:app",
+            host=config.host,
+            port=config.port,
+            workers=config.workers,
+            log_level="info",
+            access_log=False,  # graph.observability writes one JSON line per request instead
+            app_dir=str(PROJECT_ROOT),
+        )
+    finally:
+        if metrics_directory is not None:
+            shutil.rmtree(metrics_directory, ignore_errors=True)
+
+
+def _share_metrics(config: Config) -> str | None:
+    """With several workers behind one port a scrape reaches any one of them, so they keep their metrics in files
+    of one directory that each worker's /metrics adds up (prometheus-client's multiprocess mode): the operator's
+    PROMETHEUS_MULTIPROC_DIR, emptied of an earlier run's files, or a new temporary one (returned, to remove)."""
+    if config.workers < 2:
+        return None
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink(missing_ok=True)
+        return None
+    created = tempfile.mkdtemp(prefix="casetime-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = created
+    return created
 
 
 def import_cases(database: Callable[[], str], path: Path, *, dry_run: bool, best_effort: bool) -> int:

@@ -14,11 +14,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
 from db import embedded
 from db.engine import SessionMakers, create_engine
-from graph import browser
+from graph import browser, metrics, observability
+from graph.admission import Admission
 from graph.http import GraphQLEndpoint, HeaderLimit
 from graph.schema import schema
 from services.passwords import Passwords
@@ -63,15 +64,18 @@ class Database:
             url = embedded.url_of(server, EMBEDDED_DATABASE)
         self.engine = self._engine(url, config)
         self._makers = SessionMakers.on(self.engine)
+        metrics.watch_pool(self.engine, "primary")
         if config.read_database_url:
             self.read_engine = self._engine(config.read_database_url, config)
             self._read_makers = SessionMakers.on(self.read_engine)
+            metrics.watch_pool(self.read_engine, "read")
 
     @staticmethod
     def _engine(url: str, config: Config) -> AsyncEngine:
         return create_engine(
             url,
             pool_size=config.db_pool_size,
+            queue_timeout_ms=config.queue_timeout_ms,
             lock_timeout_ms=config.lock_timeout_ms,
             statement_timeout_ms=config.statement_timeout_ms,
         )
@@ -116,6 +120,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         database.open(config)
+        metrics.LIVE.start()
         # what startup built (schema, plans, mappers, modules) lives as long as the process: keep it out of the
         # collector's full passes, which otherwise rescan it several times in each large answer
         gc.freeze()
@@ -123,12 +128,17 @@ def create_app(
             yield
         finally:
             await database.close()
+            metrics.LIVE.stop()
+            observability.JOURNAL.flush()
 
     return Starlette(
-        # CORS outside every limit: preflights are answered before any, and refusals below it still carry its headers
-        middleware=[*browser.cors(config), Middleware(HeaderLimit)],
+        # CORS inside the request log (refused preflights are logged too) and outside every limit: preflights are
+        # answered before admission, and refusals below it still carry its headers
+        middleware=[Middleware(observability.RequestLog), *browser.cors(config), Middleware(HeaderLimit)],
         routes=[
-            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            # admission around the GraphQL route only: the probes and /metrics answer when the worker is full
+            Route("/graphql", Admission(request_response(endpoint.handle), config=config), methods=["GET", "POST"]),
+            Route("/metrics", metrics.endpoint(config.metrics_token), methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             *browser.graphiql_routes(config),

@@ -44,6 +44,7 @@ from graph.errors import TopCode
 from graph.execution import NotPlannable, Plan
 from graph.limits import MAX_COMMENTS, MAX_NODES, MAX_TOKENS, VALIDATION_RULES, NodeCost, too_many_nodes
 from graph.loaders import Loaders
+from graph.observability import note_answer, note_operation, note_viewer
 from graph.trusted import digest_of, load_documents
 from services import auth, validation, visibility
 from services.passwords import Passwords
@@ -216,6 +217,7 @@ class GraphQLEndpoint:
         operation = prepared.operation(operation_name)
         if operation is None:
             return _error_response(TopCode.BAD_REQUEST, "Unknown or ambiguous operationName", 400)
+        note_operation(operation)
         if operation.operation is not OperationType.QUERY and not allow_mutation:
             return _error_response(TopCode.METHOD_NOT_ALLOWED, "Mutations need POST", 405, {"Allow": "POST"})
         assert prepared.document is not None
@@ -277,6 +279,7 @@ class GraphQLEndpoint:
             if read_sessionmaker is not None:
                 read_db = RequestDb(await stack.enter_async_context(request_session(read_sessionmaker)))
             viewer = await auth.authenticate(session, token=token) if token else None
+            note_viewer(viewer)
             policy = await visibility.for_viewer(session, viewer)
             context = Context(
                 db=db,
@@ -428,6 +431,7 @@ def _retry_later() -> Response:
 
 
 def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    note_answer(body)
     return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 

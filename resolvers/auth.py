@@ -4,6 +4,7 @@ from typing import Annotated
 
 import strawberry
 
+from graph import metrics
 from graph.context import Info
 from graph.errors import UserError
 from graph.loaders import forget
@@ -34,6 +35,7 @@ async def login(
         ),
     )
     if isinstance(admitted, Refused):
+        metrics.login_refused(admitted.errors)
         return LoginPayload(user_errors=admitted.errors)
     attempt = admitted
     issued = await write(
@@ -43,6 +45,7 @@ async def login(
         ),
     )
     if isinstance(issued, Refused):
+        metrics.login_refused(issued.errors)
         return LoginPayload(user_errors=issued.errors)
     # the payload shows the viewer one has just become (their own rates, their supervisor), as `viewer` would
     async with ctx.db.read() as session:

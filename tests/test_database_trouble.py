@@ -207,15 +207,14 @@ async def test_a_statement_past_the_statement_timeout_is_busy(scratch: Scratch) 
         await engine.dispose()
 
 
-async def test_waiting_longer_than_the_lock_timeout_for_a_pool_connection_is_busy(scratch: Scratch) -> None:
-    # given: a pool of one connection (and one overflow), both taken
-    config = dataclasses.replace(TEST_CONFIG, lock_timeout_ms=300)
-    engine = create_engine(embedded.url_of(scratch.server, "trouble"), pool_size=1, lock_timeout_ms=300)
+async def test_waiting_longer_than_the_queue_timeout_for_a_pool_connection_is_busy(scratch: Scratch) -> None:
+    # given: a fixed pool of one connection, taken
+    config = dataclasses.replace(TEST_CONFIG, queue_timeout_ms=300)
+    engine = create_engine(embedded.url_of(scratch.server, "trouble"), pool_size=1, queue_timeout_ms=300)
     try:
         async with _client(engine, config) as api:
-            async with engine.connect() as first, engine.connect() as second:
+            async with engine.connect() as first:
                 await first.execute(text("SELECT 1"))
-                await second.execute(text("SELECT 1"))
                 # when
                 started = time.perf_counter()
                 starved = await _post(api, scratch, DEBTORS)

@@ -67,8 +67,8 @@ async def test_the_first_statement_of_a_transaction_opens_it(engine: AsyncEngine
 
 
 async def test_each_transaction_reads_on_its_own_connection(database_url: str) -> None:
-    # given: a pool of one connection (and overflow), so a connection handed back is the next one taken
-    engine = create_engine(database_url, pool_size=1)
+    # given: a pool of two connections, one opened so far, so a connection handed back is the next one taken
+    engine = create_engine(database_url, pool_size=2)
     makers = SessionMakers.on(engine)
     backend = Prebuilt(select(func.pg_backend_pid(type_=Integer).label("pid"), func.txid_current(type_=BigInteger)))
     try:
