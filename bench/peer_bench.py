@@ -7,7 +7,7 @@ in PEER_PACKAGES, run with the machine's npm), rebuilds `casetime_bench_peer` on
 200,000 entries by SQL, bench/timedata.py) and serves, one process each, on that database:
 
 - casetime  `uvicorn graph.app:app --workers 1`, CASETIME_ENV=development (bench/run.py's start_server);
-- PostGraphile 5.1, bench/peer_server.mjs: the amber preset, a pg pool of 10, no authentication;
+- PostGraphile 5.1, bench/peer_server.mjs: the amber preset, a pg pool of --peer-pool (10), no authentication;
 - the floor, bench/time_floor.py: Starlette + asyncpg, the token lookup and one SQL.
 
 All three answer the same case page: the 50 newest entries of case C003-D001 (work date, then id, both descending,
@@ -92,7 +92,7 @@ PEER_PACKAGES = (
     "pg@8.23.1",
     "graphql@16.15.0",
 )
-PEER_POOL = 10  # PostGraphile's pg pool: casetime's DB_POOL_SIZE default and the floor's pool maximum
+PEER_POOL = 10  # PostGraphile's pg pool by default: pg's own default, and the floor's pool maximum
 
 PEER_QUERY = (
     "query($id: Int!) { caseByRowId(rowId: $id) { timeEntriesByCaseId(first: 50, orderBy: [WORK_DATE_DESC,"
@@ -155,9 +155,9 @@ def install_peer() -> dict[str, str]:
     return {"node": node.removeprefix("v"), **wanted}
 
 
-def start_peer(url: str) -> Server:
+def start_peer(url: str, pool: int) -> Server:
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "POOL_SIZE": str(PEER_POOL), "NODE_ENV": "production"}
+    env = {**os.environ, "PORT": str(port), "POOL_SIZE": str(pool), "NODE_ENV": "production"}
     env["DATABASE_URL"] = with_app_name(url, APP_NAMES["postgraphile"])
     process = subprocess.Popen([str(NODE), "server.mjs"], cwd=PEER_DIR, env=env)
     return Server("postgraphile", port, process)
@@ -600,7 +600,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     stats = PgStats(embedded.url_of(server, "postgres"), DATABASE)
     started = [
         start_server("casetime", "graph.app:app", with_app_name(url, APP_NAMES["casetime"])),
-        start_peer(url),
+        start_peer(url, args.peer_pool),
         start_server("floor", "bench.time_floor:app", with_app_name(url, APP_NAMES["floor"])),
     ]
     app, peer, floor = started
@@ -735,6 +735,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each round (default 4)")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured round per server first (default 3)")
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64], help="peer concurrencies (16 64)")
+    parser.add_argument("--peer-pool", type=int, default=PEER_POOL, help="PostGraphile's pool size (default 10)")
     parser.add_argument("--ladder", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64], help="saturation steps")
     parser.add_argument("--sat-seconds", type=float, default=4.0, help="length of each saturation step (default 4)")
     parser.add_argument(

@@ -159,13 +159,14 @@ def free_port() -> int:
 
 
 def start_server(name: str, app: str, database_url: str, *, cwd: Path = PROJECT_ROOT) -> Server:
-    """`app` served by uvicorn from `cwd` (a checkout: its code, this project's virtualenv)."""
+    """`app` served by uvicorn from `cwd` (a checkout: its code, this project's virtualenv). Its standard output, where
+    the app writes a log line per request, goes to /dev/null: written (and paid for) but not mixed into the report."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_READ_URL", "WEB_CONCURRENCY", "PORT")}
     env.update(DATABASE_URL=database_url, CASETIME_ENV="development")
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", "1"]
     command += ["--no-access-log", "--log-level", "warning"]
-    return Server(name, port, subprocess.Popen(command, cwd=cwd, env=env))
+    return Server(name, port, subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL))
 
 
 def wait_ready(server: Server, timeout: float = 60.0) -> None:
