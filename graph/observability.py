@@ -16,7 +16,7 @@ import select
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter, time
 from typing import Any
@@ -49,7 +49,7 @@ class Facts:
     operation: str | None = None
     kind: str | None = None  # query or mutation
     viewer: int | None = None  # the employee id of the token's holder
-    codes: list[str] = field(default_factory=list)  # the answer's top-level extensions codes, each once
+    codes: tuple[str, ...] = ()  # the answer's top-level extensions codes, each once
     status: int = 500  # until the answer starts: what escapes the app is answered 500 by Starlette
 
 
@@ -71,7 +71,7 @@ def note_answer(body: Mapping[str, Any]) -> None:
     """The codes of a GraphQL answer's top-level errors."""
     errors = body.get("errors")
     if errors and (facts := _current.get()) is not None:
-        facts.codes = list(dict.fromkeys(str(error.get("extensions", {}).get("code")) for error in errors))
+        facts.codes = tuple(dict.fromkeys(str(error.get("extensions", {}).get("code")) for error in errors))
 
 
 class Ids:
