@@ -292,8 +292,10 @@ def test_several_workers_add_their_metrics_up(tmp_path: Any) -> None:
 def test_serve_shares_one_metrics_directory_among_several_workers(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    # given: no directory named, then one holding an earlier run's files
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    # given: no directory named, then one holding an earlier run's files (setenv first, so that the end of the test
+    # restores the variable's absence rather than the directory `_share_metrics` made and this test removed)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     stale = tmp_path / "counter_4711.db"
     stale.write_bytes(b"old")
     # when / then: one worker needs none; several get a new one, or the operator's, emptied
