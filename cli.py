@@ -169,13 +169,15 @@ def serve(config: Config) -> None:
 def _share_metrics(config: Config) -> str | None:
     """With several workers behind one port a scrape reaches any one of them, so they keep their metrics in files
     of one directory that each worker's /metrics adds up (prometheus-client's multiprocess mode): the operator's
-    PROMETHEUS_MULTIPROC_DIR, emptied of an earlier run's files, or a new temporary one (returned, to remove)."""
-    if config.workers < 2:
-        return None
+    PROMETHEUS_MULTIPROC_DIR (made if missing, emptied of an earlier run's files), or a new temporary one (returned,
+    to remove)."""
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
         for stale in Path(given).glob("*.db"):
             stale.unlink(missing_ok=True)
+        return None
+    if config.workers < 2:
         return None
     created = tempfile.mkdtemp(prefix="casetime-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = created

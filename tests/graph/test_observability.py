@@ -292,20 +292,27 @@ def test_several_workers_add_their_metrics_up(tmp_path: Any) -> None:
 def test_serve_shares_one_metrics_directory_among_several_workers(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    # given: no directory named, then one holding an earlier run's files (setenv first, so that the end of the test
-    # restores the variable's absence rather than the directory `_share_metrics` made and this test removed)
+    # given: no directory named (set empty, so that the one serve names is undone after the test)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
-    stale = tmp_path / "counter_4711.db"
-    stale.write_bytes(b"old")
-    # when / then: one worker needs none; several get a new one, or the operator's, emptied
+    # when / then: one worker needs none; several get a new one
     assert cli._share_metrics(dataclasses.replace(TEST_CONFIG, workers=1)) is None
-    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == ""
     created = cli._share_metrics(dataclasses.replace(TEST_CONFIG, workers=2))
     assert created is not None
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == created
     assert os.listdir(created) == []
     os.rmdir(created)
+
+
+def test_serve_empties_or_makes_the_operators_metrics_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    # given: the operator's directory, holding an earlier run's files, and one that does not exist yet
+    stale = tmp_path / "counter_4711.db"
+    stale.write_bytes(b"old")
+    missing = tmp_path / "not" / "yet"
+    # when / then: serve owns neither, whatever the number of workers
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     assert cli._share_metrics(dataclasses.replace(TEST_CONFIG, workers=4)) is None
     assert not stale.exists()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(missing))
+    assert cli._share_metrics(dataclasses.replace(TEST_CONFIG, workers=1)) is None
+    assert missing.is_dir()
