@@ -14,10 +14,11 @@ All three answer the same case page: the 50 newest entries of case C003-D001 (wo
 as casetime's `timeList` orders them) with id, date, minutes, amount, employee name and activity name. The rows are
 compared before anything is measured; a difference stops the run. Then, each measured from bench/load.py:
 
-1. peers      the three in alternating rounds (order rotated each round) at 16 and at 64 clients: req/s, p50, p99,
-              max, CPU ms/request of the server process, PostgreSQL connections opened during the round
-              (pg_stat_database.sessions of the bench database, read from the `postgres` database), and the
-              same-round ratios casetime/PostGraphile and casetime/floor: median and worst round.
+1. peers      after --first-warmup seconds of load each (Node's JIT), the three in alternating rounds (order rotated
+              each round) at 16 and at 64 clients: req/s, p50, p99, max, CPU ms/request of the server process,
+              PostgreSQL connections opened during the round (pg_stat_database.sessions of the bench database, read
+              from the `postgres` database), and the same-round ratios casetime/PostGraphile and casetime/floor:
+              median and worst round.
 2. saturation casetime alone at 1, 2, 4 ... 64 clients and back down; saturated at the fewest clients whose req/s
               is within 5% of the best step's, then twice that concurrency (or --overload-clients) for
               --overload-seconds: p50, p99, max, refusals and their codes.
@@ -634,6 +635,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         bench = Bench(load, db, stats)
         parts = args.only or ["peers", "saturation", "soak"]
         if "peers" in parts:
+            if args.first_warmup > 0:  # Node's JIT and casetime's plans and prepared statements, once, unmeasured
+                for label, target in targets.items():
+                    bench.sample(label, target, args.first_warmup, args.clients[0])
             results["peers"] = {}
             for clients in args.clients:
                 say(f"\npeers at {clients} clients\n{HEADER}")
@@ -734,6 +738,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds of each comparison (default 3)")
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each round (default 4)")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured round per server first (default 3)")
+    parser.add_argument("--first-warmup", type=float, default=10.0, help="unmeasured first load per server (10)")
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64], help="peer concurrencies (16 64)")
     parser.add_argument("--peer-pool", type=int, default=PEER_POOL, help="PostGraphile's pool size (default 10)")
     parser.add_argument("--ladder", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64], help="saturation steps")
