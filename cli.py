@@ -142,6 +142,10 @@ async def seed(url: str, config: Config) -> bool:
 def serve(config: Config) -> None:
     import uvicorn
 
+    from graph.http import trusted_documents
+    from graph.schema import schema
+
+    trusted_documents(schema._schema, config)  # a flawed manifest is refused before the database is touched
     url = ready_database(config)
     # production never gets demo data, not even into an empty database: its first administrator is made by hand
     if not config.production and asyncio.run(seed(url, config)):

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 import strawberry
 
+from graph.observability import note_user_error
 from graph.types.common import described_enum
 from services.errors import DomainError, ErrorCode
 
@@ -93,6 +94,9 @@ class UserError:
     message: str = strawberry.field(
         description="A sentence for the user; it quotes at most 100 characters of a value it refuses."
     )
+
+    def __post_init__(self) -> None:
+        note_user_error(self.code.value)
 
     @classmethod
     def of(cls, error: DomainError) -> UserError:

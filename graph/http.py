@@ -130,24 +130,12 @@ class GraphQLEndpoint:
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = read_sessionmaker
         self.passwords = passwords
-        introspection = (NoSchemaIntrospectionCustomRule,) if config.production else ()
-        self.rules = (*VALIDATION_RULES, inputs.NoNulInLiterals, *introspection)
+        self._prepare = _preparer(schema, config)
         self._cached_prepare = lru_cache(maxsize=512)(self._prepare)
-        # trusted documents by digest, parsed, validated, costed and planned here, once (SPEC 12)
-        self.trusted = load_documents(config, self._prepare)
-        for prepared in self.trusted.values():
-            _plan_every_operation(prepared, schema)
+        self.trusted = trusted_documents(schema, config)
 
     def prepare(self, query: str) -> Prepared:
         return self._cached_prepare(query) if len(query) <= MAX_CACHED_QUERY else self._prepare(query)
-
-    def _prepare(self, query: str) -> Prepared:
-        try:
-            document = parse(query, max_lexical_tokens=MAX_TOKENS, max_comments=MAX_COMMENTS)
-        except GraphQLError as error:
-            return Prepared(None, (error,))
-        errors = validate(self.schema, document, self.rules, hide_suggestions=self.config.production)
-        return Prepared(document, tuple(errors))
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -338,13 +326,32 @@ class GraphQLEndpoint:
         return formatted
 
 
-def _plan_every_operation(prepared: Prepared, schema: GraphQLSchema) -> None:
-    """Work out each operation's node cost and plan now, so that no request waits for them."""
-    assert prepared.document is not None
-    for operation in prepared.document.definitions:
-        if isinstance(operation, OperationDefinitionNode):
-            prepared.cost(schema, operation)
-            prepared.plan(schema, operation)
+def _preparer(schema: GraphQLSchema, config: Config) -> Callable[[str], Prepared]:
+    """Parsing and validation as every request's document gets them."""
+    introspection = (NoSchemaIntrospectionCustomRule,) if config.production else ()
+    rules = (*VALIDATION_RULES, inputs.NoNulInLiterals, *introspection)
+
+    def prepare(query: str) -> Prepared:
+        try:
+            document = parse(query, max_lexical_tokens=MAX_TOKENS, max_comments=MAX_COMMENTS)
+        except GraphQLError as error:
+            return Prepared(None, (error,))
+        return Prepared(document, tuple(validate(schema, document, rules, hide_suggestions=config.production)))
+
+    return prepare
+
+
+def trusted_documents(schema: GraphQLSchema, config: Config) -> dict[str, Prepared]:
+    """The trusted documents by digest (SPEC 12), parsed, validated, costed and planned once, so that no request
+    waits for them; a ConfigError for any flaw of the manifest."""
+    documents = load_documents(config, _preparer(schema, config))
+    for prepared in documents.values():
+        assert prepared.document is not None
+        for operation in prepared.document.definitions:
+            if isinstance(operation, OperationDefinitionNode):
+                prepared.cost(schema, operation)
+                prepared.plan(schema, operation)
+    return documents
 
 
 def _unexpected(error: GraphQLError) -> bool:

@@ -12,6 +12,7 @@ import hmac
 import os
 import re
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     REGISTRY,
@@ -29,7 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graph.errors import UserError
+if TYPE_CHECKING:  # the errors' module notes each UserError in the request log, which counts here
+    from graph.errors import UserError
+
 
 # prometheus-client itself chooses files over memory by this variable, when it is imported
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))

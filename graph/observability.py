@@ -1,8 +1,8 @@
 """What operators see of each request (SPEC 12): one JSON line on standard output, an X-Request-ID, its metrics.
 
-The middleware opens a `Facts` record per request; the GraphQL endpoint fills it through the `note_*` functions
-(operation, viewer, error codes) and the line is written once the answer has gone. The line never holds the query
-text, variables, tokens or passwords: only what the record holds.
+The middleware opens a `Facts` record per request; the GraphQL endpoint and every `UserError` fill it through the
+`note_*` functions (operation, viewer, error codes, userErrors codes) and the line is written once the answer has gone.
+The line never holds the query text, variables, tokens or passwords: only what the record holds.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Facts:
     kind: str | None = None  # query or mutation
     viewer: int | None = None  # the employee id of the token's holder
     codes: tuple[str, ...] = ()  # the answer's top-level extensions codes, each once
+    user_errors: tuple[str, ...] = ()  # the codes of its payloads' userErrors, each once
     status: int = 500  # until the answer starts: what escapes the app is answered 500 by Starlette
 
 
@@ -72,6 +73,12 @@ def note_answer(body: Mapping[str, Any]) -> None:
     errors = body.get("errors")
     if errors and (facts := _current.get()) is not None:
         facts.codes = tuple(dict.fromkeys(str(error.get("extensions", {}).get("code")) for error in errors))
+
+
+def note_user_error(code: str) -> None:
+    """A payload of this request refuses something with `code`."""
+    if (facts := _current.get()) is not None and code not in facts.user_errors:
+        facts.user_errors = (*facts.user_errors, code)
 
 
 class Ids:
@@ -187,6 +194,7 @@ def _line(facts: Facts) -> bytes:
         "status": facts.status,
         "duration_ms": round(facts.seconds * 1000, 3),
         "codes": facts.codes,
+        "user_errors": facts.user_errors,
     }
     try:
         return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z)
@@ -196,8 +204,8 @@ def _line(facts: Facts) -> bytes:
 
 
 def _outcome(facts: Facts) -> str:
-    if facts.codes:
-        return facts.codes[0]
+    if facts.codes or facts.user_errors:
+        return (facts.codes or facts.user_errors)[0]
     return "ok" if facts.status < 400 else f"http_{facts.status}"
 
 

@@ -292,6 +292,20 @@ MISTAKES = {
         "serve",
         "casetime: cannot reach the database at 127.0.0.1:{closed}: ",
     ),
+    "trusted documents unreadable at serve": (
+        {
+            "CASETIME_ENV": "production",
+            "DATABASE_URL": "postgresql://casetime:secret@127.0.0.1:{closed}/casetime",
+            "TRUSTED_DOCUMENTS": "/nowhere/manifest.json",
+        },
+        "serve",
+        "casetime: TRUSTED_DOCUMENTS (/nowhere/manifest.json) cannot be read: ",
+    ),
+    "trusted documents only without a manifest": (
+        {"DATABASE_URL": "postgresql://casetime:secret@127.0.0.1:{closed}/casetime", "TRUSTED_DOCUMENTS_ONLY": "true"},
+        "serve",
+        "casetime: TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS",
+    ),
     "database refusing connections at migrate": (
         {"DATABASE_URL": "postgresql://casetime:secret@127.0.0.1:{closed}/casetime"},
         "migrate",

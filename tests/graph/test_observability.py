@@ -75,11 +75,12 @@ async def test_a_query_is_one_line_with_its_operation_viewer_status_and_duration
         "status",
         "duration_ms",
         "codes",
+        "user_errors",
     }
     assert line["request_id"] == SANE_ID == response.headers["x-request-id"]
     assert (line["method"], line["path"]) == ("POST", "/graphql")
     assert (line["operation"], line["type"], line["viewer"]) == ("WhoAmI", "query", employee.id)
-    assert (line["status"], line["codes"]) == (200, [])
+    assert (line["status"], line["codes"], line["user_errors"]) == (200, [], [])
     assert 0 < line["duration_ms"] < 10_000
     assert abs(datetime.fromisoformat(line["time"]) - datetime.now().astimezone()) < timedelta(minutes=1)
     assert token not in out
@@ -92,6 +93,7 @@ async def test_a_mutation_line_holds_no_password_token_or_variable_value(
     # given
     employee = await factory.employee(email=SECRET_EMAIL)
     failed_before = _sample("casetime_logins_refused_total", reason="failed")
+    refusals_before = _sample("casetime_requests_total", operation="SignIn", outcome="INVALID_CREDENTIALS")
     _log_lines(capfd)  # what earlier tests wrote
     # when: a login refused for its password, then one that succeeds
     refused = await client.post(
@@ -105,13 +107,16 @@ async def test_a_mutation_line_holds_no_password_token_or_variable_value(
     assert refused.json()["data"]["login"]["userErrors"] == [{"code": "INVALID_CREDENTIALS"}]
     token = signed_in.json()["data"]["login"]["token"]
     assert token
-    assert [(line["operation"], line["type"], line["status"], line["viewer"]) for line in lines] == [
-        ("SignIn", "mutation", 200, None),
-        ("SignIn", "mutation", 200, None),
+    assert [
+        (line["operation"], line["type"], line["status"], line["viewer"], line["user_errors"]) for line in lines
+    ] == [
+        ("SignIn", "mutation", 200, None, ["INVALID_CREDENTIALS"]),
+        ("SignIn", "mutation", 200, None, []),
     ]
     for secret in (WRONG_PASSWORD, PASSWORD, SECRET_EMAIL, token, "login(input"):
         assert secret not in out
     assert _sample("casetime_logins_refused_total", reason="failed") == failed_before + 1
+    assert _sample("casetime_requests_total", operation="SignIn", outcome="INVALID_CREDENTIALS") == refusals_before + 1
 
 
 async def test_a_refused_request_is_logged_with_its_codes(
