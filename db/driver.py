@@ -1,10 +1,10 @@
-"""Prebuilt SELECTs sent straight to asyncpg on the session's connection, for the statements every request runs.
+"""Prebuilt SELECTs sent straight to asyncpg on the request's connection, for the statements every request runs.
 
 Through `Connection.execute` a statement pays SQLAlchemy's bookkeeping on top of the driver's work: the compiled
 cache lookup, an execution context, result metadata and a `Row` per row, ~80 µs for 50 employees against ~140 µs
 for the driver's own fetch (bench/README.md). A `Prebuilt` is compiled once, at import, and its rows come back as
-`DriverRow` dicts, with enum columns converted as SQLAlchemy converts them. It still runs on the session's
-connection, inside the session's transaction when there is one.
+`DriverRow` dicts, with enum columns converted as SQLAlchemy converts them. It runs on a session's connection,
+inside the session's transaction when there is one, or on a query's `Link`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime
 import decimal
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import ARRAY, Connection, Enum, Float, Numeric, event
+from sqlalchemy import ARRAY, Connection, Engine, Enum, Float, Numeric, event
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError, StatementError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Select
+from sqlalchemy.util import greenlet_spawn
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 # Python types asyncpg reads and writes as they are, with no SQLAlchemy processing on the asyncpg dialect
@@ -103,6 +105,81 @@ def _forget_connection(session: Session, transaction: SessionTransaction) -> Non
         session.info.pop(_CONNECTION, None)
 
 
+class Link:
+    """The connection of a query's request, used straight through asyncpg with no Session, no Connection object and
+    no transaction: a query needs none (SPEC 12's autocommit reads), and through SQLAlchemy a request's first
+    statement paid ~0.3 ms of CPU for the bookkeeping around the checkout (bench/README.md).
+
+    On an engine the link checks one pooled connection out at first use and back in at `close`; a session made for
+    the same request binds to it (`connection`), so a request never holds two. On a connection (tests, bound to one
+    rolled-back connection) it runs on that connection, in whatever transaction it holds, and never closes it.
+    """
+
+    __slots__ = ("_bind", "_connection", "_fairy")
+
+    def __init__(self, bind: AsyncEngine | AsyncConnection) -> None:
+        self._bind = bind
+        self._fairy: PoolProxiedConnection | None = None
+        self._connection: AsyncConnection | None = None
+
+    @property
+    def _sync_engine(self) -> Engine:
+        return self._bind.sync_engine
+
+    async def adapted(self) -> Any:
+        """The asyncpg adapter of the link's connection (`AsyncAdapt_asyncpg_connection`)."""
+        if isinstance(self._bind, AsyncConnection):
+            return self._bind.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+        if self._fairy is None:
+            self._fairy = await greenlet_spawn(self._sync_engine.pool.connect)
+        return self._fairy.dbapi_connection
+
+    async def connection(self) -> AsyncConnection:
+        """The link's connection as SQLAlchemy's, for Core statements and for the request's session to bind to."""
+        if isinstance(self._bind, AsyncConnection):
+            return self._bind
+        if self._connection is None:
+            await self.adapted()
+            engine = self._bind
+            # as engine.connect() makes it, on the checked-out connection: the engine's events and options apply
+            sync = await greenlet_spawn(Connection, engine.sync_engine, self._fairy)
+            self._connection = AsyncConnection(engine, sync)
+        return self._connection
+
+    def _announce(self, text: str, args: list[Any]) -> None:
+        """Listeners of every statement (logging, tracing, the tests' statement counts) see these too."""
+        if isinstance(self._bind, AsyncConnection):
+            sync = self._bind.sync_connection
+            if sync is not None and (sync._has_events or sync.engine._has_events):
+                sync.dispatch.before_cursor_execute(sync, None, text, tuple(args), None, False)
+        elif self._sync_engine._has_events:
+            self._sync_engine.dispatch.before_cursor_execute(None, None, text, tuple(args), None, False)
+
+    async def discard(self, error: DBAPIError) -> None:
+        """The connection was found lost: as `_discard` does for a session's."""
+        if isinstance(self._bind, AsyncConnection):
+            sync = self._bind.sync_connection
+            if sync is not None:
+                await greenlet_spawn(_discard, sync, error)
+        elif self._connection is not None and self._connection.sync_connection is not None:
+            await greenlet_spawn(_discard, self._connection.sync_connection, error)
+        elif self._fairy is not None:
+            fairy, self._fairy = self._fairy, None  # invalidating it gives it back to the pool, to be replaced
+            await greenlet_spawn(self._sync_engine.pool._invalidate, fairy, error)
+
+    async def close(self) -> None:
+        """The connection back to the pool (after a reset), when the link checked one out."""
+        connection, fairy = self._connection, self._fairy
+        self._connection = self._fairy = None
+        if connection is not None:
+            await connection.close()
+        elif fairy is not None:
+            await greenlet_spawn(fairy.close)
+
+
+Reader: TypeAlias = AsyncSession | Link  # what prebuilt statements run on
+
+
 class Prebuilt:
     """A SELECT compiled once for asyncpg. Bind parameters must need no conversion (ints, text, dates, arrays);
     a bind parameter marked `literal_execute` (a page's LIMIT) is written into the SQL as an int."""
@@ -150,8 +227,8 @@ class Prebuilt:
             self._texts[values] = text
         return text
 
-    async def fetch(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> list[DriverRow]:
-        records = await self.records(session, params)
+    async def fetch(self, reader: Reader, params: Mapping[str, Any] | None = None) -> list[DriverRow]:
+        records = await self.records(reader, params)
         keys, convert = self._keys, self._convert
         # as many values as keys, both the statement's own: `strict` would only cost (~0.6 µs a row)
         rows = [DriverRow(zip(keys, record, strict=False)) for record in records]
@@ -161,20 +238,25 @@ class Prebuilt:
                     row[key] = to_python(row[key])
         return rows
 
-    async def records(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> list[Any]:
+    async def records(self, reader: Reader, params: Mapping[str, Any] | None = None) -> list[Any]:
         """The driver's records, read by position, with no conversion: for statements whose columns need none (a
         record a row costs nothing, a dict by column key ~1 µs)."""
         values = params or {}
         text = self._text(values)
         args = [values.get(name, default) for name, default in self._binds]
-        sync, adapted = await _connection(session)
-        if sync._has_events or sync.engine._has_events:
-            # listeners of every statement (logging, tracing, the tests' statement counts) see these too
-            sync.dispatch.before_cursor_execute(sync, None, text, tuple(args), None, False)
-        # as SQLAlchemy's own cursor does: one statement at a time, and BEGIN first when a transaction is due
+        if isinstance(reader, Link):
+            sync, adapted = None, await reader.adapted()
+            reader._announce(text, args)
+        else:
+            sync, adapted = await _connection(reader)
+            if sync._has_events or sync.engine._has_events:
+                # listeners of every statement (logging, tracing, the tests' statement counts) see these too
+                sync.dispatch.before_cursor_execute(sync, None, text, tuple(args), None, False)
+        # as SQLAlchemy's own cursor does: one statement at a time, and BEGIN first when a session's transaction is
+        # due (a link never begins one)
         async with adapted._execute_mutex:
             try:
-                if adapted._transaction is None:
+                if sync is not None and adapted._transaction is None:
                     await adapted._start_transaction()
                 records: list[Any] = await adapted.driver_connection.fetch(text, *args)
             except Exception as error:
@@ -182,14 +264,18 @@ class Prebuilt:
             else:
                 return records
         if isinstance(failure, DBAPIError) and failure.connection_invalidated:
-            await session.run_sync(lambda _: _discard(sync, failure))
+            if isinstance(reader, Link):
+                await reader.discard(failure)
+            else:
+                lost = sync
+                await reader.run_sync(lambda _: _discard(lost, failure))  # type: ignore[arg-type]
         raise failure from failure.orig
 
-    async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> DriverRow | None:
-        rows = await self.fetch(session, params)
+    async def first(self, reader: Reader, params: Mapping[str, Any] | None = None) -> DriverRow | None:
+        rows = await self.fetch(reader, params)
         return rows[0] if rows else None
 
-    async def scalar(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any:
+    async def scalar(self, reader: Reader, params: Mapping[str, Any] | None = None) -> Any:
         """The first column of the first row, or None."""
-        row = await self.first(session, params)
+        row = await self.first(reader, params)
         return None if row is None else row[self._keys[0]]

@@ -1,4 +1,4 @@
-"""One request, one AsyncSession, used by one task at a time (STYLE §2.1)."""
+"""One request, one database connection at most, used by one task at a time (STYLE §2.1)."""
 
 from __future__ import annotations
 
@@ -6,51 +6,82 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.driver import Link, Reader
 
 log = logging.getLogger("casetime")
 
 
-@dataclass
 class RequestDb:
-    session: AsyncSession
-    _gate: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """The database of one request.
+
+    A mutation's request works in the transactions of its session. A query's request reads in autocommit: its
+    prebuilt statements run on a `Link` (`reader`), and a session is made only when something needs SQLAlchemy
+    (`read`), bound to the link's connection.
+    """
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession], *, query: bool = False) -> None:
+        self._maker = maker
+        bind = maker.kw.get("bind")
+        self._link = Link(bind) if query and isinstance(bind, AsyncEngine | AsyncConnection) else None
+        self._session: AsyncSession | None = None
+        self._gate = asyncio.Lock()
+
+    async def _the_session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._maker(bind=await self._link.connection()) if self._link else self._maker()
+        return self._session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Reader]:
+        """What prebuilt statements run on: the link in a query's request, else the session."""
+        async with self._gate:
+            yield self._link if self._link is not None else await self._the_session()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._gate:
-            yield self.session
+            yield await self._the_session()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """The transaction of one mutation: committed on success, rolled back on any exception."""
         async with self._gate:
+            session = await self._the_session()
             # a read earlier in the request may have opened a transaction; start the write afresh
-            if self.session.in_transaction():
-                await self.session.commit()
+            if session.in_transaction():
+                await session.commit()
             try:
-                yield self.session
+                yield session
             except BaseException:
-                await self.session.rollback()
+                await session.rollback()
                 raise
-            await self.session.commit()
+            await session.commit()
+
+    async def close(self) -> None:
+        """Never fails the answer already computed.
+
+        When one root field fails, graphql-core cancels its siblings; a sibling cancelled while its SQL runs leaves
+        the connection closed, and the rollback on close then raises. That connection is dropped from the pool."""
+        try:
+            if self._session is not None:
+                try:
+                    await self._session.close()
+                except SQLAlchemyError:
+                    log.warning("a request's connection was interrupted mid-statement; it is discarded", exc_info=True)
+                    await self._session.invalidate()
+        finally:
+            if self._link is not None:
+                await self._link.close()
 
 
 @asynccontextmanager
-async def request_session(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session whose closing never fails the answer already computed.
-
-    When one root field fails, graphql-core cancels its siblings; a sibling cancelled while its SQL runs leaves
-    the connection closed, and the rollback on close then raises. That connection is dropped from the pool."""
-    session = maker()
+async def request_db(maker: async_sessionmaker[AsyncSession], *, query: bool = False) -> AsyncIterator[RequestDb]:
+    db = RequestDb(maker, query=query)
     try:
-        yield session
+        yield db
     finally:
-        try:
-            await session.close()
-        except SQLAlchemyError:
-            log.warning("a request's connection was interrupted mid-statement; it is discarded", exc_info=True)
-            await session.invalidate()
+        await db.close()

@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.utils.await_maybe import await_maybe
 
 from db import trouble
-from db.session import RequestDb, request_session
+from db.session import request_db
 from graph import browser, inputs
 from graph.context import Context
 from graph.errors import TopCode
@@ -261,14 +261,14 @@ class GraphQLEndpoint:
     ) -> ExecutionResult:
         token = _bearer(request)
         read_sessionmaker = self.read_sessionmaker(query=query)
-        async with request_session(self.sessionmaker(query=query)) as session, AsyncExitStack() as stack:
-            db = RequestDb(session)
+        async with request_db(self.sessionmaker(query=query), query=query) as db, AsyncExitStack() as stack:
             read_db = db
             if read_sessionmaker is not None:
-                read_db = RequestDb(await stack.enter_async_context(request_session(read_sessionmaker)))
-            viewer = await auth.authenticate(session, token=token) if token else None
-            note_viewer(viewer)
-            policy = await visibility.for_viewer(session, viewer)
+                read_db = await stack.enter_async_context(request_db(read_sessionmaker, query=query))
+            async with db.reader() as reader:
+                viewer = await auth.authenticate(reader, token=token) if token else None
+                note_viewer(viewer)
+                policy = await visibility.for_viewer(reader, viewer)
             context = Context(
                 db=db,
                 read_db=read_db,

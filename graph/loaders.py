@@ -40,8 +40,8 @@ class Loaders:
         request has not read them yet: the case's time list needs both."""
         if self._settings is not None or self._settings_row is not None:
             return await self.case_by_id.load(db_id)
-        async with self._db.read() as session:
-            row = await cases.row_with_settings(session, db_id)
+        async with self._db.reader() as reader:
+            row = await cases.row_with_settings(reader, db_id)
         if row is not None:
             self._settings_row = row
             self.case_by_id.prime(db_id, row)

@@ -48,9 +48,9 @@ async def login(
         metrics.login_refused(issued.errors)
         return LoginPayload(user_errors=issued.errors)
     # the payload shows the viewer one has just become (their own rates, their supervisor), as `viewer` would
-    async with ctx.db.read() as session:
-        ctx.viewer = await auth.authenticate(session, token=issued.token)
-        ctx.visibility = await visibility.for_viewer(session, ctx.viewer)
+    async with ctx.db.reader() as reader:
+        ctx.viewer = await auth.authenticate(reader, token=issued.token)
+        ctx.visibility = await visibility.for_viewer(reader, ctx.viewer)
     ctx.token = issued.token
     row = await ctx.loaders.employee_by_id.load(issued.employee.id)
     return LoginPayload(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.driver import Prebuilt
+from db.driver import Prebuilt, Reader
 from models import AuthToken, Employee, EmployeeVisibility, LoginFailure, Role
 from services.errors import DomainError, ErrorCode
 from services.passwords import Passwords
@@ -193,9 +193,9 @@ _VIEWER = Prebuilt(
 )
 
 
-async def authenticate(session: AsyncSession, *, token: str) -> Viewer | None:
+async def authenticate(reader: Reader, *, token: str) -> Viewer | None:
     """The viewer behind a bearer token, or None when it is unknown, expired or its employee inactive."""
-    row = await _VIEWER.first(session, {"token_hash": token_digest(token)})  # a token hash is unique
+    row = await _VIEWER.first(reader, {"token_hash": token_digest(token)})  # a token hash is unique
     if row is None:
         return None
     return Viewer(

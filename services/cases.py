@@ -11,7 +11,7 @@ from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from db.driver import Prebuilt
+from db.driver import Prebuilt, Reader
 from models import CapBasis, CapKind, Case, Debtor, TimeStatus
 from services import company, paging, validation
 from services.errors import DomainError, DomainErrors, ErrorCode, invalid, not_found
@@ -123,9 +123,9 @@ _WITH_SETTINGS = Prebuilt(
 )
 
 
-async def row_with_settings(session: AsyncSession, case_id: int) -> AnyRow | None:
+async def row_with_settings(reader: Reader, case_id: int) -> AnyRow | None:
     """The case's row (as `rows_by_ids` gives it) with `company.PREFIXED` too, or None."""
-    return await _WITH_SETTINGS.first(session, {"id": case_id})
+    return await _WITH_SETTINGS.first(reader, {"id": case_id})
 
 
 async def options(session: AsyncSession, *, debtor_id: int, on: date) -> list[AnyRow]:

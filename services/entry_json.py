@@ -29,9 +29,9 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from db.driver import Reader
 from models import Activity, Employee, EntrySource, TimeEntry, TimeStatus
 from services import time_queries
 from services.json_sql import (
@@ -233,7 +233,7 @@ def _cached(edge: EdgeProjection, keyset: Keyset, sees_all: bool) -> AnySelect:
 
 
 async def case_page(
-    session: AsyncSession,
+    reader: Reader,
     *,
     case_id: int,
     keyset: Keyset,
@@ -253,7 +253,7 @@ async def case_page(
         params["visible_ids"] = sorted(visibility.visible_ids or ())
     stmt = _cached(edge, keyset, visibility.sees_all)
     page = await time_queries.case_rows(
-        session, stmt, case_id=case_id, keyset=keyset, window=window, by_position=True, **params
+        reader, stmt, case_id=case_id, keyset=keyset, window=window, by_position=True, **params
     )
     rows: list[Any] = page.rows  # by position: the edge, then the keyset's key
     keys = [list(row[1:]) for row in (rows[:1] + rows[-1:])]

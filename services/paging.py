@@ -11,7 +11,7 @@ from sqlalchemy import ARRAY, Date, Integer, Row, String, any_, bindparam, func,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
-from db.driver import DriverRow, Prebuilt
+from db.driver import DriverRow, Prebuilt, Reader
 from services.validation import integer_range
 
 T = TypeVar("T")
@@ -118,7 +118,7 @@ def _prebuilt(stmt: AnySelect) -> Prebuilt | None:
 
 
 async def fetch_page(
-    session: AsyncSession,
+    reader: Reader,
     stmt: AnySelect,
     keyset: Keyset,
     *,
@@ -144,9 +144,9 @@ async def fetch_page(
     rows: list[AnyRow]
     if entry.prebuilt is not None:
         prebuilt = entry.prebuilt
-        rows = list(await (prebuilt.records(session, values) if by_position else prebuilt.fetch(session, values)))
-    else:
-        connection = await session.connection()
+        rows = list(await (prebuilt.records(reader, values) if by_position else prebuilt.fetch(reader, values)))
+    else:  # through SQLAlchemy's Core, on the same connection
+        connection = await reader.connection()
         rows = list((await connection.execute(entry.ordered, values)).all())
     more = len(rows) > first
     rows = rows[:first]

@@ -16,6 +16,7 @@ from sqlalchemy import Integer, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from db.driver import Reader
 from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
 from services import cases, employees, paging
 from services.paging import AnyRow, AnySelect, Keyset, Page, Window, count, fetch_page
@@ -159,7 +160,7 @@ async def case_page(session: AsyncSession, *, case_id: int, keyset: Keyset, wind
 
 
 async def case_rows(
-    session: AsyncSession,
+    reader: Reader,
     stmt: AnySelect,
     *,
     case_id: int,
@@ -171,7 +172,7 @@ async def case_rows(
     """A page of `stmt`, a statement built once that selects from time_entries `WHERE case_id = :case_id`."""
     w = window
     return await fetch_page(
-        session,
+        reader,
         stmt,
         keyset,
         first=w.first,

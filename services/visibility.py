@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import ARRAY, Integer, any_, cast, literal, select, union
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ARRAY, Integer, any_, bindparam, cast, literal, select, union
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement, Select
 
+from db.driver import Prebuilt, Reader
 from models import Employee, EmployeeVisibility, role_visible_roles
 from services.auth import Viewer
 
@@ -44,7 +44,7 @@ EVERYONE = Visibility(None)
 NOBODY = Visibility(frozenset())
 
 
-async def for_viewer(session: AsyncSession, viewer: Viewer | None) -> Visibility:
+async def for_viewer(reader: Reader, viewer: Viewer | None) -> Visibility:
     """The policy of SPEC 5 for this viewer; administrators and ALL roles cost no query."""
     if viewer is None:
         return NOBODY
@@ -53,21 +53,37 @@ async def for_viewer(session: AsyncSession, viewer: Viewer | None) -> Visibility
     if viewer.visibility is EmployeeVisibility.OWN:
         return Visibility(frozenset({viewer.employee_id}))
     if viewer.visibility is EmployeeVisibility.OWN_AND_SUBORDINATES:
-        return Visibility(frozenset(await subordinates_and_self(session, viewer.employee_id)))
-    return Visibility(frozenset(await self_and_selected_roles(session, viewer)))
+        return Visibility(frozenset(await subordinates_and_self(reader, viewer.employee_id)))
+    return Visibility(frozenset(await self_and_selected_roles(reader, viewer)))
 
 
-async def subordinates_and_self(session: AsyncSession, employee_id: int) -> list[int]:
+def _subordinates_and_self() -> Select[tuple[int]]:
     """Everyone below `employee_id` through the whole supervisor chain; UNION stops at cycles."""
-    tree = select(literal(employee_id, Integer).label("id")).cte("tree", recursive=True)
+    tree = select(bindparam("employee_id", type_=Integer).label("id")).cte("tree", recursive=True)
     tree = tree.union(select(Employee.id).join(tree, Employee.supervisor_id == tree.c.id))
-    return list((await session.scalars(select(tree.c.id))).all())
+    return select(tree.c.id)
 
 
-async def self_and_selected_roles(session: AsyncSession, viewer: Viewer) -> list[int]:
-    selected = select(role_visible_roles.c.visible_role_id).where(role_visible_roles.c.role_id == viewer.role_id)
-    stmt = union(
-        select(literal(viewer.employee_id, Integer)),
-        select(Employee.id).where(Employee.role_id.in_(selected)),
+def _self_and_selected_roles() -> Select[tuple[int]]:
+    """The viewer and everyone whose role is among those the viewer's role may see."""
+    selected = select(role_visible_roles.c.visible_role_id).where(
+        role_visible_roles.c.role_id == bindparam("role_id", type_=Integer)
     )
-    return list((await session.scalars(stmt)).all())
+    found = union(
+        select(bindparam("employee_id", type_=Integer).label("id")),
+        select(Employee.id).where(Employee.role_id.in_(selected)),
+    ).subquery()
+    return select(found.c.id)
+
+
+_SUBORDINATES_AND_SELF = Prebuilt(_subordinates_and_self())
+_SELF_AND_SELECTED_ROLES = Prebuilt(_self_and_selected_roles())
+
+
+async def subordinates_and_self(reader: Reader, employee_id: int) -> list[int]:
+    return [row["id"] for row in await _SUBORDINATES_AND_SELF.fetch(reader, {"employee_id": employee_id})]
+
+
+async def self_and_selected_roles(reader: Reader, viewer: Viewer) -> list[int]:
+    params = {"employee_id": viewer.employee_id, "role_id": viewer.role_id}
+    return [row["id"] for row in await _SELF_AND_SELECTED_ROLES.fetch(reader, params)]

@@ -520,9 +520,9 @@ async def case_time_list(
     window = Window(size, decode_cursor(after, keyset), decode_cursor(before, keyset), backwards=last is not None)
     edge = per_field(info, json_edges) if ctx.json_lists else None
     if edge is not None:
-        async with ctx.db.read() as session:
+        async with ctx.db.reader() as reader:
             written = await entry_json.case_page(
-                session,
+                reader,
                 case_id=case.db_id,
                 keyset=keyset,
                 window=window,

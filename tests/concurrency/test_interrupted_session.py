@@ -8,13 +8,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Integer, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from db.engine import create_engine, create_sessionmaker
-from db.session import request_session
+from db.driver import Prebuilt
+from db.engine import SessionMakers, create_engine, create_sessionmaker
+from db.session import request_db
 
 pytestmark = pytest.mark.concurrency
+
+_BACKEND = Prebuilt(select(func.pg_backend_pid(type_=Integer).label("pid")))
 
 
 @pytest.fixture
@@ -35,10 +39,10 @@ async def test_a_session_whose_connection_died_closes_quietly(small_engine: Asyn
     killer = create_engine(database_url, pool_size=1)
     try:
         # when
-        async with request_session(create_sessionmaker(small_engine)) as session:
+        async with request_db(create_sessionmaker(small_engine)) as db, db.read() as session:
             await _kill_its_connection(session, killer)
         # then: the pool (of one) serves the next request on a sound connection
-        async with request_session(create_sessionmaker(small_engine)) as session:
+        async with request_db(create_sessionmaker(small_engine)) as db, db.read() as session:
             assert await session.scalar(text("SELECT 1")) == 1
     finally:
         await killer.dispose()
@@ -53,3 +57,47 @@ async def test_negative_control_a_plain_session_fails_to_close(small_engine: Asy
                 await _kill_its_connection(session, killer)
     finally:
         await killer.dispose()
+
+
+async def test_a_query_whose_link_died_answers_a_lost_connection_and_the_pool_recovers(
+    small_engine: AsyncEngine, database_url: str
+) -> None:
+    killer = create_engine(database_url, pool_size=1)
+    queries = SessionMakers.on(small_engine).query
+    try:
+        # given: a query's request whose prebuilt statements run on its link, the pool's only connection
+        async with request_db(queries, query=True) as db:
+            async with db.reader() as reader:
+                pid = await _BACKEND.scalar(reader)
+            async with killer.connect() as other:
+                await other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+            # when
+            with pytest.raises(DBAPIError) as lost:
+                async with db.reader() as reader:
+                    await _BACKEND.scalar(reader)
+        # then: marked lost (the answer is 503), and the next request gets a sound connection
+        assert lost.value.connection_invalidated
+        async with request_db(queries, query=True) as db, db.reader() as reader:
+            assert await _BACKEND.scalar(reader) != pid
+    finally:
+        await killer.dispose()
+
+
+async def test_a_query_request_holds_one_connection_for_its_link_and_its_session(small_engine: AsyncEngine) -> None:
+    queries = SessionMakers.on(small_engine).query
+    # given: a pool of one; when: a request reads through its link, then through a session, then the link again
+    async with request_db(queries, query=True) as db:
+        async with db.reader() as reader:
+            first = await _BACKEND.scalar(reader)
+        async with db.read() as session:
+            by_session = await session.scalar(text("SELECT pg_backend_pid()"))
+            # a transaction keeps one id for all its statements; in autocommit each statement is its own
+            ids = [await session.scalar(text("SELECT pg_current_xact_id()::text")) for _ in range(2)]
+        async with db.reader() as reader:
+            last = await _BACKEND.scalar(reader)
+        # then: one backend throughout (a second checkout would wait out the pool's timeout), in autocommit
+        assert first == by_session == last
+        assert ids[0] != ids[1]
+        assert small_engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    # and it is back in the pool when the request ends
+    assert small_engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
