@@ -110,8 +110,8 @@ class Link:
     no transaction: a query needs none (SPEC 12's autocommit reads), and through SQLAlchemy a request's first
     statement paid ~0.3 ms of CPU for the bookkeeping around the checkout (bench/README.md).
 
-    On an engine the link checks one pooled connection out at first use and back in at `close`; a session made for
-    the same request binds to it (`connection`), so a request never holds two. On a connection (tests, bound to one
+    On an engine the link checks one pooled connection out at first use and back in at `close` (`RequestDb` closes it
+    before it makes the request's session, so a request never holds two). On a connection (tests, bound to one
     rolled-back connection) it runs on that connection, in whatever transaction it holds, and never closes it.
     """
 
@@ -135,7 +135,7 @@ class Link:
         return self._fairy.dbapi_connection
 
     async def connection(self) -> AsyncConnection:
-        """The link's connection as SQLAlchemy's, for Core statements and for the request's session to bind to."""
+        """The link's connection as SQLAlchemy's, for a Core statement that cannot be prebuilt."""
         if isinstance(self._bind, AsyncConnection):
             return self._bind
         if self._connection is None:

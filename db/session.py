@@ -19,8 +19,8 @@ class RequestDb:
     """The database of one request.
 
     A mutation's request works in the transactions of its session. A query's request reads in autocommit: its
-    prebuilt statements run on a `Link` (`reader`), and a session is made only when something needs SQLAlchemy
-    (`read`), bound to the link's connection.
+    prebuilt statements run on a `Link` (`reader`) until something needs SQLAlchemy (`read`); the link's connection
+    then goes back to the pool and the session, made then, serves the rest of the request.
     """
 
     def __init__(self, maker: async_sessionmaker[AsyncSession], *, query: bool = False) -> None:
@@ -32,14 +32,22 @@ class RequestDb:
 
     async def _the_session(self) -> AsyncSession:
         if self._session is None:
-            self._session = self._maker(bind=await self._link.connection()) if self._link else self._maker()
+            if self._link is not None:
+                # the link's connection goes back first, so that the request never holds two: a session bound to it
+                # (through a Connection made around it) cost more than its checkout saves
+                await self._link.close()
+            self._session = self._maker()
         return self._session
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[Reader]:
-        """What prebuilt statements run on: the link in a query's request, else the session."""
+        """What prebuilt statements run on: the link in a query's request until it needs a session, else the
+        session."""
         async with self._gate:
-            yield self._link if self._link is not None else await self._the_session()
+            if self._session is None and self._link is not None:
+                yield self._link
+            else:
+                yield await self._the_session()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from db.driver import Reader
 from db.session import RequestDb
 from models import Activity, CompanySettings, Invoice, InvoiceLine, Role
 from services import activities, cases, company, debtors, employees, invoicing, roles, time_queries
@@ -54,6 +55,15 @@ class Loaders:
 
         return DataLoader(load_fn=load)
 
+    def _prebuilt_loader(self, batch: Callable[[Reader, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+        """A loader whose batch is one prebuilt statement: it needs no session."""
+
+        async def load(keys: list[K]) -> list[V]:
+            async with self._db.reader() as reader:
+                return await batch(reader, keys)
+
+        return DataLoader(load_fn=load)
+
     @cached_property
     def role_by_id(self) -> DataLoader[int, Role | None]:
         return self._loader(roles.by_ids)
@@ -64,7 +74,7 @@ class Loaders:
 
     @cached_property
     def employee_by_id(self) -> DataLoader[int, AnyRow | None]:
-        return self._loader(employees.rows_by_ids)
+        return self._prebuilt_loader(employees.rows_by_ids)
 
     @cached_property
     def rates_by_employee_id(self) -> DataLoader[int, list[AnyRow]]:
@@ -76,15 +86,15 @@ class Loaders:
 
     @cached_property
     def debtor_by_id(self) -> DataLoader[int, AnyRow | None]:
-        return self._loader(debtors.rows_by_ids)
+        return self._prebuilt_loader(debtors.rows_by_ids)
 
     @cached_property
     def case_by_id(self) -> DataLoader[int, AnyRow | None]:
-        return self._loader(cases.rows_by_ids)
+        return self._prebuilt_loader(cases.rows_by_ids)
 
     @cached_property
     def time_entry_by_id(self) -> DataLoader[int, AnyRow | None]:
-        return self._loader(time_queries.rows_by_ids)
+        return self._prebuilt_loader(time_queries.rows_by_ids)
 
     @cached_property
     def invoice_by_id(self) -> DataLoader[int, Invoice | None]:

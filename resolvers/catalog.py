@@ -31,8 +31,8 @@ async def debtors_page(
     size = page_size(first)
     cursor = decode_cursor(after, debtors.KEYSET)
     db = info.context.db
-    async with db.read() as session:
-        page = await debtors.page(session, first=size, after=cursor, search=search)
+    async with db.reader() as reader:
+        page = await debtors.page(reader, first=size, after=cursor, search=search)
 
     async def count_total() -> int:
         async with db.read() as session:

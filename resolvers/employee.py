@@ -38,8 +38,8 @@ async def employees_page(
     size = page_size(first)
     cursor = decode_cursor(after, employees.KEYSET)
     ctx = info.context
-    async with ctx.db.read() as session:
-        page = await employees.page(session, ctx.visibility, first=size, after=cursor, search=search)
+    async with ctx.db.reader() as reader:
+        page = await employees.page(reader, ctx.visibility, first=size, after=cursor, search=search)
 
     async def count_total() -> int:
         async with ctx.db.read() as session:

@@ -289,8 +289,8 @@ async def time_entries_page(
     size = page_size(first)
     cursor = decode_cursor(after, time_queries.NEWEST_FIRST)
     entry_filter = (filter or TimeEntryFilter()).to_filter()
-    async with ctx.read_db.read() as session:
-        page = await time_queries.entries_page(session, ctx.visibility, entry_filter, first=size, after=cursor)
+    async with ctx.read_db.reader() as reader:
+        page = await time_queries.entries_page(reader, ctx.visibility, entry_filter, first=size, after=cursor)
 
     async def count_total() -> int:
         async with ctx.read_db.read() as session:

@@ -88,7 +88,7 @@ def _listing(*, debtor_id: int | None, search: str | None, include_blocked: bool
 
 
 async def page(
-    session: AsyncSession,
+    reader: Reader,
     *,
     first: int,
     after: Sequence[Any] | None,
@@ -97,7 +97,7 @@ async def page(
     include_blocked: bool = False,
 ) -> Page[AnyRow]:
     stmt = _listing(debtor_id=debtor_id, search=search, include_blocked=include_blocked)
-    return await fetch_page(session, stmt, KEYSET, first=first, after=after)
+    return await fetch_page(reader, stmt, KEYSET, first=first, after=after)
 
 
 async def total(
@@ -110,8 +110,8 @@ async def total(
 _BY_IDS = paging.by_ids(_ROWS, Case.id)
 
 
-async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
-    return await paging.rows_by_ids(session, _BY_IDS, ids)
+async def rows_by_ids(reader: Reader, ids: Sequence[int]) -> list[AnyRow | None]:
+    return await paging.rows_by_ids(reader, _BY_IDS, ids)
 
 
 # the case by id with the settings row in the same statement: a case's time list needs both (its mode)

@@ -9,6 +9,7 @@ from typing import Any, TypedDict, cast
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.driver import Reader
 from models import Debtor
 from services import paging, validation
 from services.errors import not_found
@@ -34,8 +35,8 @@ def _listing(search: str | None) -> AnySelect:
     return stmt
 
 
-async def page(session: AsyncSession, *, first: int, after: Sequence[Any] | None, search: str | None) -> Page[AnyRow]:
-    return await fetch_page(session, _listing(search), KEYSET, first=first, after=after)
+async def page(reader: Reader, *, first: int, after: Sequence[Any] | None, search: str | None) -> Page[AnyRow]:
+    return await fetch_page(reader, _listing(search), KEYSET, first=first, after=after)
 
 
 async def total(session: AsyncSession, *, search: str | None) -> int:
@@ -45,8 +46,8 @@ async def total(session: AsyncSession, *, search: str | None) -> int:
 _BY_IDS = paging.by_ids(select(*COLUMNS), Debtor.id)
 
 
-async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
-    return await paging.rows_by_ids(session, _BY_IDS, ids)
+async def rows_by_ids(reader: Reader, ids: Sequence[int]) -> list[AnyRow | None]:
+    return await paging.rows_by_ids(reader, _BY_IDS, ids)
 
 
 async def existing_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:

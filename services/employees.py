@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from db.driver import Reader
 from models import Activity, Employee, EmployeeRate, Role
 from services import auth, paging, validation
 from services.errors import DomainError, ErrorCode, invalid, not_found
@@ -80,10 +81,10 @@ def _listing(visibility: Visibility, search: str | None) -> AnySelect:
 
 
 async def page(
-    session: AsyncSession, visibility: Visibility, *, first: int, after: Sequence[Any] | None, search: str | None
+    reader: Reader, visibility: Visibility, *, first: int, after: Sequence[Any] | None, search: str | None
 ) -> Page[AnyRow]:
     """Visible employees by name; a hidden employee never matches a search nor decides an order."""
-    return await fetch_page(session, _listing(visibility, search), KEYSET, first=first, after=after)
+    return await fetch_page(reader, _listing(visibility, search), KEYSET, first=first, after=after)
 
 
 async def total(session: AsyncSession, visibility: Visibility, *, search: str | None) -> int:
@@ -93,8 +94,8 @@ async def total(session: AsyncSession, visibility: Visibility, *, search: str | 
 _BY_IDS = paging.by_ids(_ROWS, Employee.id)
 
 
-async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
-    return await paging.rows_by_ids(session, _BY_IDS, ids)
+async def rows_by_ids(reader: Reader, ids: Sequence[int]) -> list[AnyRow | None]:
+    return await paging.rows_by_ids(reader, _BY_IDS, ids)
 
 
 async def rates_by_employee_ids(session: AsyncSession, ids: Sequence[int]) -> list[list[AnyRow]]:

@@ -165,9 +165,9 @@ def by_ids(stmt: AnySelect, column: Any) -> Prebuilt:
     return Prebuilt(stmt.where(column == any_(bindparam("ids", type_=ARRAY(column.type)))))
 
 
-async def rows_by_ids(session: AsyncSession, stmt: Prebuilt, ids: Sequence[int]) -> list[AnyRow | None]:
+async def rows_by_ids(reader: Reader, stmt: Prebuilt, ids: Sequence[int]) -> list[AnyRow | None]:
     """The rows of a `by_ids` statement in the order of `ids`, None where none matched."""
-    found: dict[int, AnyRow] = {row["id"]: row for row in await stmt.fetch(session, {"ids": list(ids)})}
+    found: dict[int, AnyRow] = {row["id"]: row for row in await stmt.fetch(reader, {"ids": list(ids)})}
     return [found.get(i) for i in ids]
 
 

@@ -129,10 +129,10 @@ def _filtered(stmt: AnySelect, visibility: Visibility, f: EntryFilter) -> AnySel
 
 
 async def entries_page(
-    session: AsyncSession, visibility: Visibility, f: EntryFilter, *, first: int, after: Sequence[Any] | None
+    reader: Reader, visibility: Visibility, f: EntryFilter, *, first: int, after: Sequence[Any] | None
 ) -> Page[AnyRow]:
     """Entries newest first; hidden employees' entries are listed, their names are not (SPEC 5)."""
-    return await fetch_page(session, _filtered(_rows(), visibility, f), NEWEST_FIRST, first=first, after=after)
+    return await fetch_page(reader, _filtered(_rows(), visibility, f), NEWEST_FIRST, first=first, after=after)
 
 
 async def entries_total(session: AsyncSession, visibility: Visibility, f: EntryFilter) -> int:
@@ -142,8 +142,8 @@ async def entries_total(session: AsyncSession, visibility: Visibility, f: EntryF
 _BY_IDS = paging.by_ids(_ROWS, TimeEntry.id)
 
 
-async def rows_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[AnyRow | None]:
-    return await paging.rows_by_ids(session, _BY_IDS, ids)
+async def rows_by_ids(reader: Reader, ids: Sequence[int]) -> list[AnyRow | None]:
+    return await paging.rows_by_ids(reader, _BY_IDS, ids)
 
 
 def list_mode(entry_count: int, threshold: int) -> TimeListMode:

@@ -236,9 +236,9 @@ async def case_connection(
     size = page_size(first)
     cursor = decode_cursor(after, cases.KEYSET)
     db = info.context.db
-    async with db.read() as session:
+    async with db.reader() as reader:
         page = await cases.page(
-            session, first=size, after=cursor, debtor_id=debtor_id, search=search, include_blocked=include_blocked
+            reader, first=size, after=cursor, debtor_id=debtor_id, search=search, include_blocked=include_blocked
         )
 
     async def count_total() -> int:
