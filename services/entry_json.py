@@ -42,6 +42,7 @@ from services.json_sql import (
     Constant,
     Joined,
     base64url,
+    digits,
     encoded_id,
     json_bool,
     json_constant,
@@ -145,13 +146,19 @@ def _money(column: Any) -> ColumnElement[str]:
 
 def _cursor(keyset: Keyset) -> ColumnElement[str]:
     parts: list[ColumnElement[str]] = []
+    most: int | None = 1  # the JSON text's bytes while every key's length is bounded: "]", then each key and "[" or ","
     for column in keyset.columns:
         parts.append(sql_text("[" if not parts else ","))
         if isinstance(column.type, Date):  # `encode_cursor` tags dates: {"d": "2026-11-23"}
             parts += [sql_text('{"d":"'), func.to_char(column, _ISO_DATE), sql_text('"}')]
-        else:
+            most = None if most is None else most + 1 + len('{"d":"2026-11-23"}')
+        elif isinstance(column.type, Integer):
             parts.append(cast(column, Text))
-    return Joined([sql_text('"'), base64url(Joined([*parts, sql_text("]")]), padded=True), sql_text('"')])
+            most = None if most is None else most + 1 + digits(column.type)
+        else:  # a text key would need JSON's quoting and escapes
+            raise TypeError(f"{column}: only dates and integers are written into cursors by SQL")
+    text = Joined([*parts, sql_text("]")])
+    return Joined([sql_text('"'), base64url(text, padded=True, most_bytes=most), sql_text('"')])
 
 
 def _statement(edge: EdgeProjection, keyset: Keyset, sees_all: bool) -> AnySelect:

@@ -19,6 +19,8 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from services.validation import integer_range
+
 Column: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
@@ -99,11 +101,17 @@ def json_object(members: Sequence[tuple[str, ColumnElement[str]]]) -> ColumnElem
     return Joined([*parts, sql_text("}")]) if parts else sql_text("{}")
 
 
-def base64url(text: ColumnElement[str], *, padded: bool = False) -> ColumnElement[str]:
-    """The base64url of `text`'s UTF-8 bytes, as `graph.ids` writes IDs (unpadded) and cursors (padded)."""
+# PostgreSQL breaks base64 into lines of 76 characters: the encoding of at most 57 bytes is one line
+ONE_LINE = 57
+
+
+def base64url(text: ColumnElement[str], *, padded: bool = False, most_bytes: int | None = None) -> ColumnElement[str]:
+    """The base64url of `text`'s UTF-8 bytes, as `graph.ids` writes IDs (unpadded) and cursors (padded). With
+    `most_bytes`, a bound of the text's length in UTF-8 bytes, a text known to fit one line skips removing breaks."""
     encoded = func.encode(utf8(text), sql_text("base64"))
-    # PostgreSQL breaks base64 into lines of 76 characters
-    urlsafe = func.translate(func.replace(encoded, sql_text("\n"), sql_text("")), sql_text("+/"), sql_text("-_"))
+    if most_bytes is None or most_bytes > ONE_LINE:
+        encoded = func.replace(encoded, sql_text("\n"), sql_text(""))
+    urlsafe = func.translate(encoded, sql_text("+/"), sql_text("-_"))
     return urlsafe if padded else func.rtrim(urlsafe, sql_text("="))
 
 
@@ -114,7 +122,15 @@ def utf8(text: ColumnElement[str]) -> ColumnElement[bytes]:
 
 def encoded_id(prefix: str, id_column: Column) -> ColumnElement[str]:
     """The JSON string of a row's API ID."""
-    return Joined([sql_text('"'), base64url(Joined([sql_text(prefix), cast(id_column, Text)])), sql_text('"')])
+    text = Joined([sql_text(prefix), cast(id_column, Text)])
+    most = len(prefix.encode()) + digits(id_column.type)
+    return Joined([sql_text('"'), base64url(text, most_bytes=most), sql_text('"')])
+
+
+def digits(type_: Any) -> int:
+    """The most characters an integer column's value takes as text, its sign included."""
+    low, high = integer_range(type_)
+    return max(len(str(low)), len(str(high)))
 
 
 def row_object(members: Sequence[tuple[str, Attribute]], table: Any, columns: frozenset[str]) -> ColumnElement[str]:
