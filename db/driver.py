@@ -147,11 +147,9 @@ class Link:
         return self._connection
 
     def _announce(self, text: str, args: list[Any]) -> None:
-        """Listeners of every statement (logging, tracing, the tests' statement counts) see these too."""
         if isinstance(self._bind, AsyncConnection):
-            sync = self._bind.sync_connection
-            if sync is not None and (sync._has_events or sync.engine._has_events):
-                sync.dispatch.before_cursor_execute(sync, None, text, tuple(args), None, False)
+            if self._bind.sync_connection is not None:
+                _announce(self._bind.sync_connection, text, args)
         elif self._sync_engine._has_events:
             self._sync_engine.dispatch.before_cursor_execute(None, None, text, tuple(args), None, False)
 
@@ -178,6 +176,12 @@ class Link:
 
 
 Reader: TypeAlias = AsyncSession | Link  # what prebuilt statements run on
+
+
+def _announce(connection: Connection, text: str, args: list[Any]) -> None:
+    """Listeners of every statement (logging, tracing, the tests' statement counts) see these too."""
+    if connection._has_events or connection.engine._has_events:
+        connection.dispatch.before_cursor_execute(connection, None, text, tuple(args), None, False)
 
 
 class Prebuilt:
@@ -249,9 +253,7 @@ class Prebuilt:
             reader._announce(text, args)
         else:
             sync, adapted = await _connection(reader)
-            if sync._has_events or sync.engine._has_events:
-                # listeners of every statement (logging, tracing, the tests' statement counts) see these too
-                sync.dispatch.before_cursor_execute(sync, None, text, tuple(args), None, False)
+            _announce(sync, text, args)
         # as SQLAlchemy's own cursor does: one statement at a time, and BEGIN first when a session's transaction is
         # due (a link never begins one)
         async with adapted._execute_mutex:

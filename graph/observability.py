@@ -204,8 +204,8 @@ def _line(facts: Facts) -> bytes:
 
 
 def _outcome(facts: Facts) -> str:
-    if facts.codes or facts.user_errors:
-        return (facts.codes or facts.user_errors)[0]
+    if codes := facts.codes or facts.user_errors:
+        return codes[0]
     return "ok" if facts.status < 400 else f"http_{facts.status}"
 
 

@@ -89,6 +89,8 @@ async def test_a_query_request_never_holds_two_connections(small_engine: AsyncEn
     async with request_db(queries, query=True) as db:
         async with db.reader() as reader:
             first = await _BACKEND.scalar(reader)
+            # a Core statement that cannot be prebuilt goes through SQLAlchemy on the link's own connection
+            by_core = await (await reader.connection()).scalar(text("SELECT pg_backend_pid()"))
         async with db.read() as session:
             by_session = await session.scalar(text("SELECT pg_backend_pid()"))
             # a transaction keeps one id for all its statements; in autocommit each statement is its own
@@ -96,7 +98,7 @@ async def test_a_query_request_never_holds_two_connections(small_engine: AsyncEn
         async with db.reader() as reader:
             last = await _BACKEND.scalar(reader)
         # then: never two connections at once (a second checkout would wait out the pool's timeout), in autocommit
-        assert first == by_session == last  # the pool has one
+        assert first == by_core == by_session == last  # the pool has one
         assert ids[0] != ids[1]
         assert small_engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
     # and it is back in the pool when the request ends
