@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import strawberry
 
@@ -11,6 +11,10 @@ from services.auth import Viewer
 from services.passwords import Passwords
 from services.visibility import Visibility
 from settings import Config
+
+if TYPE_CHECKING:
+    from graph.compiler import CompiledEdges
+    from graph.execution import Plan
 
 
 @dataclass
@@ -25,9 +29,15 @@ class Context:
     token: str | None
     # the peer's address as uvicorn reports it (behind a proxy listed in FORWARDED_ALLOW_IPS: the forwarded client)
     client_address: str | None = None
-    # the planned executor is answering (graph.execution): a list may be answered as JSON text, an orjson.Fragment;
+    # the plan answering (graph.execution): a list may be answered as JSON text, an orjson.Fragment; None while
     # graphql-core, which runs a request the plan could not answer, takes Python values only
-    json_lists: bool = False
+    plan: Plan | None = None
+
+    def compiled_edges(self, info: Info) -> CompiledEdges | None:
+        """The edges the plan compiled below the connection field `info` resolves (`graph.compiler`)."""
+        if self.plan is None:
+            return None
+        return self.plan.compiled.get(id(info._raw_info.field_nodes[0]))
 
     @property
     def me(self) -> Viewer:

@@ -60,6 +60,8 @@ from graphql.pyutils import Path, Undefined
 from orjson import Fragment
 from strawberry.permission import PermissionExtension
 
+from graph.compiler import CompiledEdges, compile_edges
+
 _DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's StrawberryField
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
@@ -216,13 +218,14 @@ class Plan:
         for variable in operation.variable_definitions or ():
             if variable.directives:
                 raise NotPlannable
+        # the edges of connections whose nodes are declared, written by PostgreSQL: by the connection field's node
+        self.compiled: dict[int, CompiledEdges] = {}
         root = schema.query_type
         assert root is not None
         self.root = self._selection(root, [operation.selection_set])
 
     def _selection(self, parent: GraphQLObjectType, selection_sets: list[SelectionSetNode]) -> _Selection:
-        grouped: dict[str, list[FieldNode]] = {}
-        self._collect(parent, selection_sets, grouped, set())
+        grouped = self._grouped(parent, selection_sets)
         fields = []
         for key, nodes in grouped.items():
             name = nodes[0].name.value
@@ -242,6 +245,7 @@ class Plan:
             planned = _Field(key, nodes, definition, parent, attribute, None)
             if attribute is None:
                 planned.direct = _Direct.of(definition, self.schema)
+                self._compile(definition, nodes)
             dynamic = self._dynamic
             planned.complete = self._completion(definition.type, nodes, definition, parent)
             planned.needs_path = attribute is None or self._dynamic > dynamic
@@ -252,6 +256,18 @@ class Plan:
         if all((f.attribute is not None or f.typename is not None) and not f.needs_path for f in fields):
             selection.plain = [_plain(f) for f in fields]
         return selection
+
+    def _compile(self, definition: GraphQLField, nodes: list[FieldNode]) -> None:
+        connection = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
+        if isinstance(connection, GraphQLObjectType) and "edges" in connection.fields:
+            compiled = compile_edges(self._grouped, connection, nodes)
+            if compiled is not None:
+                self.compiled[id(nodes[0])] = compiled
+
+    def _grouped(self, parent: GraphQLObjectType, selection_sets: list[SelectionSetNode]) -> dict[str, list[FieldNode]]:
+        grouped: dict[str, list[FieldNode]] = {}
+        self._collect(parent, selection_sets, grouped, set())
+        return grouped
 
     def _collect(
         self,
@@ -327,7 +343,7 @@ class Plan:
         def complete_list(run: _Run, value: Any, path: Path | None) -> Any:
             if value is None:
                 return None
-            if type(value) is Fragment:  # answered as JSON text by its resolver (`Context.json_lists`)
+            if type(value) is Fragment:  # answered as JSON text by its resolver (`Plan.compiled`, `Context.plan`)
                 return value
             if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
                 run.failed = True

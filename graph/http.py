@@ -290,11 +290,11 @@ class GraphQLEndpoint:
                     hide_suggestions=self.config.production,
                 )
                 if not isinstance(executor, list):  # else variables refused: graphql-core writes the errors
-                    context.json_lists = True
+                    context.plan = plan
                     answer = await plan.execute(executor)
                     if answer is not None:
                         return answer
-                    context.json_lists = False
+                    context.plan = None
             return await await_maybe(
                 execute(
                     self.schema,

@@ -25,7 +25,7 @@ def _parse_decimal(value: object) -> decimal.Decimal:
     return decimal.Decimal(value.strip())
 
 
-def _serialize_decimal(value: decimal.Decimal) -> str:
+def serialize_decimal(value: decimal.Decimal) -> str:
     # a NUMERIC(12,2) value already prints with two decimals: `str` is ~40% cheaper than formatting (a report
     # writes two amounts for each of thousands of rows); any other scale or an exponent is formatted
     text = str(value)
@@ -47,7 +47,7 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
     decimal.Decimal: strawberry.scalar(
         name="Decimal",
         description='Money or a rate as a string with 2 decimals, e.g. "125.50"',
-        serialize=_serialize_decimal,
+        serialize=serialize_decimal,
         parse_value=_parse_decimal,
     ),
     datetime.date: strawberry.scalar(

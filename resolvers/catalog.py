@@ -7,12 +7,14 @@ from typing import Annotated
 import strawberry
 
 from graph import ids
+from graph.compiler import Source
 from graph.context import Info
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from graph.types.activity import Activity, ActivityInput, ActivityPayload
 from graph.types.case import Debtor, DebtorInput, DebtorPayload
 from resolvers.write import Refused, write
 from services import activities, debtors
+from services.paging import Window
 
 
 async def activities_list(info: Info) -> list[Activity]:
@@ -30,14 +32,22 @@ async def debtors_page(
 ) -> Connection[Debtor]:
     size = page_size(first)
     cursor = decode_cursor(after, debtors.KEYSET)
-    db = info.context.db
-    async with db.reader() as reader:
-        page = await debtors.page(reader, first=size, after=cursor, search=search)
+    ctx = info.context
+    db = ctx.db
 
     async def count_total() -> int:
         async with db.read() as session:
             return await debtors.total(session, search=search)
 
+    compiled = ctx.compiled_edges(info)
+    if compiled is not None:
+        source = Source.matching(debtors.filters(search))
+        written = await compiled.page(
+            db, source, debtors.KEYSET, Window(size, cursor), visibility=ctx.visibility, editor=None
+        )
+        return written.connection(count_total)
+    async with db.reader() as reader:
+        page = await debtors.page(reader, first=size, after=cursor, search=search)
     return connection(page, debtors.KEYSET, Debtor.from_row, count_total)
 
 

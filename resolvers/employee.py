@@ -6,6 +6,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
+from graph.compiler import Source
 from graph.context import Info
 from graph.loaders import forget
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
@@ -14,7 +15,7 @@ from graph.types.role import Role
 from models import Employee as EmployeeModel
 from resolvers.write import Refused, read_back, write
 from services import employees
-from services.paging import AnyRow
+from services.paging import AnyRow, Window
 
 
 async def viewer(info: Info) -> Employee:
@@ -38,13 +39,20 @@ async def employees_page(
     size = page_size(first)
     cursor = decode_cursor(after, employees.KEYSET)
     ctx = info.context
-    async with ctx.db.reader() as reader:
-        page = await employees.page(reader, ctx.visibility, first=size, after=cursor, search=search)
 
     async def count_total() -> int:
         async with ctx.db.read() as session:
             return await employees.total(session, ctx.visibility, search=search)
 
+    compiled = ctx.compiled_edges(info)
+    if compiled is not None:
+        source = Source.matching(employees.filters(ctx.visibility, search))
+        written = await compiled.page(
+            ctx.db, source, employees.KEYSET, Window(size, cursor), visibility=ctx.visibility, editor=None
+        )
+        return written.connection(count_total)
+    async with ctx.db.reader() as reader:
+        page = await employees.page(reader, ctx.visibility, first=size, after=cursor, search=search)
     roles: dict[int, Role] = {}  # one Role object per role on the page
     return connection(page, employees.KEYSET, lambda row: Employee.from_row(row, roles), count_total)
 

@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
+from graph.compiler import Source
 from graph.context import Info
 from graph.loaders import forget
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
@@ -32,7 +33,7 @@ from models import EntryMode
 from models import Timer as TimerModel
 from resolvers.write import Refused, read_back, write
 from services import time_entries, time_queries, timers, validation
-from services.paging import AnyRow
+from services.paging import AnyRow, Window
 from services.time_entries import ListChange, Writer, WriteResult
 
 ExpectedVersion = Annotated[
@@ -289,11 +290,22 @@ async def time_entries_page(
     size = page_size(first)
     cursor = decode_cursor(after, time_queries.NEWEST_FIRST)
     entry_filter = (filter or TimeEntryFilter()).to_filter()
-    async with ctx.read_db.reader() as reader:
-        page = await time_queries.entries_page(reader, ctx.visibility, entry_filter, first=size, after=cursor)
 
     async def count_total() -> int:
         async with ctx.read_db.read() as session:
             return await time_queries.entries_total(session, ctx.visibility, entry_filter)
 
+    compiled = ctx.compiled_edges(info)
+    if compiled is not None:
+        written = await compiled.page(
+            ctx.read_db,
+            Source.matching(time_queries.conditions(ctx.visibility, entry_filter)),
+            time_queries.NEWEST_FIRST,
+            Window(size, cursor),
+            visibility=ctx.visibility,
+            editor=_writer(info),
+        )
+        return written.connection(count_total)
+    async with ctx.read_db.reader() as reader:
+        page = await time_queries.entries_page(reader, ctx.visibility, entry_filter, first=size, after=cursor)
     return connection(page, time_queries.NEWEST_FIRST, EntryBuilder(ctx).build, count_total)

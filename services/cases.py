@@ -70,20 +70,22 @@ _COUNT_STMT = select(func.count()).select_from(Case)
 _COUNT, _COUNT_UNBLOCKED = paging.Count.of(_COUNT_STMT), paging.Count.of(_COUNT_STMT.where(_UNBLOCKED))
 
 
-def _filters(*, debtor_id: int | None, search: str | None) -> list[ColumnElement[bool]]:
-    """Conditions on case columns only, shared by the page and its count; `blocked` is applied apart."""
+def filters(*, debtor_id: int | None, search: str | None, include_blocked: bool = True) -> list[ColumnElement[bool]]:
+    """Conditions on case columns only, shared by the page and its count."""
     conditions: list[ColumnElement[bool]] = []
     if debtor_id is not None:
         conditions.append(Case.debtor_id == debtor_id)
     if search and search.strip():
         pattern = like_pattern(search)
         conditions.append(or_(Case.code.ilike(pattern), Case.description.ilike(pattern)))
+    if not include_blocked:
+        conditions.append(_UNBLOCKED)
     return conditions
 
 
 def _listing(*, debtor_id: int | None, search: str | None, include_blocked: bool) -> AnySelect:
     stmt = _ROWS if include_blocked else _ROWS_UNBLOCKED
-    conditions = _filters(debtor_id=debtor_id, search=search)
+    conditions = filters(debtor_id=debtor_id, search=search)
     return stmt.where(*conditions) if conditions else stmt
 
 
@@ -104,7 +106,7 @@ async def total(
     session: AsyncSession, *, debtor_id: int | None = None, search: str | None = None, include_blocked: bool = False
 ) -> int:
     count = _COUNT if include_blocked else _COUNT_UNBLOCKED
-    return await count(session, _filters(debtor_id=debtor_id, search=search))
+    return await count(session, filters(debtor_id=debtor_id, search=search))
 
 
 _BY_IDS = paging.by_ids(_ROWS, Case.id)

@@ -8,6 +8,7 @@ from typing import Any, TypedDict, cast
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from db.driver import Reader
 from models import Debtor
@@ -27,12 +28,16 @@ class DebtorData(TypedDict, total=False):
     adjusted_rate: Decimal | None
 
 
-def _listing(search: str | None) -> AnySelect:
-    stmt = select(*COLUMNS)
+def filters(search: str | None) -> list[ColumnElement[bool]]:
+    """Conditions on debtor columns, shared by the page and its count."""
     if search and search.strip():
         pattern = like_pattern(search)
-        stmt = stmt.where(or_(Debtor.code.ilike(pattern), Debtor.name.ilike(pattern)))
-    return stmt
+        return [or_(Debtor.code.ilike(pattern), Debtor.name.ilike(pattern))]
+    return []
+
+
+def _listing(search: str | None) -> AnySelect:
+    return select(*COLUMNS).where(*filters(search))
 
 
 async def page(reader: Reader, *, first: int, after: Sequence[Any] | None, search: str | None) -> Page[AnyRow]:

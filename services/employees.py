@@ -63,7 +63,7 @@ _ROWS: AnySelect = select(*COLUMNS).join(Role, Role.id == Employee.role_id)
 _COUNT = paging.Count.of(select(func.count()).select_from(Employee))
 
 
-def _filters(visibility: Visibility, search: str | None) -> list[ColumnElement[bool]]:
+def filters(visibility: Visibility, search: str | None) -> list[ColumnElement[bool]]:
     """Conditions on employee columns only, shared by the page and its count."""
     conditions = []
     visible = visibility.condition(Employee.id)
@@ -76,7 +76,7 @@ def _filters(visibility: Visibility, search: str | None) -> list[ColumnElement[b
 
 
 def _listing(visibility: Visibility, search: str | None) -> AnySelect:
-    conditions = _filters(visibility, search)
+    conditions = filters(visibility, search)
     return _ROWS.where(*conditions) if conditions else _ROWS
 
 
@@ -88,7 +88,7 @@ async def page(
 
 
 async def total(session: AsyncSession, visibility: Visibility, *, search: str | None) -> int:
-    return await _COUNT(session, _filters(visibility, search))
+    return await _COUNT(session, filters(visibility, search))
 
 
 _BY_IDS = paging.by_ids(_ROWS, Employee.id)

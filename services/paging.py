@@ -156,6 +156,30 @@ async def fetch_page(
     return Page(rows=rows, has_next=more, has_previous=after is not None)
 
 
+async def fetch_window(
+    reader: Reader,
+    stmt: AnySelect,
+    keyset: Keyset,
+    window: Window,
+    *,
+    params: dict[str, Any] | None = None,
+    by_position: bool = False,
+) -> Page[AnyRow]:
+    """`fetch_page` of the page `window` names."""
+    w = window
+    return await fetch_page(
+        reader,
+        stmt,
+        keyset,
+        first=w.first,
+        after=w.after,
+        before=w.before,
+        backwards=w.backwards,
+        params=params,
+        by_position=by_position,
+    )
+
+
 def by_ids(stmt: AnySelect, column: Any) -> Prebuilt:
     """`stmt` for the rows whose `column` (keyed `id`) is in the array parameter `ids`, for `rows_by_ids`; build it
     once, at import.

@@ -12,14 +12,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, or_, select
+from sqlalchemy import ColumnElement, Integer, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.driver import Reader
 from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
 from services import cases, employees, paging
-from services.paging import AnyRow, AnySelect, Keyset, Page, Window, count, fetch_page
+from services.paging import AnyRow, AnySelect, Keyset, Page, Window, count, fetch_page, fetch_window
 from services.visibility import Visibility
 
 
@@ -101,31 +101,38 @@ class EntryFilter:
     active_cases_only: bool = False
 
 
-def _filtered(stmt: AnySelect, visibility: Visibility, f: EntryFilter) -> AnySelect:
+def conditions(visibility: Visibility, f: EntryFilter) -> list[ColumnElement[bool]]:
+    """The filter's conditions on entry columns, shared by the page and its count."""
+    found: list[ColumnElement[bool]] = []
     if f.start is not None:
-        stmt = stmt.where(TimeEntry.work_date >= f.start)
+        found.append(TimeEntry.work_date >= f.start)
     if f.end is not None:
-        stmt = stmt.where(TimeEntry.work_date <= f.end)
+        found.append(TimeEntry.work_date <= f.end)
     if f.employee_ids is not None:
         # an id whose name the viewer may not see matches nothing, as if it did not exist
-        stmt = stmt.where(TimeEntry.employee_id.in_([i for i in f.employee_ids if visibility.can_see(i)]))
+        found.append(TimeEntry.employee_id.in_([i for i in f.employee_ids if visibility.can_see(i)]))
     for column, ids in (
         (TimeEntry.debtor_id, f.debtor_ids),
         (TimeEntry.case_id, f.case_ids),
         (TimeEntry.activity_id, f.activity_ids),
     ):
         if ids is not None:
-            stmt = stmt.where(column.in_(ids))
+            found.append(column.in_(ids))
     if f.statuses is not None:
-        stmt = stmt.where(TimeEntry.status.in_(f.statuses))
+        found.append(TimeEntry.status.in_(f.statuses))
     if f.active_cases_only:
         active = select(Case.id).where(Case.blocked.is_(False))
         if f.end is not None:
             active = active.where(or_(Case.active_from.is_(None), Case.active_from <= f.end))
         if f.start is not None:
             active = active.where(or_(Case.active_until.is_(None), Case.active_until >= f.start))
-        stmt = stmt.where(TimeEntry.case_id.in_(active))
-    return stmt
+        found.append(TimeEntry.case_id.in_(active))
+    return found
+
+
+def _filtered(stmt: AnySelect, visibility: Visibility, f: EntryFilter) -> AnySelect:
+    found = conditions(visibility, f)
+    return stmt.where(*found) if found else stmt
 
 
 async def entries_page(
@@ -156,35 +163,18 @@ def keyset_for(mode: TimeListMode, order: TimeListOrder) -> Keyset:
 
 
 async def case_page(session: AsyncSession, *, case_id: int, keyset: Keyset, window: Window) -> Page[AnyRow]:
-    return await case_rows(session, _CASE_ROWS, case_id=case_id, keyset=keyset, window=window)
-
-
-async def case_rows(
-    reader: Reader,
-    stmt: AnySelect,
-    *,
-    case_id: int,
-    keyset: Keyset,
-    window: Window,
-    by_position: bool = False,
-    **params: Any,
-) -> Page[AnyRow]:
-    """A page of `stmt`, a statement built once that selects from time_entries `WHERE case_id = :case_id`."""
-    w = window
-    return await fetch_page(
-        reader,
-        stmt,
-        keyset,
-        first=w.first,
-        after=w.after,
-        before=w.before,
-        backwards=w.backwards,
-        params={"case_id": case_id, **params},
-        by_position=by_position,
-    )
+    return await fetch_window(session, _CASE_ROWS, keyset, window, params={"case_id": case_id})
 
 
 BY_ID = Keyset((TimeEntry.id,))
+
+
+def of_invoice() -> ColumnElement[bool]:
+    """The entries the invoice `:invoice_id` billed."""
+    billed = select(invoice_entries.c.time_entry_id).where(
+        invoice_entries.c.invoice_id == bindparam("invoice_id", type_=invoice_entries.c.invoice_id.type)
+    )
+    return TimeEntry.id.in_(billed)
 
 
 async def invoice_page(

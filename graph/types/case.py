@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 
 from graph import ids
+from graph.compiler import Source
 from graph.context import Info
 from graph.errors import ApiError, TopCode, UserError
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
@@ -26,6 +27,7 @@ from services import cap_usage, cases
 from services.cases import CaseData
 from services.debtors import DebtorData
 from services.errors import DomainError
+from services.paging import Window
 from services.time_queries import TimeListOrder
 
 if TYPE_CHECKING:
@@ -235,16 +237,24 @@ async def case_connection(
 ) -> Connection[Case]:
     size = page_size(first)
     cursor = decode_cursor(after, cases.KEYSET)
-    db = info.context.db
-    async with db.reader() as reader:
-        page = await cases.page(
-            reader, first=size, after=cursor, debtor_id=debtor_id, search=search, include_blocked=include_blocked
-        )
+    ctx = info.context
+    db = ctx.db
 
     async def count_total() -> int:
         async with db.read() as session:
             return await cases.total(session, debtor_id=debtor_id, search=search, include_blocked=include_blocked)
 
+    compiled = ctx.compiled_edges(info)
+    if compiled is not None:
+        source = Source.matching(cases.filters(debtor_id=debtor_id, search=search, include_blocked=include_blocked))
+        written = await compiled.page(
+            db, source, cases.KEYSET, Window(size, cursor), visibility=ctx.visibility, editor=None
+        )
+        return written.connection(count_total)
+    async with db.reader() as reader:
+        page = await cases.page(
+            reader, first=size, after=cursor, debtor_id=debtor_id, search=search, include_blocked=include_blocked
+        )
     debtors: dict[int, Debtor] = {}
     return connection(page, cases.KEYSET, lambda row: Case.from_row(row, debtors), count_total)
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from graph import ids
+from graph.compiler import Source
 from graph.context import Info
 from graph.errors import UserError
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
@@ -17,9 +18,14 @@ from graph.types.node import Node
 from models import Invoice as InvoiceModel
 from models import InvoiceLine as InvoiceLineModel
 from services import time_queries
+from services.paging import Window
+from services.time_entries import Writer
 
 if TYPE_CHECKING:
     from graph.types.time_entry import TimeEntry
+
+
+_BILLED = Source(time_queries.of_invoice())
 
 
 @strawberry.type(description="The invoiced time of one case, activity and rate, summed.")
@@ -103,13 +109,26 @@ class Invoice(Node):
         ctx = info.context
         size = page_size(first)
         cursor = decode_cursor(after, time_queries.BY_ID)
-        async with ctx.db.read() as session:
-            page = await time_queries.invoice_page(session, invoice_id=self.db_id, first=size, after=cursor)
 
         async def count_total() -> int:
             async with ctx.db.read() as session:
                 return await time_queries.invoice_total(session, invoice_id=self.db_id)
 
+        compiled = ctx.compiled_edges(info)
+        if compiled is not None:
+            editor = Writer(ctx.me, ctx.visibility) if ctx.viewer else None
+            written = await compiled.page(
+                ctx.db,
+                _BILLED,
+                time_queries.BY_ID,
+                Window(size, cursor),
+                visibility=ctx.visibility,
+                editor=editor,
+                params={"invoice_id": self.db_id},
+            )
+            return written.connection(count_total)
+        async with ctx.db.read() as session:
+            page = await time_queries.invoice_page(session, invoice_id=self.db_id, first=size, after=cursor)
         return connection(page, time_queries.BY_ID, EntryBuilder(ctx).build, count_total)
 
 

@@ -5,10 +5,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
-from orjson import Fragment
-from strawberry.types.nodes import SelectedField, Selection
+from sqlalchemy import Integer, bindparam
 
 from graph import ids
+from graph.compiler import Source
 from graph.context import Context, Info
 from graph.errors import UserError
 from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_size
@@ -20,9 +20,6 @@ from graph.types.common import (
     described_field,
     fields,
     given,
-    named_members,
-    per_field,
-    plain_fields,
     row_view,
     user_errors_field,
 )
@@ -30,10 +27,8 @@ from graph.types.employee import Employee
 from graph.types.node import Node
 from graph.types.role import Role
 from models import EntryMode, EntrySource, TimeStatus
-from services import entry_json, time_queries
-from services.entry_json import ATTRIBUTES as ENTRY_ATTRIBUTES
-from services.entry_json import Cursor, EdgeProjection, EntryField, EntryObject, Named, Related
-from services.json_sql import Constant
+from models import TimeEntry as TimeEntryRow
+from services import time_queries
 from services.paging import AnyRow, Keyset, Page, Window
 from services.time_entries import BILLABLE_STATUSES, EDITABLE_STATUSES, EntryData, WarningCode, Writer
 from services.time_entries import Warning as WarningData
@@ -500,6 +495,9 @@ class TimerPayload:
     )
 
 
+CASE_ENTRIES = Source(TimeEntryRow.case_id == bindparam("case_id", type_=Integer))
+
+
 async def case_time_list(
     info: Info,
     case: Case,
@@ -518,91 +516,21 @@ async def case_time_list(
     keyset = time_queries.keyset_for(mode, order_by or TimeListOrder.WORK_DATE_DESC)
     static = mode is TimeListMode.STATIC
     window = Window(size, decode_cursor(after, keyset), decode_cursor(before, keyset), backwards=last is not None)
-    edge = per_field(info, json_edges) if ctx.json_lists else None
-    if edge is not None:
-        async with ctx.db.reader() as reader:
-            written = await entry_json.case_page(
-                reader,
-                case_id=case.db_id,
-                keyset=keyset,
-                window=window,
-                edge=edge,
-                visibility=ctx.visibility,
-                writer=Writer(ctx.me, ctx.visibility) if ctx.viewer else None,
-                static=static,
-            )
-        page_info = PageInfo(
-            has_next_page=written.has_next,
-            has_previous_page=written.has_previous,
-            start_cursor=None if written.first_key is None else encode_cursor(written.first_key),
-            end_cursor=None if written.last_key is None else encode_cursor(written.last_key),
+    compiled = ctx.compiled_edges(info)
+    if compiled is not None:
+        editor = Writer(ctx.me, ctx.visibility) if ctx.viewer and not static else None
+        written = await compiled.page(
+            ctx.db,
+            CASE_ENTRIES,
+            keyset,
+            window,
+            visibility=ctx.visibility,
+            editor=editor,
+            params={"case_id": case.db_id},
         )
-        edges = cast(list[Edge[TimeEntry]], Fragment(written.edges))
-        return CaseTimeList(mode=mode, page_info=page_info, edges=edges, total_count=case.time_entry_count)
+        edges = cast(list[Edge[TimeEntry]], written.edges)
+        return CaseTimeList(mode=mode, page_info=written.page_info(), edges=edges, total_count=case.time_entry_count)
     async with ctx.db.read() as session:
         page = await time_queries.case_page(session, case_id=case.db_id, keyset=keyset, window=window)
     edges, page_info = EntryBuilder(ctx, static=static, case=case).edges(page, keyset)
     return CaseTimeList(mode=mode, page_info=page_info, edges=edges, total_count=case.time_entry_count)
-
-
-_NODE_FIELDS = {
-    "id": EntryField.ID,
-    "workDate": EntryField.WORK_DATE,
-    "minutes": EntryField.MINUTES,
-    "status": EntryField.STATUS,
-    "billable": EntryField.BILLABLE,
-    "rate": EntryField.RATE,
-    "amount": EntryField.AMOUNT,
-    "description": EntryField.DESCRIPTION,
-    "source": EntryField.SOURCE,
-    "version": EntryField.VERSION,
-    "employeeHidden": EntryField.EMPLOYEE_HIDDEN,
-    "editable": EntryField.EDITABLE,
-}
-_RELATED = {"employee": Related.EMPLOYEE, "activity": Related.ACTIVITY}
-
-
-def json_edges(info: Info) -> EdgeProjection | None:
-    """What each edge of `timeList { edges { ... } }` shows, when the database can write it (`services.entry_json`):
-    the cursor, plain fields of the entry and the ids, names and codes of its employee and activity. None for
-    anything else, or when the edges are not selected once: the page is then built as objects."""
-    selected = info.selected_fields
-    if len(selected) != 1 or not isinstance(selected[0], SelectedField):
-        return None
-    edges = [field for _, field in plain_fields(selected[0].selections) or () if field.name == "edges"]
-    edge_fields = plain_fields(edges[0].selections) if len(edges) == 1 else None
-    if edge_fields is None:
-        return None
-    edge: list[tuple[str, Cursor | Constant | EntryObject]] = []
-    for key, field in edge_fields:
-        if field.name == "__typename":
-            edge.append((key, Constant("TimeEntryEdge")))
-        elif field.name == "cursor":
-            edge.append((key, Cursor()))
-        elif field.name == "node" and (node := _json_node(field.selections)) is not None:
-            edge.append((key, node))
-        else:
-            return None
-    return tuple(edge)
-
-
-def _json_node(selections: list[Selection]) -> EntryObject | None:
-    fields = plain_fields(selections)
-    if fields is None:
-        return None
-    members: list[tuple[str, EntryField | Constant | Named]] = []
-    for key, field in fields:
-        if field.name == "__typename":
-            members.append((key, Constant("TimeEntry")))
-        elif field.name in _NODE_FIELDS:
-            members.append((key, _NODE_FIELDS[field.name]))
-        elif field.name in _RELATED and (named := _json_named(_RELATED[field.name], field.selections)) is not None:
-            members.append((key, named))
-        else:
-            return None
-    return EntryObject(tuple(members))
-
-
-def _json_named(related: Related, selections: list[Selection]) -> Named | None:
-    members = named_members(selections, related.value, ENTRY_ATTRIBUTES[related])
-    return None if members is None else Named(related, members)

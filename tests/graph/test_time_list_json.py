@@ -1,5 +1,5 @@
-"""Case.timeList pages written as JSON by PostgreSQL (services.entry_json) answer exactly what the page built as
-objects answers; graphql-core builds the objects when a directive keeps the planned executor away."""
+"""Case.timeList pages written as JSON by PostgreSQL (graph.compiler over graph.declarations) answer exactly what the
+page built as objects answers; graphql-core builds the objects when a directive keeps the planned executor away."""
 
 from __future__ import annotations
 
@@ -43,10 +43,28 @@ NODE_FIELDS = [
     "version",
     "employeeHidden",
     "editable",
+    "createdAt",
+    "updatedAt",
     "__typename",
 ]
-EMPLOYEE_FIELDS = ["id", "name", "email", "active", "__typename"]
-ACTIVITY_FIELDS = ["id", "code", "name", "__typename"]
+EMPLOYEE_FIELDS = [
+    "id",
+    "name",
+    "email",
+    "active",
+    "defaultRate",
+    "__typename",
+    "role { id name canInvoice employeeVisibility }",
+    "supervisor { name }",
+]
+RELATED = {
+    "employee": EMPLOYEE_FIELDS,
+    "createdBy": EMPLOYEE_FIELDS,
+    "activity": ["id", "code", "name", "defaultStatus", "defaultRate", "__typename"],
+    "debtor": ["id", "code", "name", "adjustedRate"],
+    "case": ["id", "code", "maxPerBookYear", "maxMinutes", "activeFrom", "timeEntryCount", "debtor { code }"],
+    "overLimitOf": ["id", "minutes", "status"],
+}
 
 
 @dataclass
@@ -146,8 +164,8 @@ def aliased(fields: list[str], aliases: list[bool]) -> str:
 def edge_selections(draw: st.DrawFn) -> str:
     node = draw(st.lists(st.sampled_from(NODE_FIELDS), min_size=1, max_size=8, unique=True))
     node_text = aliased(node, draw(st.lists(st.booleans(), min_size=len(node), max_size=len(node))))
-    for name, members in (("employee", EMPLOYEE_FIELDS), ("activity", ACTIVITY_FIELDS)):
-        if draw(st.booleans()):
+    for name, members in RELATED.items():
+        if draw(st.integers(0, 2)) == 0:
             chosen = draw(st.lists(st.sampled_from(members), min_size=1, max_size=4, unique=True))
             node_text += f" {name} {{ {' '.join(chosen)} }}"
     edge = [f"node {{ {node_text} }}"]
@@ -239,11 +257,10 @@ class TestPagesWrittenByTheDatabase:
     @pytest.mark.parametrize(
         "edges",
         [
-            "node { id createdAt }",  # a field the database does not write
-            "node { id case { code } }",  # an object other than the employee and activity
-            "node { id employee { role { name } } }",  # an object below the employee
-            "node { id overLimitEntry { id } }",  # a field with a resolver of its own
-            "node { ... on TimeEntry { id } }",  # a fragment
+            "node { id overLimitEntry { id } }",  # a field declared Python: a loader of its own
+            "node { id invoice { number } }",  # one only billing staff see, from a loader
+            "node { id case { capUsage { kind } } }",  # a field with an argument, below a relation
+            "node { id employee { activityRates { rate } } }",  # rules of its own
         ],
     )
     async def test_other_selections_are_built_as_objects(
@@ -260,6 +277,34 @@ class TestPagesWrittenByTheDatabase:
         assert body == await gql(client, by_objects(query), {"id": world.case_id}, token=world.admin_token)
         assert len(body["data"]["node"]["timeList"]["edges"]) >= 11
         assert not any(is_json_statement(s) for s in statements)
+
+    @pytest.mark.parametrize(
+        "edges",
+        [
+            "node { ... on TimeEntry { id } ...Minutes }",  # fragments
+            "node { id case { code debtor { name } } }",  # a relation below a relation
+            "node { id employee { role { name } supervisor { name } } }",  # hidden names at two depths
+            "node { id overLimitOf { id overLimitOf { id } } }",  # the entry's own type again
+        ],
+    )
+    async def test_fragments_and_relations_at_any_depth_are_written(
+        self, client: httpx.AsyncClient, world: World, sql_statements: StatementCounter, edges: str
+    ) -> None:
+        # given
+        query = time_list_query("first: 50", edges)
+        if "...Minutes" in edges:
+            query += " fragment Minutes on TimeEntry { minutes }"
+        for token in world.tokens.values():
+            # when
+            before = sql_statements.count
+            body = await gql(client, query, {"id": world.case_id}, token=token)
+            statements = sql_statements.statements[before:]
+            # then
+            assert "errors" not in body, body
+            assert body == await gql(client, by_objects(query), {"id": world.case_id}, token=token)
+            assert len(body["data"]["node"]["timeList"]["edges"]) >= 11
+            assert [is_json_statement(s) for s in statements].count(True) == 1
+            assert "Xanthippe" not in orjson.dumps(body).decode() or token == world.admin_token
 
     async def test_edges_selected_twice_are_built_as_objects(
         self, client: httpx.AsyncClient, world: World, sql_statements: StatementCounter

@@ -1,0 +1,120 @@
+"""The API's wire encodings, each once: a Python twin that writes a stored value as the answer's JSON value, and an
+SQL twin that writes a column's value as that JSON's text, for answers PostgreSQL writes (`graph.compiler`).
+
+Every SQL twin writes `null` for NULL (one NULL part would make a whole `||` chain NULL) and is tested against its
+Python twin with one SELECT per example (tests/graph/test_codecs.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Date, Integer, String, Text, case, cast, extract, func
+from sqlalchemy.sql import ColumnElement
+
+from graph import ids
+from graph.scalars import serialize_decimal
+from services.json_sql import (
+    FALSE,
+    NULL,
+    TRUE,
+    Column,
+    Joined,
+    base64url,
+    digits,
+    encoded_id,
+    json_constant,
+    sql_text,
+)
+
+_ISO_DATE = sql_text("YYYY-MM-DD")
+_ISO_SECONDS = sql_text('YYYY-MM-DD"T"HH24:MI:SS')
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """One wire type. `sql(column)` is the JSON text of the column's value, `null` when NULL."""
+
+    name: str
+    python: Callable[[Any], Any]
+    sql: Callable[[Column], ColumnElement[str]]
+
+
+def _null_safe(written: Callable[[Column], ColumnElement[str]]) -> Callable[[Column], ColumnElement[str]]:
+    return lambda column: func.coalesce(written(column), NULL)
+
+
+def _quoted(text: ColumnElement[str]) -> ColumnElement[str]:
+    return Joined([sql_text('"'), text, sql_text('"')])
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+INT = Codec("Int", _same, _null_safe(lambda column: cast(column, Text)))
+BOOLEAN = Codec("Boolean", _same, lambda column: case((column.is_(True), TRUE), (column.is_(False), FALSE), else_=NULL))
+# PostgreSQL's to_json escapes what JSON needs and nothing more, as the answer's own writer does
+TEXT = Codec("String", _same, lambda column: func.coalesce(cast(func.to_json(column), Text), NULL))
+DATE = Codec("Date", date.isoformat, _null_safe(lambda column: _quoted(func.to_char(column, _ISO_DATE))))
+# NUMERIC(12,2) prints with its two decimals, as the API's Decimal does
+MONEY = Codec("Decimal", serialize_decimal, _null_safe(lambda column: _quoted(cast(column, Text))))
+
+
+def _iso_datetime(column: Column) -> ColumnElement[str]:
+    """`datetime.isoformat` of the UTC value asyncpg reads: microseconds only when there are any."""
+    utc = func.timezone(sql_text("UTC"), column)
+    fraction = case(
+        (extract("microseconds", utc) % 1_000_000 == 0, sql_text("")),
+        else_=Joined([sql_text("."), func.to_char(utc, sql_text("US"))]),
+    )
+    return _quoted(Joined([func.to_char(utc, _ISO_SECONDS), fraction, sql_text("+00:00")]))
+
+
+DATETIME = Codec("DateTime", datetime.isoformat, _null_safe(_iso_datetime))
+
+
+def enum(cls: type[Enum]) -> Codec:
+    """An enum stored by value and answered by member name."""
+    names = tuple((member.value, json_constant(member.name)) for member in cls)
+    return Codec(
+        cls.__name__,
+        lambda member: member.name,
+        lambda column: case(*((column == sql_text(value), name) for value, name in names), else_=NULL),
+    )
+
+
+def global_id(type_name: str) -> Codec:
+    """A row's key as its opaque global ID."""
+    prefix = ids.prefix(type_name)
+    return Codec(
+        f"ID of {type_name}",
+        lambda db_id: ids.encode(type_name, db_id),
+        lambda column: func.coalesce(encoded_id(prefix, column), NULL),
+    )
+
+
+def cursor_sql(columns: Sequence[Column]) -> ColumnElement[str]:
+    """The JSON string of a row's cursor over `columns` (a keyset's: never NULL), as its Python twin
+    `graph.pagination.encode_cursor` writes it: dates tagged {"d": ...}, texts as JSON strings."""
+    parts: list[ColumnElement[str]] = []
+    most: int | None = 1  # the JSON text's bytes while every key's length is bounded: "]", then each key and "[" or ","
+    for column in columns:
+        parts.append(sql_text("[" if not parts else ","))
+        if isinstance(column.type, Date):
+            parts += [sql_text('{"d":"'), func.to_char(column, _ISO_DATE), sql_text('"}')]
+            most = None if most is None else most + 1 + len('{"d":"2026-11-23"}')
+        elif isinstance(column.type, Integer):
+            parts.append(cast(column, Text))
+            most = None if most is None else most + 1 + digits(column.type)
+        elif isinstance(column.type, String):
+            parts.append(cast(func.to_json(column), Text))
+            most = None
+        else:
+            raise TypeError(f"{column}: a cursor holds dates, integers and texts only")
+    text = Joined([*parts, sql_text("]")])
+    return _quoted(base64url(text, padded=True, most_bytes=most))

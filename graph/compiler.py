@@ -1,0 +1,260 @@
+"""A selection of declared fields (`graph.declarations`) written as SQL that makes the answer's JSON text, so a page
+of a list is one statement and no Python object per row.
+
+A document is compiled once, when it is planned (`graph.execution.Plan`): the selection below a list field becomes a
+tree of members (constants, declared fields, relations to one row of another type). Each relation is a LEFT JOIN of
+its own alias; a member a relation's `shown` rule hides is `null`. A selection with any field declared `Python`, or
+with arguments, is not compiled and the list is answered with objects. The statements are built from the tree when
+first asked for, one per keyset and per whether the viewer sees every name, and kept on the compiled edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias, cast
+
+from graphql import FieldNode, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType, SelectionSetNode
+from orjson import Fragment
+from sqlalchemy import and_, case, select, true
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
+
+from db.session import RequestDb
+from graph.codecs import cursor_sql
+from graph.declarations import DECLARATIONS, Column, Declaration, Derived, Python, ToOne, Viewing
+from graph.pagination import Connection, Edge, PageInfo, encode_cursor
+from services.json_sql import NULL, json_constant, json_object, utf8
+from services.paging import AnySelect, Keyset, Window, fetch_window
+from services.time_entries import Writer
+from services.visibility import Visibility
+
+Collect: TypeAlias = Callable[[GraphQLObjectType, list[SelectionSetNode]], dict[str, list[FieldNode]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Constant:
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Related:
+    relation: ToOne
+    tree: _Tree
+
+
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    """The selected members of one declared object, in the answer's order."""
+
+    declaration: Declaration
+    members: tuple[tuple[str, _Constant | Column | Derived | _Related], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Cursor:
+    """The edge's cursor over the page's keyset."""
+
+
+_EdgeMember: TypeAlias = _Constant | _Cursor | _Tree
+
+
+def _named(type_: GraphQLOutputType) -> GraphQLOutputType:
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        type_ = type_.of_type
+    return type_
+
+
+def _tree(collect: Collect, parent: GraphQLObjectType, sets: list[SelectionSetNode]) -> _Tree | None:
+    declaration = DECLARATIONS.get(parent.name)
+    if declaration is None:
+        return None
+    members: list[tuple[str, _Constant | Column | Derived | _Related]] = []
+    for key, nodes in collect(parent, sets).items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            members.append((key, _Constant(parent.name)))
+            continue
+        declared = declaration.fields.get(name)
+        if declared is None or isinstance(declared, Python) or any(node.arguments for node in nodes):
+            return None
+        if isinstance(declared, ToOne):
+            target = _named(parent.fields[name].type)
+            sub_sets = [node.selection_set for node in nodes if node.selection_set is not None]
+            if not isinstance(target, GraphQLObjectType):
+                return None
+            related = _tree(collect, target, sub_sets)
+            if related is None:
+                return None
+            members.append((key, _Related(declared, related)))
+        else:
+            members.append((key, declared))
+    return _Tree(declaration, tuple(members))
+
+
+@dataclass(slots=True)
+class _Joins:
+    """The FROM clause a tree needs: the base table and a LEFT JOIN per relation."""
+
+    base: Any
+    joined: Any = None
+
+    def __post_init__(self) -> None:
+        self.joined = self.base.__table__ if hasattr(self.base, "__table__") else self.base
+
+    def join(self, relation: ToOne, row: Any) -> Any:
+        target = aliased(DECLARATIONS[relation.type_name].model)
+        self.joined = self.joined.outerjoin(target, target.id == getattr(row, relation.key))
+        return target
+
+
+def _object(tree: _Tree, row: Any, joins: _Joins, viewing: Viewing) -> ColumnElement[str]:
+    values: list[tuple[str, ColumnElement[str]]] = []
+    for key, member in tree.members:
+        if isinstance(member, _Constant):
+            values.append((key, json_constant(member.value)))
+        elif isinstance(member, Column):
+            values.append((key, member.codec.sql(getattr(row, member.name))))
+        elif isinstance(member, Derived):
+            values.append((key, member.codec.sql(member.expression(row, viewing))))
+        else:
+            relation = member.relation
+            target = joins.join(relation, row)
+            written = _object(member.tree, target, joins, viewing)
+            present = target.id.is_not(None)
+            if relation.shown is not None:
+                present = and_(present, relation.shown(row, viewing))
+            values.append((key, case((present, written), else_=NULL)))
+    return json_object(values)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Source:
+    """Which rows a list holds: a condition on its base table. A source declared once (a module's constant, its
+    values bind parameters each request fills) has its statements kept and prebuilt; one made per request, with a
+    filter's values in it (`kept` false), is built for that request only."""
+
+    where: ColumnElement[bool]
+    kept: bool = True
+
+    @staticmethod
+    def matching(conditions: Sequence[ColumnElement[bool]]) -> Source:
+        """The rows meeting every one of `conditions`, made per request: every row when there are none."""
+        return Source(and_(*conditions), kept=False) if conditions else EVERY_ROW
+
+
+EVERY_ROW = Source(true())
+
+
+@dataclass(frozen=True, slots=True)
+class EdgesPage:
+    edges: Fragment  # the JSON array of the page's edges
+    has_next: bool
+    has_previous: bool
+    first_key: list[Any] | None  # the keyset's key of the first and last rows, for the page's cursors
+    last_key: list[Any] | None
+
+    def page_info(self) -> PageInfo:
+        return PageInfo(
+            has_next_page=self.has_next,
+            has_previous_page=self.has_previous,
+            start_cursor=None if self.first_key is None else encode_cursor(self.first_key),
+            end_cursor=None if self.last_key is None else encode_cursor(self.last_key),
+        )
+
+    def connection(self, count_total: Callable[[], Awaitable[int]]) -> Connection[Any]:
+        """The page as a connection whose edges are the JSON text (`graph.execution` passes it on as it is)."""
+        return Connection(page_info=self.page_info(), edges=cast(list[Edge[Any]], self.edges), count_total=count_total)
+
+
+@dataclass(slots=True)
+class CompiledEdges:
+    """`edges { ... }` of a connection whose nodes are rows of `base`, each edge written by PostgreSQL as UTF-8
+    JSON; `statement` is the page's SELECT of the edge and then the keyset's key, FROM the base and its joins."""
+
+    base: Any
+    members: tuple[tuple[str, _EdgeMember], ...]
+    # by the ids of a source and a keyset, module constants both, each kept beside its statement
+    _statements: dict[tuple[int, int, bool], tuple[Source, Keyset, AnySelect]] = field(default_factory=dict)
+
+    def statement(self, source: Source, keyset: Keyset, viewing: Viewing) -> AnySelect:
+        """The SELECT of `source`'s rows for `keyset` and the viewer, built once per variant."""
+        if not source.kept:
+            return self._build(keyset, viewing).where(source.where)
+        key = (id(source), id(keyset), viewing.sees_all)
+        found = self._statements.get(key)
+        if found is None or found[0] is not source or found[1] is not keyset:
+            found = self._statements[key] = (source, keyset, self._build(keyset, viewing).where(source.where))
+        return found[2]
+
+    async def page(
+        self,
+        db: RequestDb,
+        source: Source,
+        keyset: Keyset,
+        window: Window,
+        *,
+        visibility: Visibility,
+        editor: Writer | None,
+        params: Mapping[str, Any] | None = None,
+    ) -> EdgesPage:
+        """One page of `source` in the keyset's order, for a viewer with `visibility` who may edit as `editor`
+        (None: nobody may edit); `params` fills the source's own parameters."""
+        viewing = Viewing.of(visibility)
+        values = {**(params or {}), **Viewing.parameters(visibility, editor)}
+        stmt = self.statement(source, keyset, viewing)
+        async with db.reader() as reader:
+            page = await fetch_window(reader, stmt, keyset, window, params=values, by_position=True)
+        rows: list[Any] = page.rows  # by position: the edge, then the keyset's key
+        keys = [list(row[1:]) for row in (rows[:1] + rows[-1:])]
+        return EdgesPage(
+            edges=Fragment(b"[" + b",".join(row[0] for row in rows) + b"]"),
+            has_next=page.has_next,
+            has_previous=page.has_previous,
+            first_key=keys[0] if keys else None,
+            last_key=keys[-1] if keys else None,
+        )
+
+    def _build(self, keyset: Keyset, viewing: Viewing) -> AnySelect:
+        joins = _Joins(self.base)
+        values: list[tuple[str, ColumnElement[str]]] = []
+        for key, member in self.members:
+            if isinstance(member, _Constant):
+                values.append((key, json_constant(member.value)))
+            elif isinstance(member, _Cursor):
+                values.append((key, cursor_sql(keyset.columns)))
+            else:
+                values.append((key, _object(member, self.base, joins, viewing)))
+        edge = utf8(json_object(values)).label("edge")
+        keys = [column.label(f"key_{i}") for i, column in enumerate(keyset.columns)]
+        return select(edge, *keys).select_from(joins.joined)
+
+
+def compile_edges(collect: Collect, connection: GraphQLObjectType, nodes: Sequence[FieldNode]) -> CompiledEdges | None:
+    """The `edges` selected below the connection field `nodes`, when every field is declared; None otherwise."""
+    sets = [node.selection_set for node in nodes if node.selection_set is not None]
+    edges = [found for key, found in collect(connection, sets).items() if found[0].name.value == "edges"]
+    if len(edges) != 1:
+        return None
+    edge_type = _named(connection.fields["edges"].type)
+    if not isinstance(edge_type, GraphQLObjectType):
+        return None
+    node_type = _named(edge_type.fields["node"].type)
+    if not isinstance(node_type, GraphQLObjectType) or node_type.name not in DECLARATIONS:
+        return None
+    members: list[tuple[str, _EdgeMember]] = []
+    edge_sets = [node.selection_set for node in edges[0] if node.selection_set is not None]
+    for key, found in collect(edge_type, edge_sets).items():
+        name = found[0].name.value
+        if name == "__typename":
+            members.append((key, _Constant(edge_type.name)))
+        elif name == "cursor":
+            members.append((key, _Cursor()))
+        elif name == "node":
+            tree = _tree(collect, node_type, [n.selection_set for n in found if n.selection_set is not None])
+            if tree is None:
+                return None
+            members.append((key, tree))
+        else:
+            return None
+    return CompiledEdges(DECLARATIONS[node_type.name].model, tuple(members))

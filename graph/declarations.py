@@ -1,0 +1,239 @@
+"""What each field of the API's object types is, declared once per type: a column with its codec, an expression of
+the row, a relation to one row of another type, or a field only Python answers.
+
+`graph.compiler` writes a selection of these fields as one SQL expression of JSON text; a field declared `Python`
+(a resolver with its own rules or loaders) keeps the whole selection on the object path.
+tests/graph/test_declarations.py fails when a type gains a field without a declaration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, literal_column, or_
+
+from graph import codecs
+from graph.codecs import Codec
+from models import Activity, Case, Debtor, Employee, EntrySource, Role, TimeEntry, TimeStatus
+from models.enums import CapBasis, CapKind, EmployeeVisibility
+from services.time_entries import BILLABLE_STATUSES, EDITABLE_STATUSES, Writer
+from services.visibility import Visibility
+
+# for whom the viewer may edit entries besides their own (`services.time_entries.Writer.may_write_for`)
+WRITES_OWN, WRITES_VISIBLE, WRITES_ALL = 0, 1, 2
+_ID_ARRAY = ARRAY(Integer)
+
+
+@dataclass(frozen=True, slots=True)
+class Viewing:
+    """What the request's viewer changes in a compiled statement: each value a bind parameter, except whether the
+    viewer sees every name, which picks one of two statements."""
+
+    sees_all: bool
+
+    @staticmethod
+    def of(visibility: Visibility) -> Viewing:
+        return _SEES_ALL if visibility.sees_all else _SEES_SOME
+
+    @staticmethod
+    def parameters(visibility: Visibility, editor: Writer | None) -> dict[str, Any]:
+        """The bind parameters of `visible` and `may_edit`; `editor` None: nobody may edit."""
+        params: dict[str, Any] = {"me": 0, "writes": WRITES_OWN}  # no employee has id 0
+        if editor is not None:
+            viewer = editor.viewer
+            params["me"] = viewer.employee_id
+            if viewer.is_administrator:
+                params["writes"] = WRITES_ALL
+            elif viewer.can_enter_time_for_others:
+                params["writes"] = WRITES_VISIBLE
+        if not visibility.sees_all:
+            params["visible_ids"] = sorted(visibility.visible_ids or ())
+        return params
+
+    def visible(self, employee_id: Any) -> ColumnElement[bool]:
+        """Whether the viewer may see the name of the employee `employee_id` (SPEC 5)."""
+        seen: ColumnElement[bool] = (
+            employee_id.is_not(None)
+            if self.sees_all
+            else employee_id == any_(bindparam("visible_ids", type_=_ID_ARRAY))
+        )
+        return seen
+
+    def may_edit(self, row: Any) -> ColumnElement[bool]:
+        """`services.time_entries.Writer.may_write_for` and the editable statuses: `me` is 0 (no employee) and
+        `writes` WRITES_OWN when nobody may edit, as in a STATIC list."""
+        writes = bindparam("writes", type_=Integer)
+        return _status_in(row.status, EDITABLE_STATUSES) & or_(
+            row.employee_id == bindparam("me", type_=Integer),
+            writes == literal_column(str(WRITES_ALL)),
+            (writes == literal_column(str(WRITES_VISIBLE))) & self.visible(row.employee_id),
+        )
+
+
+_SEES_ALL, _SEES_SOME = Viewing(sees_all=True), Viewing(sees_all=False)
+
+
+def _status_in(column: Any, statuses: frozenset[TimeStatus]) -> ColumnElement[bool]:
+    return or_(*(column == literal_column(f"'{s.value}'") for s in sorted(statuses)))
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """The row's column `name`, written by `codec`."""
+
+    name: str
+    codec: Codec
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """An expression of the row (and of the viewer), written by `codec`."""
+
+    expression: Callable[[Any, Viewing], Any]
+    codec: Codec
+
+
+@dataclass(frozen=True, slots=True)
+class ToOne:
+    """One row of `type_name`: the one whose id is this row's column `key`; null when `key` is NULL or `shown` (of
+    the row and the viewer) is false."""
+
+    type_name: str
+    key: str
+    shown: Callable[[Any, Viewing], ColumnElement[bool]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Python:
+    """Answered by the type's resolver only (loaders, arguments, rules of its own): `why` says what it needs."""
+
+    why: str
+
+
+Field: TypeAlias = Column | Derived | ToOne | Python
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A GraphQL object type over rows of `model`."""
+
+    type_name: str
+    model: Any
+    fields: Mapping[str, Field]
+
+
+def _id(type_name: str) -> Column:
+    return Column("id", codecs.global_id(type_name))
+
+
+def _visible_employee(key: str) -> Callable[[Any, Viewing], ColumnElement[bool]]:
+    return lambda row, viewing: viewing.visible(getattr(row, key))
+
+
+ROLE = Declaration(
+    "Role",
+    Role,
+    {
+        "id": _id("Role"),
+        "name": Column("name", codecs.TEXT),
+        "isAdministrator": Column("is_administrator", codecs.BOOLEAN),
+        "canEnterTimeForOthers": Column("can_enter_time_for_others", codecs.BOOLEAN),
+        "canInvoice": Column("can_invoice", codecs.BOOLEAN),
+        "employeeVisibility": Column("employee_visibility", codecs.enum(EmployeeVisibility)),
+        "visibleRoles": Python("a list of its own, from loaders"),
+    },
+)
+EMPLOYEE = Declaration(
+    "Employee",
+    Employee,
+    {
+        "id": _id("Employee"),
+        "name": Column("name", codecs.TEXT),
+        "email": Column("email", codecs.TEXT),
+        "role": ToOne("Role", "role_id"),
+        "active": Column("active", codecs.BOOLEAN),
+        "defaultRate": Column("default_rate", codecs.MONEY),
+        "supervisor": ToOne("Employee", "supervisor_id", shown=_visible_employee("supervisor_id")),
+        "activityRates": Python("administrators and the employee only, from a loader"),
+    },
+)
+ACTIVITY = Declaration(
+    "Activity",
+    Activity,
+    {
+        "id": _id("Activity"),
+        "code": Column("code", codecs.TEXT),
+        "name": Column("name", codecs.TEXT),
+        "defaultStatus": Column("default_status", codecs.enum(TimeStatus)),
+        "defaultRate": Column("default_rate", codecs.MONEY),
+    },
+)
+DEBTOR = Declaration(
+    "Debtor",
+    Debtor,
+    {
+        "id": _id("Debtor"),
+        "code": Column("code", codecs.TEXT),
+        "name": Column("name", codecs.TEXT),
+        "adjustedRate": Column("adjusted_rate", codecs.MONEY),
+        "cases": Python("a connection of its own"),
+    },
+)
+CASE = Declaration(
+    "Case",
+    Case,
+    {
+        "id": _id("Case"),
+        "debtor": ToOne("Debtor", "debtor_id"),
+        "code": Column("code", codecs.TEXT),
+        "description": Column("description", codecs.TEXT),
+        "invoicing": Column("invoicing", codecs.enum(TimeStatus)),
+        "isDefault": Column("is_default", codecs.BOOLEAN),
+        "activeFrom": Column("active_from", codecs.DATE),
+        "activeUntil": Column("active_until", codecs.DATE),
+        "adjustedRate": Column("adjusted_rate", codecs.MONEY),
+        "blocked": Column("blocked", codecs.BOOLEAN),
+        "maxAmount": Column("max_amount", codecs.MONEY),
+        "maxMinutes": Column("max_minutes", codecs.INT),
+        "maxPerBookYear": Column("max_per_book_year", codecs.enum(CapKind)),
+        "maxBasedOn": Column("max_based_on", codecs.enum(CapBasis)),
+        "timeEntryCount": Column("time_entry_count", codecs.INT),
+        "timeList": Python("a connection of its own, its mode set by the company's settings"),
+        "capUsage": Python("the book year's totals, from the company's settings"),
+    },
+)
+TIME_ENTRY = Declaration(
+    "TimeEntry",
+    TimeEntry,
+    {
+        "id": _id("TimeEntry"),
+        "workDate": Column("work_date", codecs.DATE),
+        "minutes": Column("minutes", codecs.INT),
+        "status": Column("status", codecs.enum(TimeStatus)),
+        "billable": Derived(lambda row, viewing: _status_in(row.status, BILLABLE_STATUSES), codecs.BOOLEAN),
+        "rate": Column("rate", codecs.MONEY),
+        "amount": Column("amount", codecs.MONEY),
+        "description": Column("description", codecs.TEXT),
+        "source": Column("source", codecs.enum(EntrySource)),
+        "employee": ToOne("Employee", "employee_id", shown=_visible_employee("employee_id")),
+        "employeeHidden": Derived(lambda row, viewing: ~viewing.visible(row.employee_id), codecs.BOOLEAN),
+        "debtor": ToOne("Debtor", "debtor_id"),
+        "case": ToOne("Case", "case_id"),
+        "activity": ToOne("Activity", "activity_id"),
+        "editable": Derived(lambda row, viewing: viewing.may_edit(row), codecs.BOOLEAN),
+        "version": Column("version", codecs.INT),
+        "createdAt": Column("created_at", codecs.DATETIME),
+        "updatedAt": Column("updated_at", codecs.DATETIME),
+        "invoice": Python("billing staff only, from a loader"),
+        "overLimitOf": ToOne("TimeEntry", "over_limit_of_id"),
+        "overLimitEntry": Python("the L line pointing at this entry, from a loader"),
+        "createdBy": ToOne("Employee", "created_by_id", shown=_visible_employee("created_by_id")),
+        "updatedBy": ToOne("Employee", "updated_by_id", shown=_visible_employee("updated_by_id")),
+    },
+)
+
+DECLARATIONS: dict[str, Declaration] = {
+    declaration.type_name: declaration for declaration in (ROLE, EMPLOYEE, ACTIVITY, DEBTOR, CASE, TIME_ENTRY)
+}
