@@ -24,8 +24,6 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal_column,
-    or_,
     select,
     true,
 )
@@ -33,7 +31,7 @@ from sqlalchemy.sql import ColumnElement
 
 from db.driver import Reader
 from models import Activity, Employee, EntrySource, TimeEntry, TimeStatus
-from services import time_queries
+from services import policy, time_queries
 from services.json_sql import (
     FALSE,
     NULL,
@@ -53,7 +51,7 @@ from services.json_sql import (
     utf8,
 )
 from services.paging import AnySelect, Keyset, Window
-from services.time_entries import BILLABLE_STATUSES, EDITABLE_STATUSES, Writer
+from services.time_entries import Writer
 from services.visibility import Visibility
 
 
@@ -117,26 +115,12 @@ class JsonPage:
 
 
 _VISIBLE = bindparam("visible_ids", type_=ARRAY(Integer))
-_FOR_OWN, _FOR_VISIBLE, _FOR_ALL = 0, 1, 2
 _ISO_DATE = sql_text("YYYY-MM-DD")
-
-
-def _writes(writer: Writer | None) -> int:
-    """`Writer.may_write_for` as a parameter: besides their own entries, whose the writer may edit."""
-    if writer is None:
-        return _FOR_OWN
-    if writer.viewer.is_administrator:
-        return _FOR_ALL
-    return _FOR_VISIBLE if writer.viewer.can_enter_time_for_others else _FOR_OWN
 
 
 def _names(column: Any, enum: type[StrEnum]) -> ColumnElement[str]:
     """An enum column's member name (the API's value) for its stored value."""
     return case(*((column == sql_text(m.value), json_constant(m.name)) for m in enum), else_=NULL)
-
-
-def _status_in(statuses: frozenset[TimeStatus]) -> ColumnElement[bool]:
-    return or_(*(TimeEntry.status == sql_text(s.value) for s in sorted(statuses)))  # one SQL text
 
 
 def _money(column: Any) -> ColumnElement[str]:
@@ -176,18 +160,19 @@ def _statement(edge: EdgeProjection, keyset: Keyset, sees_all: bool) -> AnySelec
         joined = joined.join(Employee.__table__, Employee.id == TimeEntry.employee_id)
     if Related.ACTIVITY in joins:
         joined = joined.join(Activity.__table__, Activity.id == TimeEntry.activity_id)
-    writes = bindparam("writes", type_=Integer)  # for whom the viewer may write: see `_writes`
-    editable = _status_in(EDITABLE_STATUSES) & or_(
-        TimeEntry.employee_id == bindparam("me", type_=Integer),
-        writes == literal_column(str(_FOR_ALL)),
-        (writes == literal_column(str(_FOR_VISIBLE))) & visible,
+    editable = policy.entry_editable_sql(
+        TimeEntry.status,
+        TimeEntry.employee_id,
+        writer_id=bindparam("me", type_=Integer),
+        writes=bindparam("writes", type_=Integer),  # for whom the viewer may write: `policy.writes_for`
+        employee_visible=visible,
     )
     fields: dict[EntryField, ColumnElement[str]] = {
         EntryField.ID: encoded_id("TimeEntry:", TimeEntry.id),
         EntryField.WORK_DATE: Joined([sql_text('"'), func.to_char(TimeEntry.work_date, _ISO_DATE), sql_text('"')]),
         EntryField.MINUTES: cast(TimeEntry.minutes, Text),
         EntryField.STATUS: _names(TimeEntry.status, TimeStatus),
-        EntryField.BILLABLE: json_bool(_status_in(BILLABLE_STATUSES)),
+        EntryField.BILLABLE: json_bool(policy.billable_sql(TimeEntry.status)),
         EntryField.RATE: _money(TimeEntry.rate),
         EntryField.AMOUNT: _money(TimeEntry.amount),
         EntryField.DESCRIPTION: json_text(TimeEntry.description),
@@ -254,7 +239,7 @@ async def case_page(
     editor = None if static else writer
     params: dict[str, Any] = {
         "me": editor.viewer.employee_id if editor else 0,  # no employee has id 0
-        "writes": _writes(editor),
+        "writes": policy.writes_for(editor.viewer if editor else None),
     }
     if not visibility.sees_all:
         params["visible_ids"] = sorted(visibility.visible_ids or ())
