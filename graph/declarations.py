@@ -12,17 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, literal_column, or_
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam
 
 from graph import codecs
 from graph.codecs import Codec
 from models import Activity, Case, Debtor, Employee, EntrySource, Role, TimeEntry, TimeStatus
 from models.enums import CapBasis, CapKind, EmployeeVisibility
-from services.time_entries import BILLABLE_STATUSES, EDITABLE_STATUSES, Writer
+from services import policy
+from services.time_entries import Writer
 from services.visibility import Visibility
 
-# for whom the viewer may edit entries besides their own (`services.time_entries.Writer.may_write_for`)
-WRITES_OWN, WRITES_VISIBLE, WRITES_ALL = 0, 1, 2
 _ID_ARRAY = ARRAY(Integer)
 
 
@@ -40,14 +39,11 @@ class Viewing:
     @staticmethod
     def parameters(visibility: Visibility, editor: Writer | None) -> dict[str, Any]:
         """The bind parameters of `visible` and `may_edit`; `editor` None: nobody may edit."""
-        params: dict[str, Any] = {"me": 0, "writes": WRITES_OWN}  # no employee has id 0
-        if editor is not None:
-            viewer = editor.viewer
-            params["me"] = viewer.employee_id
-            if viewer.is_administrator:
-                params["writes"] = WRITES_ALL
-            elif viewer.can_enter_time_for_others:
-                params["writes"] = WRITES_VISIBLE
+        viewer = editor.viewer if editor is not None else None
+        params: dict[str, Any] = {
+            "me": viewer.employee_id if viewer is not None else 0,  # no employee has id 0
+            "writes": int(policy.writes_for(viewer)),
+        }
         if not visibility.sees_all:
             params["visible_ids"] = sorted(visibility.visible_ids or ())
         return params
@@ -62,21 +58,18 @@ class Viewing:
         return seen
 
     def may_edit(self, row: Any) -> ColumnElement[bool]:
-        """`services.time_entries.Writer.may_write_for` and the editable statuses: `me` is 0 (no employee) and
-        `writes` WRITES_OWN when nobody may edit, as in a STATIC list."""
-        writes = bindparam("writes", type_=Integer)
-        return _status_in(row.status, EDITABLE_STATUSES) & or_(
-            row.employee_id == bindparam("me", type_=Integer),
-            writes == literal_column(str(WRITES_ALL)),
-            (writes == literal_column(str(WRITES_VISIBLE))) & self.visible(row.employee_id),
+        """`policy.entry_editable` of the row for the viewer the parameters name: `me` 0 and `writes` OWN when nobody
+        may edit, as in a STATIC list."""
+        return policy.entry_editable_sql(
+            row.status,
+            row.employee_id,
+            writer_id=bindparam("me", type_=Integer),
+            writes=bindparam("writes", type_=Integer),
+            employee_visible=self.visible(row.employee_id),
         )
 
 
 _SEES_ALL, _SEES_SOME = Viewing(sees_all=True), Viewing(sees_all=False)
-
-
-def _status_in(column: Any, statuses: frozenset[TimeStatus]) -> ColumnElement[bool]:
-    return or_(*(column == literal_column(f"'{s.value}'") for s in sorted(statuses)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +205,7 @@ TIME_ENTRY = Declaration(
         "workDate": Column("work_date", codecs.DATE),
         "minutes": Column("minutes", codecs.INT),
         "status": Column("status", codecs.enum(TimeStatus)),
-        "billable": Derived(lambda row, viewing: _status_in(row.status, BILLABLE_STATUSES), codecs.BOOLEAN),
+        "billable": Derived(lambda row, viewing: policy.billable_sql(row.status), codecs.BOOLEAN),
         "rate": Column("rate", codecs.MONEY),
         "amount": Column("amount", codecs.MONEY),
         "description": Column("description", codecs.TEXT),

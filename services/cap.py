@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from models import CapBasis, CapKind, Case, TimeStatus
+from services.policy import BILLABLE, NON_BILLABLE
 
-COUNTED = {
-    CapBasis.BILLABLE: frozenset({TimeStatus.BILLABLE, TimeStatus.INVOICED}),
-    CapBasis.NON_BILLABLE: frozenset({TimeStatus.NON_BILLABLE}),
-}
+COUNTED = {CapBasis.BILLABLE: BILLABLE, CapBasis.NON_BILLABLE: NON_BILLABLE}
 
 
 def counts_towards(case: Case, status: TimeStatus) -> bool:

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CapBasis, CapKind, Debtor, TimeStatus
-from services import cases, validation
+from services import cases, policy, validation
 from services.cases import CaseData
 from services.errors import DomainError, DomainErrors, ErrorCode, invalid
 
@@ -280,7 +280,8 @@ def _enum(enum: type[E], value: str, name: str) -> E:
 
 
 def _status(value: str, name: str) -> TimeStatus:
-    aliases = {"J": "BILLABLE", "YES": "BILLABLE", "N": "NON_BILLABLE", "NO": "NON_BILLABLE"}
+    # a case's invoicing is a writable status: its code (J, N) is the spreadsheet's word for it too
+    aliases = {**{s.value: s.name for s in policy.WRITABLE}, "YES": "BILLABLE", "NO": "NON_BILLABLE"}
     return _enum(TimeStatus, aliases.get(value.upper(), value), name)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.sql import ColumnElement
 
 from db.driver import Prebuilt, Reader
 from models import CapBasis, CapKind, Case, Debtor, TimeStatus
-from services import company, paging, validation
+from services import company, paging, policy, validation
 from services.errors import DomainError, DomainErrors, ErrorCode, invalid, not_found
 from services.integrity import flush, touch
 from services.paging import AnyRow, AnySelect, Keyset, Page, fetch_page, like_pattern
@@ -132,10 +132,8 @@ async def row_with_settings(reader: Reader, case_id: int) -> AnyRow | None:
 
 async def options(session: AsyncSession, *, debtor_id: int, on: date) -> list[AnyRow]:
     """The debtor's cases one can write time on at `on`: not blocked, active then; defaults first (SPEC 2)."""
-    stmt = _ROWS_UNBLOCKED.where(
-        Case.debtor_id == debtor_id,
-        or_(Case.active_from.is_(None), Case.active_from <= on),
-        or_(Case.active_until.is_(None), Case.active_until >= on),
+    stmt = _ROWS.where(
+        Case.debtor_id == debtor_id, policy.may_take_time_sql(Case.blocked, Case.active_from, Case.active_until, on)
     ).order_by(Case.is_default.desc(), Case.code, Case.id)
     return list((await session.execute(stmt)).all())
 

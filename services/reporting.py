@@ -21,7 +21,6 @@ from sqlalchemy import (
     func,
     literal,
     null,
-    or_,
     select,
     true,
     union_all,
@@ -30,9 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import BindParameter
 
-from models import Case, TimeRollup, TimeRollupMonth, TimeStatus
+from models import TimeRollup, TimeRollupMonth, TimeStatus
+from services import policy
 from services.errors import invalid
-from services.time_queries import EntryFilter
+from services.time_queries import EntryFilter, active_case_ids
 from services.validation import MAX_DATE
 from services.visibility import Visibility
 
@@ -50,7 +50,6 @@ class Dimension(StrEnum):
 
 
 PERIODS = frozenset({Dimension.DAY, Dimension.WEEK, Dimension.MONTH, Dimension.BOOK_YEAR})
-BILLABLE = ("J", "F")
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__, slower
@@ -151,12 +150,7 @@ def _where(
     if f.statuses is not None:
         conditions.append(table.status.in_([s.value for s in f.statuses]))
     if f.active_cases_only:
-        active = select(Case.id).where(Case.blocked.is_(False))
-        if f.end is not None:
-            active = active.where(or_(Case.active_from.is_(None), Case.active_from <= f.end))
-        if f.start is not None:
-            active = active.where(or_(Case.active_until.is_(None), Case.active_until >= f.start))
-        conditions.append(table.case_id.in_(active))
+        conditions.append(table.case_id.in_(active_case_ids(f)))
     return conditions
 
 
@@ -237,7 +231,7 @@ def grouped(visibility: Visibility, f: EntryFilter, group_by: Sequence[Dimension
             keys["status"] = r.c.status
         else:
             keys["period"] = r.c.period_key
-    billable = r.c.status.in_(BILLABLE)
+    billable, non_billable = policy.billable_sql(r.c.status), policy.non_billable_sql(r.c.status)
     # every column of a ReportRow in its order, null where not grouped by: a row is built from the result row as it is
     nothing: dict[str, Any] = {"employee_hidden": literal(False)}
     columns = [
@@ -250,7 +244,7 @@ def grouped(visibility: Visibility, f: EntryFilter, group_by: Sequence[Dimension
         cast(func.sum(r.c.minutes), BigInteger).label("minutes"),
         func.sum(r.c.amount).label("amount"),
         cast(func.coalesce(func.sum(r.c.minutes).filter(billable), 0), BigInteger).label("billable_minutes"),
-        cast(func.coalesce(func.sum(r.c.minutes).filter(r.c.status == "N"), 0), BigInteger).label("non_billable"),
+        cast(func.coalesce(func.sum(r.c.minutes).filter(non_billable), 0), BigInteger).label("non_billable"),
         func.coalesce(func.sum(r.c.amount).filter(billable), 0).label("billable_amount"),
         cast(func.sum(r.c.entries), BigInteger).label("entries"),
     ).having(func.sum(r.c.entries) > 0)

@@ -25,18 +25,13 @@ from models import (
     TimeEntry,
     TimeStatus,
 )
-from services import company, idempotency, rates, rollup, totals, validation
+from services import company, idempotency, policy, rates, rollup, totals, validation
 from services.auth import Viewer
-from services.book_year import book_year_of
 from services.cap import counts_towards, describe, split_amount, split_minutes
 from services.errors import DomainError, DomainErrors, ErrorCode, invalid, not_found
-from services.totals import Share
 from services.visibility import Visibility
 
 MAX_MINUTES = 1440
-# what a list shows as editable (an invoiced entry is not) and as billable (billed or to be billed)
-EDITABLE_STATUSES = frozenset({TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE, TimeStatus.OVER_LIMIT})
-BILLABLE_STATUSES = frozenset({TimeStatus.BILLABLE, TimeStatus.INVOICED})
 
 
 class EntryData(TypedDict, total=False):
@@ -77,9 +72,18 @@ class Writer:
     visibility: Visibility
 
     def may_write_for(self, employee_id: int) -> bool:
-        if employee_id == self.viewer.employee_id or self.viewer.is_administrator:
-            return True
-        return self.viewer.can_enter_time_for_others and self.visibility.can_see(employee_id)
+        writes = policy.writes_for(self.viewer)
+        return policy.may_write_for(self.viewer.employee_id, writes, employee_id, self.visibility.can_see(employee_id))
+
+    def may_edit(self, status: TimeStatus, employee_id: int) -> bool:
+        """`TimeEntry.editable` of an entry of `employee_id` in `status` (SPEC 6)."""
+        return policy.entry_editable(
+            status,
+            employee_id,
+            writer_id=self.viewer.employee_id,
+            writes=policy.writes_for(self.viewer),
+            employee_visible=self.visibility.can_see(employee_id),
+        )
 
 
 def chosen_status(status: TimeStatus | None, billable: bool | None) -> TimeStatus | None:
@@ -170,10 +174,9 @@ def check_case(case: Case, *, debtor_id: int | None, on: date) -> None:
     """A case one may write on at `on` for `debtor_id` (SPEC 2, 6)."""
     if debtor_id is not None and case.debtor_id != debtor_id:
         raise DomainError(ErrorCode.CASE_DEBTOR_MISMATCH, "The case belongs to another debtor", ("caseId",))
-    if case.blocked:
-        raise DomainError(ErrorCode.CASE_BLOCKED, "The case is blocked", ("caseId",))
-    if (case.active_from and on < case.active_from) or (case.active_until and on > case.active_until):
-        raise DomainError(ErrorCode.CASE_NOT_ACTIVE, "The case is not active on the work date", ("workDate",))
+    refusal = policy.time_refusal(case, on)
+    if refusal is not None:
+        raise refusal
 
 
 async def _resolve(
@@ -277,23 +280,16 @@ async def create(
     result = WriteResult(entry)
     case = target.case
     if case is not None:
-        key = (case.id, book_year_of(entry.work_date, settings.book_year_start_month).start)
+        start_month = settings.book_year_start_month
+        key = totals.key_of(entry, start_month)
+        assert key is not None
         row = (await totals.lock(session, [key]))[key]
-        if mode is EntryMode.PER_DATE and counts_towards(case, chosen):
-            excess = _cut(entry, case, row)
-            if excess:
-                used_minutes, used_amount = totals.counted(row, case.max_based_on)
-                result.warnings.append(_cap_warning(case, used_minutes, used_amount, excess))
-                if entry.minutes == 0:  # no whole minute fits: the entry itself is parked
-                    entry.minutes, entry.status = excess, TimeStatus.OVER_LIMIT
-                    entry.amount = rates.amount(excess, entry.rate)
-                else:
-                    result.over_limit_entry = _over_limit_line(entry, excess)
+        excess = _hold_to_cap(entry, case, row, mode, result.warnings)
+        if excess:
+            result.over_limit_entry = _over_limit_line(entry, excess)
         for written in (entry, result.over_limit_entry):
             if written is not None:
-                share = totals.share_of(written, settings.book_year_start_month)
-                assert share is not None
-                totals.add(row, share)
+                _count(row, written, start_month)
         await totals.count_entries(session, case.id, 1 if result.over_limit_entry is None else 2)
     session.add(entry)
     await session.flush()
@@ -305,8 +301,12 @@ async def create(
     return result
 
 
-def _cut(entry: TimeEntry, case: Case, row: CaseYearTotals) -> int:
-    """Cut `entry` to the space left in its case's book year; returns the excess minutes."""
+def _hold_to_cap(entry: TimeEntry, case: Case, row: CaseYearTotals, mode: EntryMode, warnings: list[Warning]) -> int:
+    """The cap check (SPEC 6 steps 2-3) of `entry` against its case's locked totals `row`, which must not hold the
+    entry's own share: cut it to the space left. Returns the minutes an L line must take, none when the entry fits or
+    when no whole minute fits and the entry itself becomes L."""
+    if mode is not EntryMode.PER_DATE or not counts_towards(case, entry.status):
+        return 0
     used_minutes, used_amount = totals.counted(row, case.max_based_on)
     if case.max_per_book_year is CapKind.TIME:
         assert case.max_minutes is not None
@@ -314,10 +314,23 @@ def _cut(entry: TimeEntry, case: Case, row: CaseYearTotals) -> int:
     else:
         assert case.max_amount is not None
         fits, excess = split_amount(limit=case.max_amount, used=used_amount, requested=entry.minutes, rate=entry.rate)
-    if excess:
-        entry.minutes = fits
-        entry.amount = rates.amount(fits, entry.rate)
+    if not excess:
+        return 0
+    warnings.append(_cap_warning(case, used_minutes, used_amount, excess))
+    if fits == 0:  # no whole minute fits: the entry itself is parked
+        entry.minutes, entry.status = excess, TimeStatus.OVER_LIMIT
+        entry.amount = rates.amount(excess, entry.rate)
+        return 0
+    entry.minutes = fits
+    entry.amount = rates.amount(fits, entry.rate)
     return excess
+
+
+def _count(row: CaseYearTotals, written: TimeEntry, start_month: int) -> None:
+    """Add a written entry of the row's case and book year to the row (SPEC 6 step 2: kept by every write)."""
+    share = totals.share_of(written, start_month)
+    assert share is not None
+    totals.add(row, share)
 
 
 def _over_limit_line(entry: TimeEntry, minutes: int) -> TimeEntry:
@@ -348,7 +361,7 @@ async def _locked_entry(
         raise not_found("Time entry", "id")
     if not writer.may_write_for(entry.employee_id):
         raise DomainError(ErrorCode.FORBIDDEN, "You may not change time of another employee", ("id",))
-    if entry.status is TimeStatus.INVOICED:
+    if not policy.status_editable(entry.status):
         raise DomainError(ErrorCode.INVOICED_LOCKED, "Invoiced time cannot be changed", ("id",))
     if expected_version is not None and expected_version != entry.version:
         raise DomainError(
@@ -424,7 +437,7 @@ async def update(
     over_limit = await session.scalar(select(TimeEntry).where(TimeEntry.over_limit_of_id == entry.id).with_for_update())
     if over_limit is not None:
         before.append(rollup.of(over_limit))
-    new_key = (new_case_id, book_year_of(entry.work_date, start_month).start) if new_case_id else None
+    new_key = totals.key_of(entry, start_month)
     line_share = totals.share_of(over_limit, start_month) if over_limit else None
     keys = [share.key for share in (old_share, line_share) if share]
     rows = await totals.lock(session, keys + ([new_key] if new_key else []))
@@ -435,23 +448,14 @@ async def update(
     case = target.case
     if case is not None and new_key is not None:
         row = rows[new_key]
-        if mode is EntryMode.PER_DATE and counts_towards(case, entry.status):
-            used_minutes, used_amount = totals.counted(row, case.max_based_on)
-            excess = _cut(entry, case, row)
-            if excess:
-                result.warnings.append(_cap_warning(case, used_minutes, used_amount, excess))
-                if entry.minutes == 0:
-                    entry.minutes, entry.status = excess, TimeStatus.OVER_LIMIT
-                    entry.amount = rates.amount(excess, entry.rate)
-                else:
-                    line = await _park_excess(session, entry, over_limit, excess, writer)
-                    if line_share is not None:
-                        totals.add(rows[line_share.key], line_share, -1)
-                    totals.add(row, Share(new_key, line.status, line.minutes, line.amount))
-                    result.over_limit_entry = line
-        new_share = totals.share_of(entry, start_month)
-        assert new_share is not None
-        totals.add(row, new_share)
+        excess = _hold_to_cap(entry, case, row, mode, result.warnings)
+        if excess:
+            line = await _park_excess(session, entry, over_limit, excess, writer)
+            if line_share is not None:
+                totals.add(rows[line_share.key], line_share, -1)
+            _count(row, line, start_month)  # the line follows its entry's case and date: the same row
+            result.over_limit_entry = line
+        _count(row, entry, start_month)
     if old_case_id != new_case_id:
         if old_case_id is not None:
             await totals.count_entries(session, old_case_id, -1)

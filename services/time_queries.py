@@ -12,13 +12,13 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.driver import Reader
 from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
-from services import cases, employees, paging
+from services import cases, employees, paging, policy
 from services.paging import AnyRow, AnySelect, Keyset, Page, Window, count, fetch_page, fetch_window
 from services.visibility import Visibility
 
@@ -121,18 +121,20 @@ def conditions(visibility: Visibility, f: EntryFilter) -> list[ColumnElement[boo
     if f.statuses is not None:
         found.append(TimeEntry.status.in_(f.statuses))
     if f.active_cases_only:
-        active = select(Case.id).where(Case.blocked.is_(False))
-        if f.end is not None:
-            active = active.where(or_(Case.active_from.is_(None), Case.active_from <= f.end))
-        if f.start is not None:
-            active = active.where(or_(Case.active_until.is_(None), Case.active_until >= f.start))
-        found.append(TimeEntry.case_id.in_(active))
+        found.append(TimeEntry.case_id.in_(active_case_ids(f)))
     return found
 
 
 def _filtered(stmt: AnySelect, visibility: Visibility, f: EntryFilter) -> AnySelect:
     found = conditions(visibility, f)
     return stmt.where(*found) if found else stmt
+
+
+def active_case_ids(f: EntryFilter) -> Select[int]:
+    """The cases `activeCasesOnly` keeps (SPEC 9); time without a case is left out by `IN`."""
+    return select(Case.id).where(
+        policy.case_active_in_sql(Case.blocked, Case.active_from, Case.active_until, f.start, f.end)
+    )
 
 
 async def entries_page(

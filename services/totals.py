@@ -36,12 +36,17 @@ class Share:
     amount: Decimal
 
 
-def share_of(entry: TimeEntry, start_month: int) -> Share | None:
-    """The entry's share of its case's book-year totals; None for time without a case."""
+def key_of(entry: TimeEntry, start_month: int) -> Key | None:
+    """The totals row the entry counts in: its case's book year; None for time without a case."""
     if entry.case_id is None:
         return None
-    year = book_year_of(entry.work_date, start_month)
-    return Share((entry.case_id, year.start), entry.status, entry.minutes, entry.amount)
+    return entry.case_id, book_year_of(entry.work_date, start_month).start
+
+
+def share_of(entry: TimeEntry, start_month: int) -> Share | None:
+    """The entry's share of its case's book-year totals; None for time without a case."""
+    key = key_of(entry, start_month)
+    return None if key is None else Share(key, entry.status, entry.minutes, entry.amount)
 
 
 _COLUMNS = {

@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, Integer, SmallInteger
 from sqlalchemy.types import TypeEngine
 
 from models import TimeStatus
+from services import policy
 from services.errors import DomainError, DomainErrors, ErrorCode, invalid
 
 MAX_MONEY = Decimal("99999999.99")
@@ -194,7 +195,7 @@ def required(value: T | None, field: str) -> T:
 
 def writable_status(value: TimeStatus | None, field: str) -> TimeStatus:
     """A writer may set J or N only; F and L come from the system (SPEC 5b)."""
-    if value not in (TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE):
+    if value is None or not policy.is_writable(value):
         raise invalid(f"{field} must be BILLABLE or NON_BILLABLE", field)
     return value
 

@@ -30,7 +30,8 @@ from models import EntryMode, EntrySource, TimeStatus
 from models import TimeEntry as TimeEntryRow
 from services import time_queries
 from services.paging import AnyRow, Keyset, Page, Window
-from services.time_entries import BILLABLE_STATUSES, EDITABLE_STATUSES, EntryData, WarningCode, Writer
+from services.policy import is_billable
+from services.time_entries import EntryData, WarningCode, Writer
 from services.time_entries import Warning as WarningData
 from services.time_queries import EntryFilter, TimeListMode, TimeListOrder
 
@@ -235,12 +236,7 @@ class EntryBuilder:
         return self._employees.get(employee_id) or self._employee(f, employee_id)
 
     def editable(self, f: Fields) -> bool:
-        return (
-            not self.static
-            and f["status"] in EDITABLE_STATUSES
-            and self.writer is not None
-            and self.writer.may_write_for(f["employee_id"])
-        )
+        return not self.static and self.writer is not None and self.writer.may_edit(f["status"], f["employee_id"])
 
     def case_of(self, f: Fields) -> Case | None:
         case_id = f["case_id"]
@@ -301,7 +297,7 @@ _entry_of_row = row_view(
     {
         "id": lambda entry: ids.encode("TimeEntry", entry._f["id"]),
         "db_id": lambda entry: entry._f["id"],
-        "billable": lambda entry: entry._f["status"] in BILLABLE_STATUSES,
+        "billable": lambda entry: is_billable(entry._f["status"]),
         "employee": lambda entry: entry._shared.employee_of(entry._f),
         "employee_hidden": lambda entry: not entry._shared.visibility.can_see(entry._f["employee_id"]),
         "debtor": lambda entry: entry._shared.debtor_of(entry._f),
