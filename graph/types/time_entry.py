@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from orjson import Fragment
-from strawberry.types.nodes import SelectedField, Selection
 
 from graph import ids
 from graph.context import Context, Info
 from graph.errors import UserError
 from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_size
+from graph.strawberry_internals import SelectedField, Selection
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
 from graph.types.common import (
