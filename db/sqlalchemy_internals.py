@@ -4,8 +4,8 @@ check that they are all still there (`check`, run when an engine is made).
 `db.driver` sends prebuilt statements to asyncpg as SQLAlchemy's own cursor would, which means doing what the cursor
 does with the adapter's private state; `services.json_sql` gives a custom element a cache key. After an upgrade of
 SQLAlchemy this module is the one place to look at: `check` names what is gone, at start, rather than the first
-request that needs it. The accessors are resolved here once, at import: none costs more per statement than the
-attribute read it stands for (an `attrgetter` is C).
+request that needs it. What a statement uses is resolved here once, at import: the adapter's attributes are read by
+`attrgetter`s (C), not by Python functions.
 """
 
 from __future__ import annotations

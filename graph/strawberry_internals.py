@@ -2,10 +2,10 @@
 check that they are all still there (`check`, run when the app is made).
 
 The lean executor (`graph.execution`) calls Strawberry's resolvers without its wrappers and graphql-core's executor
-piece by piece; the node cost, the validation budget and the scalars reach a little further in. After an upgrade of
+piece by piece; the validation budget, the scalars and the types reach a little further in. After an upgrade of
 either library this module is the one place to look at: `check` names what is gone, at start, rather than the first
-request that needs it. What is used per request is resolved here once, at import, and costs no more than the
-attribute read it stands for.
+request that needs it. What a request uses is resolved here once, at import: an unbound method, an `attrgetter` (C),
+or a factory the lean executor asks for when it plans a document.
 """
 
 from __future__ import annotations
