@@ -144,8 +144,9 @@ def serve(config: Config) -> None:
 
     from graph.http import trusted_documents
     from graph.schema import schema
+    from graph.strawberry_internals import graphql_schema
 
-    trusted_documents(schema._schema, config)  # a flawed manifest is refused before the database is touched
+    trusted_documents(graphql_schema(schema), config)  # a flawed manifest is refused before the database is touched
     url = ready_database(config)
     # production never gets demo data, not even into an empty database: its first administrator is made by hand
     if not config.production and asyncio.run(seed(url, config)):

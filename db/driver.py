@@ -14,14 +14,16 @@ import decimal
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
-from sqlalchemy import ARRAY, Connection, Engine, Enum, Float, Numeric, event
+from sqlalchemy import ARRAY, JSON, Connection, Engine, Enum, Float, Numeric, event
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Select
-from sqlalchemy.util import greenlet_spawn
+
+from db import sqlalchemy_internals as internals
+from db.sqlalchemy_internals import execute_mutex, greenlet_spawn, open_transaction, start_transaction
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 # Python types asyncpg reads and writes as they are, with no SQLAlchemy processing on the asyncpg dialect
@@ -32,8 +34,12 @@ def _native(type_: Any) -> bool:
     """Read as asyncpg gives it: NUMERIC arrives as Decimal, the other types need no processor on this dialect."""
     if isinstance(type_, Numeric):
         return bool(type_.asdecimal) and not isinstance(type_, Float)
+    if isinstance(type_, ARRAY):  # asyncpg's list of the items is SQLAlchemy's when the items need nothing either
+        return not type_.as_tuple and _native(type_.item_type)
+    if isinstance(type_, JSON):  # SQLAlchemy's asyncpg codecs decode json and jsonb on every connection it opens
+        return internals.result_processor(type_, _DIALECT) is None
     try:
-        return type_.python_type in _NATIVE and type_._cached_result_processor(_DIALECT, None) is None
+        return type_.python_type in _NATIVE and internals.result_processor(type_, _DIALECT) is None
     except NotImplementedError:  # no Python type: a NULL or an untyped expression
         return False
 
@@ -42,7 +48,7 @@ def _sent_as_is(type_: Any) -> bool:
     """asyncpg takes the value as it is: no bind processor, or an ARRAY of such items (a list of ids)."""
     if isinstance(type_, ARRAY):
         return _sent_as_is(type_.item_type)
-    return type_._cached_bind_processor(_DIALECT) is None
+    return internals.bind_processor(type_, _DIALECT) is None
 
 
 class DriverRow(dict[str, Any]):
@@ -66,7 +72,7 @@ def _translated(adapted: Any, error: Exception, text: str, args: list[Any]) -> S
     as a lost connection when the driver's connection is closed, as SQLAlchemy marks it."""
     lost = _DIALECT.is_disconnect(error, adapted, None)  # type: ignore[no-untyped-call]
     try:
-        adapted._handle_exception(error)  # raises the DBAPI's error for the driver's
+        internals.raise_dbapi_error(adapted, error)
     except Exception as dbapi_error:
         error = dbapi_error
     return DBAPIError.instance(text, args, error, adapted.dbapi.Error, connection_invalidated=lost)
@@ -77,7 +83,7 @@ def _discard(connection: Connection, error: DBAPIError) -> None:
     connection older than now at checkout (after a restart of the server or a purge of sessions all are dead), so
     that each of them does not fail a request of its own first."""
     if not connection.invalidated:
-        connection.engine.pool._invalidate(connection._dbapi_connection, error)  # type: ignore[arg-type]
+        internals.invalidate_in_pool(connection.engine.pool, connection, error)
         connection.invalidate(error)
 
 
@@ -149,9 +155,9 @@ class Link:
     def _announce(self, text: str, args: list[Any]) -> None:
         if isinstance(self._bind, AsyncConnection):
             if self._bind.sync_connection is not None:
-                _announce(self._bind.sync_connection, text, args)
-        elif self._sync_engine._has_events:
-            self._sync_engine.dispatch.before_cursor_execute(None, None, text, tuple(args), None, False)
+                internals.announce(self._bind.sync_connection, text, args)
+        else:
+            internals.announce_on_engine(self._sync_engine, text, args)
 
     async def discard(self, error: DBAPIError) -> None:
         """The connection was found lost: as `_discard` does for a session's."""
@@ -163,7 +169,7 @@ class Link:
             await greenlet_spawn(_discard, self._connection.sync_connection, error)
         elif self._fairy is not None:
             fairy, self._fairy = self._fairy, None  # invalidating it gives it back to the pool, to be replaced
-            await greenlet_spawn(self._sync_engine.pool._invalidate, fairy, error)
+            await greenlet_spawn(internals.invalidate_in_pool, self._sync_engine.pool, fairy, error)
 
     async def close(self) -> None:
         """The connection back to the pool (after a reset), when the link checked one out."""
@@ -178,17 +184,14 @@ class Link:
 Reader: TypeAlias = AsyncSession | Link  # what prebuilt statements run on
 
 
-def _announce(connection: Connection, text: str, args: list[Any]) -> None:
-    """Listeners of every statement (logging, tracing, the tests' statement counts) see these too."""
-    if connection._has_events or connection.engine._has_events:
-        connection.dispatch.before_cursor_execute(connection, None, text, tuple(args), None, False)
-
-
 class Prebuilt:
-    """A SELECT compiled once for asyncpg. Bind parameters must need no conversion (ints, text, dates, arrays);
-    a bind parameter marked `literal_execute` (a page's LIMIT) is written into the SQL as an int."""
+    """A SELECT compiled once for asyncpg; a bind parameter marked `literal_execute` (a page's LIMIT) is written into
+    the SQL as an int. A statement with a bind parameter or column of a type whose values SQLAlchemy converts (beyond
+    enum columns) runs through SQLAlchemy instead, as `fallback` says why: its rows are the same, only slower."""
 
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+        self._statement = statement
+        self.fallback: str | None = None
         compiled = statement.compile(dialect=_DIALECT)
         self._sql = str(compiled)
         literal = {bind.key for bind in compiled.literal_execute_params}
@@ -202,7 +205,7 @@ class Prebuilt:
             if bind.expanding:  # `IN (...)` of a list: SQLAlchemy renders one SQL text per length
                 raise TypeError(f"{name}: an expanding IN; use `= ANY(array)` or run it through SQLAlchemy")
             if not _sent_as_is(bind.type):
-                raise TypeError(f"{name}: its {bind.type!r} needs conversion; run this statement through SQLAlchemy")
+                self.fallback = f"{name}: its {bind.type!r} needs conversion"
         columns = list(statement.selected_columns)
         self._keys = [str(column.key) for column in columns]
         if len(set(self._keys)) != len(self._keys):
@@ -215,7 +218,9 @@ class Prebuilt:
                 assert convert is not None
                 self._convert.append((key, convert))
             elif not _native(type_):
-                raise TypeError(f"{key}: {type_!r} is not read as it is")
+                self.fallback = f"{key}: {type_!r} is not read as it is"
+        if self.fallback is not None:
+            self._convert.clear()  # SQLAlchemy converts every column itself
 
     def _text(self, params: Mapping[str, Any]) -> str:
         if not self._literal:
@@ -245,6 +250,8 @@ class Prebuilt:
     async def records(self, reader: Reader, params: Mapping[str, Any] | None = None) -> list[Any]:
         """The driver's records, read by position, with no conversion: for statements whose columns need none (a
         record a row costs nothing, a dict by column key ~1 µs)."""
+        if self.fallback is not None:
+            return await self._through_sqlalchemy(reader, params)
         values = params or {}
         text = self._text(values)
         args = [values.get(name, default) for name, default in self._binds]
@@ -253,13 +260,13 @@ class Prebuilt:
             reader._announce(text, args)
         else:
             sync, adapted = await _connection(reader)
-            _announce(sync, text, args)
+            internals.announce(sync, text, args)
         # as SQLAlchemy's own cursor does: one statement at a time, and BEGIN first when a session's transaction is
         # due (a link never begins one)
-        async with adapted._execute_mutex:
+        async with execute_mutex(adapted):
             try:
-                if sync is not None and adapted._transaction is None:
-                    await adapted._start_transaction()
+                if sync is not None and open_transaction(adapted) is None:
+                    await start_transaction(adapted)
                 records: list[Any] = await adapted.driver_connection.fetch(text, *args)
             except Exception as error:
                 failure = _translated(adapted, error, text, args)
@@ -272,6 +279,10 @@ class Prebuilt:
                 lost = sync
                 await reader.run_sync(lambda _: _discard(lost, failure))  # type: ignore[arg-type]
         raise failure from failure.orig
+
+    async def _through_sqlalchemy(self, reader: Reader, params: Mapping[str, Any] | None) -> list[Any]:
+        runner = await reader.connection() if isinstance(reader, Link) else reader
+        return list(await runner.execute(self._statement, dict(params or {})))
 
     async def first(self, reader: Reader, params: Mapping[str, Any] | None = None) -> DriverRow | None:
         rows = await self.fetch(reader, params)

@@ -13,6 +13,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from db import sqlalchemy_internals
+
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 # the libpq parameters casetime understands (SPEC 12); anything else is refused rather than silently ignored
 URL_PARAMETERS = (
@@ -170,6 +172,7 @@ def create_engine(
     """A fixed pool of `pool_size` connections, each opened once and kept (SPEC 12: a pool that opens and closes
     connections under load spends the database's time on it); a request that waits longer than `queue_timeout_ms`
     for one of them is as busy as one refused at admission."""
+    sqlalchemy_internals.check()  # what the prebuilt statements need of SQLAlchemy, refused at start if it is gone
     target = database_target(url)
     return create_async_engine(
         target.url,

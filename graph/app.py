@@ -18,10 +18,11 @@ from starlette.routing import Route, request_response
 
 from db import embedded
 from db.engine import SessionMakers, create_engine
-from graph import browser, metrics, observability
+from graph import browser, metrics, observability, strawberry_internals
 from graph.admission import Admission
 from graph.http import GraphQLEndpoint, HeaderLimit
 from graph.schema import schema
+from graph.strawberry_internals import graphql_schema
 from services.passwords import Passwords
 from settings import Config
 
@@ -94,11 +95,12 @@ def create_app(
 ) -> Starlette:
     """`sessionmaker` serves every request alike (tests on one rolled-back connection); `engine` is used as the
     process would use its own (queries in autocommit), but not disposed; neither: DATABASE_URL at startup."""
+    strawberry_internals.check()  # what the lean executor needs of Strawberry and graphql-core, before any request
     config = config or Config.from_env()
     database = Database(sessionmaker, engine)
     passwords = Passwords(time_cost=config.argon2_time_cost, memory_kib=config.argon2_memory_kib)
     endpoint = GraphQLEndpoint(
-        schema._schema,
+        graphql_schema(schema),
         config=config,
         sessionmaker=database.sessionmaker,
         read_sessionmaker=database.read_sessionmaker,

@@ -7,6 +7,7 @@ import strawberry
 
 from db.session import RequestDb
 from graph.loaders import Loaders
+from graph.strawberry_internals import field_nodes
 from services.auth import Viewer
 from services.passwords import Passwords
 from services.visibility import Visibility
@@ -37,7 +38,7 @@ class Context:
         """The edges the plan compiled below the connection field `info` resolves (`graph.compiler`)."""
         if self.plan is None:
             return None
-        return self.plan.compiled.get(id(info._raw_info.field_nodes[0]))
+        return self.plan.compiled.get(id(field_nodes(info)[0]))
 
     @property
     def me(self) -> Viewer:

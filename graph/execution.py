@@ -51,18 +51,27 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     TypeNameMetaFieldDef,
-    get_argument_values,
     is_abstract_type,
     is_leaf_type,
     type_from_ast,
 )
 from graphql.pyutils import Path, Undefined
 from orjson import Fragment
-from strawberry.permission import PermissionExtension
 
 from graph.compiler import CompiledEdges, compile_edges
+from graph.strawberry_internals import (
+    CAST_ATTRIBUTE,
+    PermissionExtension,
+    argument_names,
+    base_resolver,
+    build_resolve_info,
+    get_argument_values,
+    info_factory,
+    is_default_resolver,
+    resolver_parameters,
+    strawberry_definition,
+)
 
-_DEFINITION = "strawberry-definition"  # where Strawberry keeps a GraphQL field's StrawberryField
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 Complete: TypeAlias = Callable[["_Run", Any, Path | None], Any]
@@ -101,7 +110,7 @@ class _Field:
 
     def resolve(self, run: _Run, source: Any, path: Path) -> Any:
         executor = run.executor
-        info = executor.build_resolve_info(self.definition, self.nodes, self.parent, path)
+        info = build_resolve_info(executor, self.definition, self.nodes, self.parent, path)
         arguments = (
             get_argument_values(
                 self.definition, self.nodes[0], executor.variable_values, None, executor.hide_suggestions
@@ -129,7 +138,8 @@ class _Direct:
     included, fails the run, and graphql-core's run through Strawberry is the answer (`graph.execution`)."""
 
     field: Any  # StrawberryField
-    info_class: type
+    resolver: Any  # its StrawberryResolver
+    info_class: Callable[[Any, Any], Any]  # (raw info, field) -> Info
     permissions: tuple[Any, ...]
     names: dict[str, str]  # GraphQL argument name -> Python parameter name
     source_as_self: bool
@@ -138,11 +148,11 @@ class _Direct:
 
     @classmethod
     def of(cls, definition: GraphQLField, schema: GraphQLSchema) -> _Direct | None:
-        strawberry_field = (definition.extensions or {}).get(_DEFINITION)
-        strawberry_schema = (schema.extensions or {}).get(_DEFINITION)
-        if strawberry_field is None or strawberry_field.base_resolver is None or strawberry_schema is None:
+        strawberry_field = strawberry_definition(definition)
+        strawberry_schema = strawberry_definition(schema)
+        resolver = base_resolver(strawberry_field)
+        if resolver is None or strawberry_schema is None:
             return None
-        resolver = strawberry_field.base_resolver
         permissions: list[Any] = []
         for extension in strawberry_field.extensions:
             if type(extension) is not PermissionExtension or extension.fail_silently:
@@ -152,23 +162,23 @@ class _Direct:
             named = argument.type.of_type if isinstance(argument.type, GraphQLNonNull) else argument.type
             if not is_leaf_type(named):  # lists and input objects are converted by Strawberry
                 return None
-        config = strawberry_schema.config
-        names = {config.name_converter.from_argument(a): a.python_name for a in strawberry_field.arguments}
+        names = argument_names(strawberry_schema, strawberry_field)
         if set(names) != set(definition.args):
             return None
-        parameters = (resolver.parent_parameter, resolver.root_parameter)
+        source_as_self, source_names, info_name = resolver_parameters(resolver)
         return cls(
             field=strawberry_field,
-            info_class=config.info_class,
+            resolver=resolver,
+            info_class=info_factory(strawberry_schema),
             permissions=tuple(permissions),
             names=names,
-            source_as_self=resolver.self_parameter is not None,
-            source_names=tuple(p.name for p in parameters if p is not None),
-            info_name=resolver.info_parameter.name if resolver.info_parameter is not None else None,
+            source_as_self=source_as_self,
+            source_names=source_names,
+            info_name=info_name,
         )
 
     def __call__(self, source: Any, raw_info: Any, arguments: dict[str, Any]) -> Any:
-        info = self.info_class(_raw_info=raw_info, _field=self.field)
+        info = self.info_class(raw_info, self.field)
         names = self.names
         kwargs = {names[name]: value for name, value in arguments.items()}
         for name in self.source_names:  # permissions see these too, as Strawberry passes them
@@ -181,7 +191,7 @@ class _Direct:
                 raise _Refused
         if self.info_name is not None:
             kwargs[self.info_name] = info
-        resolver = self.field.base_resolver
+        resolver = self.resolver
         return resolver(source, **kwargs) if self.source_as_self else resolver(**kwargs)
 
 
@@ -237,8 +247,8 @@ class Plan:
             definition = parent.fields[name]
             resolve = definition.resolve
             attribute = None
-            if resolve is None or getattr(resolve, "_is_default", False):
-                strawberry_field = (definition.extensions or {}).get(_DEFINITION)
+            if resolve is None or is_default_resolver(resolve):
+                strawberry_field = strawberry_definition(definition)
                 if strawberry_field is None:
                     raise NotPlannable
                 attribute = strawberry_field.python_name
@@ -399,7 +409,7 @@ class Plan:
             while isinstance(field_path.key, int) and field_path.prev is not None:  # items of a list: the list's path
                 field_path = field_path.prev
             # the resolve info of the field that returned the value, as graphql-core passes it
-            field_info = run.executor.build_resolve_info(definition, nodes, parent, field_path)
+            field_info = build_resolve_info(run.executor, definition, nodes, parent, field_path)
             type_name = resolve_type(value, field_info, abstract)
             if not isinstance(type_name, str):
                 run.failed = True  # awaitable or missing type names: graphql-core decides
@@ -452,7 +462,7 @@ def _is_type_of(selection: _Selection, value: Any) -> bool:
     if known is None:
         # Strawberry's predicate reads the value only
         known = bool(is_type_of(value, None))  # type: ignore[arg-type]
-        if getattr(value, "__as_strawberry_type__", None) is None:  # not a strawberry.cast: the class decides
+        if getattr(value, CAST_ATTRIBUTE, None) is None:  # not a strawberry.cast: the class decides
             selection.known[cls] = known
     return known
 

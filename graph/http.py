@@ -29,12 +29,10 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.validation.validate import ValidationAbortedError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.utils.await_maybe import await_maybe
 
 from db import trouble
 from db.session import request_db
@@ -45,6 +43,7 @@ from graph.execution import NotPlannable, Plan
 from graph.limits import MAX_COMMENTS, MAX_NODES, MAX_TOKENS, VALIDATION_RULES, NodeCost, too_many_nodes
 from graph.loaders import Loaders
 from graph.observability import note_answer, note_operation, note_viewer
+from graph.strawberry_internals import ValidationAbortedError, await_maybe
 from graph.trusted import digest_of, load_documents
 from services import auth, validation, visibility
 from services.passwords import Passwords

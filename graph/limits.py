@@ -31,6 +31,7 @@ from graphql import (
 )
 
 from graph.pagination import DEFAULT_PAGE
+from graph.strawberry_internals import set_merge_budget
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -115,7 +116,7 @@ class BoundedFieldMerging(OverlappingFieldsCanBeMergedRule):
 
     def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
-        self.rule_context.remaining_complexity_budget = MAX_MERGE_COST
+        set_merge_budget(self, MAX_MERGE_COST)
 
 
 VALIDATION_RULES: tuple[type[ASTValidationRule], ...] = (

@@ -8,9 +8,8 @@ import decimal
 import re
 
 import strawberry
-from strawberry.schema.types.base_scalars import DateTimeDefinition
-from strawberry.types.scalar import ScalarDefinition
 
+from graph.strawberry_internals import DateTimeDefinition, ScalarDefinition
 from services import validation
 
 # ASCII digits only: `\d` would let "١٢٣" through, and `$` would accept a trailing newline

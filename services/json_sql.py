@@ -17,8 +17,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.visitors import InternalTraversal
 
+from db.sqlalchemy_internals import CLAUSE_TUPLE
 from services.validation import integer_range
 
 Column: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any]
@@ -76,7 +76,7 @@ class Joined(ColumnElement[str]):
 
     inherit_cache = True
     type = Text()
-    _traverse_internals = [("parts", InternalTraversal.dp_clauseelement_tuple)]
+    _traverse_internals = [("parts", CLAUSE_TUPLE)]
 
     def __init__(self, parts: Sequence[ColumnElement[str]]) -> None:
         self.parts = tuple(parts)

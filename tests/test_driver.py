@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
-from sqlalchemy import BigInteger, Integer, bindparam, func, literal_column, select
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    TypeDecorator,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from db.driver import DriverRow, Prebuilt
+from db.driver import DriverRow, Link, Prebuilt
 from db.engine import SessionMakers, create_engine
 from models import Employee, EmployeeVisibility, Role, TimeEntry, TimeStatus
 from services import employees
@@ -120,9 +136,6 @@ async def test_database_errors_arrive_as_sqlalchemy_errors(session: AsyncSession
 
 
 def test_statements_the_driver_cannot_run_as_they_are_are_refused() -> None:
-    # an enum bind parameter needs SQLAlchemy's conversion
-    with pytest.raises(TypeError, match="needs conversion"):
-        Prebuilt(select(TimeEntry.id).where(TimeEntry.status == bindparam("status", type_=TimeEntry.status.type)))
     # a list in IN (...) is rendered per length
     with pytest.raises(TypeError, match="expanding"):
         Prebuilt(select(Employee.id).where(Employee.id.in_(bindparam("ids", expanding=True))))
@@ -134,3 +147,73 @@ def test_statements_the_driver_cannot_run_as_they_are_are_refused() -> None:
 def test_enum_columns_are_converted() -> None:
     statement = Prebuilt(select(TimeEntry.status))
     assert [(key, convert("J")) for key, convert in statement._convert] == [("status", TimeStatus.BILLABLE)]
+
+
+class Shouted(TypeDecorator[str]):
+    """Text that SQLAlchemy converts when it reads it: the driver cannot read it as asyncpg gives it."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else value.upper()
+
+
+async def _kinds(session: AsyncSession) -> Table:
+    """A temporary table of arrays, JSONB and a converted text, gone with the test's transaction."""
+    table = Table(
+        "prebuilt_kinds",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("tags", ARRAY(Text)),
+        Column("counts", ARRAY(Integer)),
+        Column("doc", JSONB),
+        Column("shouted", Shouted),
+        prefixes=["TEMPORARY"],
+    )
+    await session.run_sync(lambda sync: table.create(sync.connection()))
+    await session.execute(
+        insert(table),
+        [
+            {"id": 1, "tags": ["a", "b c"], "counts": [1, 2], "doc": {"k": [1, "x", None], "n": 2.5}, "shouted": "hi"},
+            {"id": 2, "tags": [], "counts": None, "doc": None, "shouted": None},
+        ],
+    )
+    return table
+
+
+async def test_array_and_jsonb_columns_are_read_as_asyncpg_gives_them(
+    session: AsyncSession, connection: AsyncConnection
+) -> None:
+    # given
+    table = await _kinds(session)
+    statement = select(table.c.id, table.c.tags, table.c.counts, table.c.doc).order_by(table.c.id)
+    prebuilt = Prebuilt(statement)
+    # when
+    on_session, on_link = await prebuilt.fetch(session), await prebuilt.fetch(Link(connection))
+    # then: the driver's own path, with SQLAlchemy's values: lists, and JSON decoded
+    assert prebuilt.fallback is None
+    assert on_session == on_link == [dict(row._mapping) for row in await session.execute(statement)]
+    assert on_session[0]["tags"] == ["a", "b c"]
+    assert on_session[0]["doc"] == {"k": [1, "x", None], "n": 2.5}
+
+
+async def test_a_type_the_driver_cannot_convert_runs_through_sqlalchemy(
+    session: AsyncSession, connection: AsyncConnection
+) -> None:
+    # given: a column SQLAlchemy converts, and an enum bind parameter
+    table = await _kinds(session)
+    column = Prebuilt(select(table.c.id, table.c.shouted).order_by(table.c.id))
+    bound = Prebuilt(select(TimeEntry.id).where(TimeEntry.status == bindparam("status", type_=TimeEntry.status.type)))
+    # when
+    rows, on_link = await column.fetch(session), await column.fetch(Link(connection))
+    records = await column.records(session)
+    none_billable = await bound.fetch(session, {"status": TimeStatus.BILLABLE})
+    # then: the rows SQLAlchemy reads, by key and by position
+    assert column.fallback is not None
+    assert "shouted" in column.fallback
+    assert bound.fallback is not None
+    assert "needs conversion" in bound.fallback
+    assert rows == on_link == [DriverRow(id=1, shouted="HI"), DriverRow(id=2, shouted=None)]
+    assert [tuple(record) for record in records] == [(1, "HI"), (2, None)]
+    assert none_billable == []

@@ -7,11 +7,16 @@ from typing import Any, Protocol, TypeVar
 
 import strawberry
 from sqlalchemy import Row
-from strawberry.types.enum import has_enum_definition
-from strawberry.types.field import StrawberryField
-from strawberry.types.nodes import SelectedField, Selection
 
 from graph import ids
+from graph.strawberry_internals import (
+    SelectedField,
+    Selection,
+    StrawberryField,
+    base_resolver,
+    field_nodes,
+    has_enum_definition,
+)
 from services.json_sql import Attribute, Constant, EncodedId
 
 T = TypeVar("T")
@@ -90,7 +95,7 @@ def row_view(cls: type[T], derived: Mapping[str, Callable[[Any], Any]]) -> Calla
     for name, read in derived.items():
         namespace[name] = property(read)
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if field.name not in derived and getattr(field, "base_resolver", None) is None:  # resolvers stay methods
+        if field.name not in derived and base_resolver(field) is None:  # resolvers stay methods
             namespace[field.name] = _column(field.name)
     view: Callable[[Fields, Any], T] = type(f"{cls.__name__}Row", (cls,), namespace)
     return view
@@ -140,7 +145,7 @@ _BY_FIELD_MAX = 1024
 def per_field(info: Any, compute: Callable[[Any], T]) -> T:
     """`compute(info)` once per field of a parsed document (parsed documents are cached and reused): for what follows
     from the query's text alone, never from variables. `info.selected_fields` builds its objects anew each time."""
-    nodes = tuple(info._raw_info.field_nodes)
+    nodes = tuple(field_nodes(info))
     key = (id(compute), *map(id, nodes))
     found = _BY_FIELD.get(key)
     if found is not None and all(a is b for a, b in zip(found[0], nodes, strict=True)):  # ids of live nodes

@@ -6,9 +6,9 @@ from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types.nodes import SelectedField, Selection
 
 from graph.context import Info
+from graph.strawberry_internals import SelectedField, Selection
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
 from graph.types.common import described_enum, named_members, plain_fields
