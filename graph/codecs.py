@@ -37,15 +37,17 @@ _ISO_SECONDS = sql_text('YYYY-MM-DD"T"HH24:MI:SS')
 
 @dataclass(frozen=True, slots=True)
 class Codec:
-    """One wire type. `sql(column)` is the JSON text of the column's value, `null` when NULL."""
+    """One wire type: `python` writes a value, `value` the JSON text of a column's value that is not NULL."""
 
     name: str
     python: Callable[[Any], Any]
-    sql: Callable[[Column], ColumnElement[str]]
+    value: Callable[[Column], ColumnElement[str]]
 
-
-def _null_safe(written: Callable[[Column], ColumnElement[str]]) -> Callable[[Column], ColumnElement[str]]:
-    return lambda column: func.coalesce(written(column), NULL)
+    def sql(self, column: Column, *, nullable: bool = True) -> ColumnElement[str]:
+        """The JSON text of the column's value, `null` when NULL; a column known not NULL skips the test."""
+        if not nullable:
+            return self.value(column)
+        return case((column.is_(None), NULL), else_=self.value(column))
 
 
 def _quoted(text: ColumnElement[str]) -> ColumnElement[str]:
@@ -56,13 +58,13 @@ def _same(value: Any) -> Any:
     return value
 
 
-INT = Codec("Int", _same, _null_safe(lambda column: cast(column, Text)))
-BOOLEAN = Codec("Boolean", _same, lambda column: case((column.is_(True), TRUE), (column.is_(False), FALSE), else_=NULL))
+INT = Codec("Int", _same, lambda column: cast(column, Text))
+BOOLEAN = Codec("Boolean", _same, lambda column: case((column, TRUE), else_=FALSE))
 # PostgreSQL's to_json escapes what JSON needs and nothing more, as the answer's own writer does
-TEXT = Codec("String", _same, lambda column: func.coalesce(cast(func.to_json(column), Text), NULL))
-DATE = Codec("Date", date.isoformat, _null_safe(lambda column: _quoted(func.to_char(column, _ISO_DATE))))
+TEXT = Codec("String", _same, lambda column: cast(func.to_json(column), Text))
+DATE = Codec("Date", date.isoformat, lambda column: _quoted(func.to_char(column, _ISO_DATE)))
 # NUMERIC(12,2) prints with its two decimals, as the API's Decimal does
-MONEY = Codec("Decimal", serialize_decimal, _null_safe(lambda column: _quoted(cast(column, Text))))
+MONEY = Codec("Decimal", serialize_decimal, lambda column: _quoted(cast(column, Text)))
 
 
 def _iso_datetime(column: Column) -> ColumnElement[str]:
@@ -75,7 +77,7 @@ def _iso_datetime(column: Column) -> ColumnElement[str]:
     return _quoted(Joined([func.to_char(utc, _ISO_SECONDS), fraction, sql_text("+00:00")]))
 
 
-DATETIME = Codec("DateTime", datetime.isoformat, _null_safe(_iso_datetime))
+DATETIME = Codec("DateTime", datetime.isoformat, _iso_datetime)
 
 
 def enum(cls: type[Enum]) -> Codec:
@@ -84,7 +86,7 @@ def enum(cls: type[Enum]) -> Codec:
     return Codec(
         cls.__name__,
         lambda member: member.name,
-        lambda column: case(*((column == sql_text(value), name) for value, name in names), else_=NULL),
+        lambda column: case(*((column == sql_text(value), name) for value, name in names)),
     )
 
 
@@ -94,7 +96,7 @@ def global_id(type_name: str) -> Codec:
     return Codec(
         f"ID of {type_name}",
         lambda db_id: ids.encode(type_name, db_id),
-        lambda column: func.coalesce(encoded_id(prefix, column), NULL),
+        lambda column: encoded_id(prefix, column),
     )
 
 

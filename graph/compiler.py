@@ -94,37 +94,49 @@ def _tree(collect: Collect, parent: GraphQLObjectType, sets: list[SelectionSetNo
 
 @dataclass(slots=True)
 class _Joins:
-    """The FROM clause a tree needs: the base table and a LEFT JOIN per relation."""
+    """The FROM clause a tree needs: the base table and a join per relation, LEFT when the related row may be
+    absent (a nullable key, or an absent row above it)."""
 
     base: Any
     joined: Any = None
 
     def __post_init__(self) -> None:
-        self.joined = self.base.__table__ if hasattr(self.base, "__table__") else self.base
+        self.joined = self.base.__table__
 
-    def join(self, relation: ToOne, row: Any) -> Any:
+    def join(self, relation: ToOne, row: Any, *, outer: bool) -> Any:
         target = aliased(DECLARATIONS[relation.type_name].model)
-        self.joined = self.joined.outerjoin(target, target.id == getattr(row, relation.key))
+        on = target.id == getattr(row, relation.key)
+        self.joined = self.joined.outerjoin(target, on) if outer else self.joined.join(target, on)
         return target
 
 
-def _object(tree: _Tree, row: Any, joins: _Joins, viewing: Viewing) -> ColumnElement[str]:
+def _nullable(row: Any, name: str) -> bool:
+    return bool(getattr(row, name).nullable)
+
+
+def _object(tree: _Tree, row: Any, joins: _Joins, viewing: Viewing, *, outer: bool = False) -> ColumnElement[str]:
+    """The row's members as a JSON object; `outer`: the row was reached through a LEFT JOIN, so every join below it
+    is one too."""
     values: list[tuple[str, ColumnElement[str]]] = []
     for key, member in tree.members:
         if isinstance(member, _Constant):
             values.append((key, json_constant(member.value)))
         elif isinstance(member, Column):
-            values.append((key, member.codec.sql(getattr(row, member.name))))
+            values.append((key, member.codec.sql(getattr(row, member.name), nullable=_nullable(row, member.name))))
         elif isinstance(member, Derived):
-            values.append((key, member.codec.sql(member.expression(row, viewing))))
+            values.append((key, member.codec.sql(member.expression(row, viewing), nullable=member.nullable)))
         else:
             relation = member.relation
-            target = joins.join(relation, row)
-            written = _object(member.tree, target, joins, viewing)
-            present = target.id.is_not(None)
+            absent = outer or _nullable(row, relation.key)
+            present: ColumnElement[bool] | None = None
+            if _nullable(row, relation.key):
+                present = getattr(row, relation.key).is_not(None)
             if relation.shown is not None:
-                present = and_(present, relation.shown(row, viewing))
-            values.append((key, case((present, written), else_=NULL)))
+                shown = relation.shown(row, viewing)
+                present = shown if present is None else and_(present, shown)
+            target = joins.join(relation, row, outer=absent)
+            written = _object(member.tree, target, joins, viewing, outer=absent)
+            values.append((key, written if present is None else case((present, written), else_=NULL)))
     return json_object(values)
 
 

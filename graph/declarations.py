@@ -49,7 +49,7 @@ class Viewing:
         return params
 
     def visible(self, employee_id: Any) -> ColumnElement[bool]:
-        """Whether the viewer may see the name of the employee `employee_id` (SPEC 5)."""
+        """Whether the viewer may see the name of the employee `employee_id` (SPEC 5), which is not NULL."""
         seen: ColumnElement[bool] = (
             employee_id.is_not(None)
             if self.sees_all
@@ -82,10 +82,11 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class Derived:
-    """An expression of the row (and of the viewer), written by `codec`."""
+    """An expression of the row (and of the viewer), written by `codec`; never NULL unless `nullable`."""
 
     expression: Callable[[Any, Viewing], Any]
     codec: Codec
+    nullable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,10 +50,13 @@ TWIN = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 
 async def _written(session: AsyncSession, codec: Codec, value: Any, type_: Any) -> Any:
-    """The codec's SQL twin run on `value` as a column of `type_`, read back as JSON."""
+    """The codec's SQL twin run on `value` as a column of `type_`, read back as JSON; a value that is not NULL is
+    written alike whether or not its column may be NULL."""
     column = cast(null(), type_) if value is None else literal(value, type_)
     text = await session.scalar(select(codec.sql(column)))
     assert isinstance(text, str)
+    if value is not None:
+        assert await session.scalar(select(codec.sql(column, nullable=False))) == text
     return orjson.loads(text)
 
 
