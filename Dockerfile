@@ -19,6 +19,7 @@ RUN useradd --system --uid 10001 --home-dir /app casetime
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=casetime settings.py cli.py alembic.ini ./
+COPY --chown=casetime edge ./edge
 COPY --chown=casetime graph ./graph
 COPY --chown=casetime resolvers ./resolvers
 COPY --chown=casetime services ./services

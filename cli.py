@@ -142,8 +142,8 @@ async def seed(url: str, config: Config) -> bool:
 def serve(config: Config) -> None:
     import uvicorn
 
-    from graph.http import trusted_documents
-    from graph.schema import schema
+    from edge.http import trusted_documents
+    from edge.schema import schema
     from graph.strawberry_internals import graphql_schema
 
     trusted_documents(graphql_schema(schema), config)  # a flawed manifest is refused before the database is touched
@@ -158,12 +158,12 @@ def serve(config: Config) -> None:
     )
     try:
         uvicorn.run(
-            "graph.app:app",
+            "edge.app:app",
             host=config.host,
             port=config.port,
             workers=config.workers,
             log_level="info",
-            access_log=False,  # graph.observability writes one JSON line per request instead
+            access_log=False,  # edge.observability writes one JSON line per request instead
             app_dir=str(PROJECT_ROOT),
         )
     finally:
@@ -290,7 +290,7 @@ async def _administrator_role(session: AsyncSession) -> Role:
 
 
 def write_schema(path: Path) -> None:
-    from graph.schema import schema
+    from edge.schema import schema
 
     path.write_text(schema.as_str() + "\n")
 

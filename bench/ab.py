@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> dict[str, list[float]]:
         servers: list[Server] = []
         load = LoadProcess()
         try:
-            servers = [start_server("A", "graph.app:app", url, cwd=base), start_server("B", "graph.app:app", url)]
+            servers = [start_server("A", "edge.app:app", url, cwd=base), start_server("B", "edge.app:app", url)]
             for each in servers:
                 wait_ready(each)
             token = login(servers[1])

@@ -6,7 +6,7 @@ Installs Node 24 and PostGraphile 5 on first use into bench/.peer/ (git-ignored;
 in PEER_PACKAGES, run with the machine's npm), rebuilds `casetime_bench_peer` on the embedded server (migrated, then
 200,000 entries by SQL, bench/timedata.py) and serves, one process each, on that database:
 
-- casetime  `uvicorn graph.app:app --workers 1`, CASETIME_ENV=development (bench/run.py's start_server);
+- casetime  `uvicorn edge.app:app --workers 1`, CASETIME_ENV=development (bench/run.py's start_server);
 - PostGraphile 5.1, bench/peer_server.mjs: the amber preset, a pg pool of --peer-pool (10), no authentication;
 - the floor, bench/time_floor.py: Starlette + asyncpg, the token lookup and one SQL.
 
@@ -513,7 +513,7 @@ def soak(bench: Bench, app: Target, url: str, args: argparse.Namespace) -> dict[
         chunk = bench.sample("casetime", app, min(60.0, left), args.soak_clients)
         chunks.append(chunk)
         say(line(f"soak {(time.monotonic() - started) / 60:5.1f} min", chunk) + f"  rss {chunk.rss_mb:.0f} MB")
-    fresh_server = start_server("casetime fresh", "graph.app:app", with_app_name(url, APP_NAMES["fresh"]))
+    fresh_server = start_server("casetime fresh", "edge.app:app", with_app_name(url, APP_NAMES["fresh"]))
     comparison: dict[str, list[Sample]] = {"old": [], "fresh": []}
     profiles: dict[str, Any] = {}
     try:
@@ -600,7 +600,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     db = DbBackends(server.get_pid(), DATABASE)
     stats = PgStats(embedded.url_of(server, "postgres"), DATABASE)
     started = [
-        start_server("casetime", "graph.app:app", with_app_name(url, APP_NAMES["casetime"])),
+        start_server("casetime", "edge.app:app", with_app_name(url, APP_NAMES["casetime"])),
         start_peer(url, args.peer_pool),
         start_server("floor", "bench.time_floor:app", with_app_name(url, APP_NAMES["floor"])),
     ]

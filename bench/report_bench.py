@@ -302,7 +302,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         watch.lap("database dropped, created and migrated")
         filled = asyncio.run(fill(url, entries, watch))
     db = DbBackends(server.get_pid(), DATABASE)
-    app = start_server("app", "graph.app:app", url)
+    app = start_server("app", "edge.app:app", url)
     load: LoadProcess | None = None
     loop = asyncio.new_event_loop()
     floor = Floor(url)

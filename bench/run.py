@@ -296,7 +296,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server, database_url = seed.prepare()
     print(f"bench: {seed.DATABASE} filled: {database_url}", file=sys.stderr)
     db = DbBackends(server.get_pid())
-    app = start_server("app", "graph.app:app", database_url)
+    app = start_server("app", "edge.app:app", database_url)
     floor = start_server("floor", "bench.floor:app", database_url)
     load: LoadProcess | None = None
     try:

@@ -300,7 +300,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         watch.lap("database dropped, created and migrated")
         cases, seed_times = asyncio.run(fill(url, sizes, watch))
     db = DbBackends(server.get_pid(), DATABASE)
-    app = start_server("app", "graph.app:app", url)
+    app = start_server("app", "edge.app:app", url)
     floor = start_server("floor", "bench.time_floor:app", url)
     load: LoadProcess | None = None
     results: dict[str, Any] = {"seed_seconds": seed_times, "sizes": sizes.__dict__}

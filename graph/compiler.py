@@ -1,7 +1,7 @@
 """A selection of declared fields (`graph.declarations`) written as SQL that makes the answer's JSON text, so a page
 of a list is one statement and no Python object per row.
 
-A document is compiled once, when it is planned (`graph.execution.Plan`): the selection below a list field becomes a
+A document is compiled once, when it is planned (`edge.execution.Plan`): the selection below a list field becomes a
 tree of members (constants, declared fields, relations to one row of another type). Each relation is a LEFT JOIN of
 its own alias; a member a relation's `shown` rule hides is `null`. A selection with any field declared `Python`, or
 with arguments, is not compiled and the list is answered with objects. The statements are built from the tree when
@@ -175,7 +175,7 @@ class EdgesPage:
         )
 
     def connection(self, count_total: Callable[[], Awaitable[int]]) -> Connection[Any]:
-        """The page as a connection whose edges are the JSON text (`graph.execution` passes it on as it is)."""
+        """The page as a connection whose edges are the JSON text (`edge.execution` passes it on as it is)."""
         return Connection(page_info=self.page_info(), edges=cast(list[Edge[Any]], self.edges), count_total=count_total)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -15,7 +16,6 @@ from settings import Config
 
 if TYPE_CHECKING:
     from graph.compiler import CompiledEdges
-    from graph.execution import Plan
 
 
 @dataclass
@@ -30,15 +30,16 @@ class Context:
     token: str | None
     # the peer's address as uvicorn reports it (behind a proxy listed in FORWARDED_ALLOW_IPS: the forwarded client)
     client_address: str | None = None
-    # the plan answering (graph.execution): a list may be answered as JSON text, an orjson.Fragment; None while
-    # graphql-core, which runs a request the plan could not answer, takes Python values only
-    plan: Plan | None = None
+    # what the plan answering compiled (`edge.execution.Plan.compiled`): a list may then be answered as JSON text,
+    # an orjson.Fragment; None while graphql-core, which runs a request the plan could not answer, takes Python
+    # values only
+    compiled: Mapping[int, CompiledEdges] | None = None
 
     def compiled_edges(self, info: Info) -> CompiledEdges | None:
         """The edges the plan compiled below the connection field `info` resolves (`graph.compiler`)."""
-        if self.plan is None:
+        if self.compiled is None:
             return None
-        return self.plan.compiled.get(id(field_nodes(info)[0]))
+        return self.compiled.get(id(field_nodes(info)[0]))
 
     @property
     def me(self) -> Viewer:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from enum import StrEnum
 
 import strawberry
 
-from graph.observability import note_user_error
 from graph.types.common import described_enum
 from services.errors import DomainError, ErrorCode
+
+# the codes of the userErrors made while answering a request, each once, for its log line: the edge gives each
+# request a list of its own (`edge.observability`)
+refusals: ContextVar[list[str] | None] = ContextVar("casetime_refusals", default=None)
 
 ErrorCodeEnum = described_enum(
     ErrorCode,
@@ -96,7 +100,9 @@ class UserError:
     )
 
     def __post_init__(self) -> None:
-        note_user_error(self.code.value)
+        noted = refusals.get()
+        if noted is not None and self.code.value not in noted:
+            noted.append(self.code.value)
 
     @classmethod
     def of(cls, error: DomainError) -> UserError:

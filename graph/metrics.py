@@ -8,10 +8,9 @@ directory and each worker's /metrics adds them all up. Without it the process se
 from __future__ import annotations
 
 import asyncio
-import hmac
 import os
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -24,11 +23,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.requests import Request
-from starlette.responses import Response
 
 if TYPE_CHECKING:  # the errors' module notes each UserError in the request log, which counts here
     from graph.errors import UserError
@@ -169,20 +165,3 @@ def exposition() -> bytes:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return generate_latest(registry)
-
-
-def endpoint(token: str | None) -> Callable[[Request], Awaitable[Response]]:
-    """GET /metrics, asking for `Authorization: Bearer <token>` when METRICS_TOKEN is set."""
-    expected = f"Bearer {token}".encode() if token else None
-
-    async def metrics(request: Request) -> Response:
-        if expected is not None and not hmac.compare_digest(
-            request.headers.get("authorization", "").encode(), expected
-        ):
-            return Response("Unauthorized\n", 401, {"WWW-Authenticate": "Bearer"}, media_type="text/plain")
-        for prepare in BEFORE_SCRAPE:
-            prepare()
-        # reading every worker's files takes a while: off the event loop
-        return Response(await asyncio.to_thread(exposition), media_type=CONTENT_TYPE_LATEST)
-
-    return metrics

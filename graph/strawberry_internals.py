@@ -1,7 +1,7 @@
 """Every member of Strawberry and graphql-core that casetime uses without either library documenting it, and the
 check that they are all still there (`check`, run when the app is made).
 
-The lean executor (`graph.execution`) calls Strawberry's resolvers without its wrappers and graphql-core's executor
+The lean executor (`edge.execution`) calls Strawberry's resolvers without its wrappers and graphql-core's executor
 piece by piece; the validation budget, the scalars and the types reach a little further in. After an upgrade of
 either library this module is the one place to look at: `check` names what is gone, at start, rather than the first
 request that needs it. What a request uses is resolved here once, at import: an unbound method, an `attrgetter` (C),

@@ -32,7 +32,7 @@ async def time_report(
     report_filter = filter.to_filter()
     settings = await ctx.loaders.company_settings()
     start_month = settings.book_year_start_month
-    projection = per_field(info, json_projection) if ctx.plan is not None else None
+    projection = per_field(info, json_projection) if ctx.compiled is not None else None
     try:
         async with ctx.read_db.read() as session:
             if projection is not None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from cli import migrate_on
 from db import embedded
 from db.engine import create_engine
-from graph.app import create_app
+from edge.app import create_app
 from services.passwords import Passwords
 from settings import PROJECT_ROOT, Config
 from tests.factories import Factory

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cli import migrate_on
 from db import embedded
 from db.engine import create_engine, create_sessionmaker
+from edge.app import create_app
 from graph import ids
-from graph.app import create_app
 from services.passwords import Passwords
 from settings import Config
 from tests.concurrency.support import audit

@@ -14,8 +14,8 @@ from strawberry.types.fields.resolver import StrawberryResolver
 
 from db import sqlalchemy_internals
 from db.engine import create_engine
+from edge.app import create_app
 from graph import strawberry_internals
-from graph.app import create_app
 from settings import PROJECT_ROOT
 
 INTERNALS = {PROJECT_ROOT / "db" / "sqlalchemy_internals.py", PROJECT_ROOT / "graph" / "strawberry_internals.py"}
@@ -59,7 +59,7 @@ def _reaches(tree: ast.AST) -> list[str]:
 
 
 def _own(node: ast.Attribute) -> bool:
-    """`self.x`: a class's own attribute of that name (graph.execution's `_Direct.info_class`)."""
+    """`self.x`: a class's own attribute of that name (edge.execution's `_Direct.info_class`)."""
     return isinstance(node.value, ast.Name) and node.value.id == "self"
 
 

@@ -11,7 +11,7 @@ from graphql import (
     specified_scalar_types,
 )
 
-from graph.schema import schema
+from edge.schema import schema
 
 CONTRACT_FILE = Path(__file__).resolve().parent.parent / "contract.graphql"
 

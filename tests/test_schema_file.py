@@ -3,7 +3,7 @@ from pathlib import Path
 from graphql import build_schema
 from graphql.utilities import find_breaking_changes
 
-from graph.schema import schema
+from edge.schema import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "schema.graphql"

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, create_sessionmaker
-from graph.app import create_app
+from edge.app import create_app
 from models import Case, Debtor
 from services import auth
 from services.passwords import Passwords

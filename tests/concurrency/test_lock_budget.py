@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import lock_budget
 from db.engine import create_engine
+from edge.app import create_app
 from graph import ids
-from graph.app import create_app
 from models import TimeEntry
 from services import time_entries
 from tests.concurrency.conftest import World

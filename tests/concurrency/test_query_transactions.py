@@ -14,7 +14,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine
-from graph.app import create_app
+from edge.app import create_app
 from tests.concurrency.conftest import World
 from tests.conftest import TEST_CONFIG
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edge.app import create_app
 from graph import ids
-from graph.app import create_app
 from services.auth import token_digest
 from settings import Config
 from tests.conftest import TEST_CONFIG

@@ -22,8 +22,8 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine
+from edge.app import create_app
 from graph import metrics
-from graph.app import create_app
 from settings import Config
 from tests.conftest import TEST_CONFIG
 

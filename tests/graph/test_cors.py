@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph.app import create_app
-from graph.browser import CORS_MAX_AGE_S
+from edge.app import create_app
+from edge.browser import CORS_MAX_AGE_S
 from settings import Config
 from tests.conftest import TEST_CONFIG
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
 
+from edge.schema import schema
 from graph.declarations import DECLARATIONS, Column, Declaration, ToOne
-from graph.schema import schema
 
 GRAPHQL = schema._schema
 

@@ -1,4 +1,4 @@
-"""graph.execution answers exactly as graphql-core does, and leaves every failure to graphql-core."""
+"""edge.execution answers exactly as graphql-core does, and leaves every failure to graphql-core."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import strawberry
 from graphql import ExecutionResult, Executor, OperationDefinitionNode, execute, parse
 from strawberry.permission import BasePermission
 
-from graph import execution, ids
+from edge import execution
+from graph import ids
 from graph.scalars import SCALAR_MAP
 from tests.factories import Factory, gql
 

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from graph.app import create_app
-from graph.browser import GRAPHIQL
+from edge.app import create_app
+from edge.browser import GRAPHIQL
 from settings import PROJECT_ROOT
 from tests.conftest import TEST_CONFIG
 from tests.deploy_support import cli_env, free_port
@@ -167,7 +167,7 @@ async def served(database_url: str, engine: AsyncEngine) -> AsyncIterator[str]:
 
 def _uvicorn(port: int, database_url: str) -> subprocess.Popen[str]:
     env = cli_env(CASETIME_ENV="test", DATABASE_URL=database_url)
-    command = [sys.executable, "-m", "uvicorn", "graph.app:app", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "uvicorn", "edge.app:app", "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )

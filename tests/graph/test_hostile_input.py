@@ -18,9 +18,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph import http, ids
-from graph.app import create_app
-from graph.schema import schema
+from edge import http
+from edge.app import create_app
+from edge.schema import schema
+from graph import ids
 from models import CapKind
 from services import debtors, visibility
 from settings import Config, ConfigError

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.http import MAX_HEADERS
+from edge.http import MAX_HEADERS
 from models import Debtor
 from tests.factories import Factory
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from graphql import OperationDefinitionNode, parse
 
+from edge.limits import MAX_NODES, NodeCost
+from edge.schema import schema
 from graph import ids
-from graph.limits import MAX_NODES, NodeCost
-from graph.schema import schema
 from tests.conftest import StatementCounter
 from tests.factories import Factory, gql
 from tests.graph.test_limits import refused_at_once

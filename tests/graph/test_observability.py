@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Receive, Scope, Send
 
 import cli
+from edge.admission import Admission
+from edge.app import create_app
+from edge.observability import JOURNAL, RequestLog
 from graph import metrics
-from graph.admission import Admission
-from graph.app import create_app
-from graph.observability import JOURNAL, RequestLog
 from settings import PROJECT_ROOT
 from tests.conftest import TEST_CONFIG
 from tests.factories import PASSWORD, Factory

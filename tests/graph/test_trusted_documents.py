@@ -18,11 +18,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import graph.http
+import edge.http
+from edge.app import create_app
+from edge.http import Prepared
+from edge.trusted import digest_of, load_documents
 from graph import ids
-from graph.app import create_app
-from graph.http import Prepared
-from graph.trusted import digest_of, load_documents
 from settings import Config, ConfigError
 from tests.conftest import TEST_CONFIG, StatementCounter
 from tests.deploy_support import cli_env, cli_process, finish, free_port
@@ -81,8 +81,8 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append("validate")
         return real_validate(*args, **kwargs)
 
-    monkeypatch.setattr(graph.http, "parse", parse)
-    monkeypatch.setattr(graph.http, "validate", validate)
+    monkeypatch.setattr(edge.http, "parse", parse)
+    monkeypatch.setattr(edge.http, "validate", validate)
     return seen
 
 

@@ -36,15 +36,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db import trouble
 from db.session import request_db
-from graph import browser, inputs
+from edge import browser
+from edge.execution import NotPlannable, Plan
+from edge.limits import MAX_COMMENTS, MAX_NODES, MAX_TOKENS, VALIDATION_RULES, NodeCost, too_many_nodes
+from edge.observability import note_answer, note_operation, note_viewer
+from edge.trusted import digest_of, load_documents
+from graph import inputs
 from graph.context import Context
 from graph.errors import TopCode
-from graph.execution import NotPlannable, Plan
-from graph.limits import MAX_COMMENTS, MAX_NODES, MAX_TOKENS, VALIDATION_RULES, NodeCost, too_many_nodes
 from graph.loaders import Loaders
-from graph.observability import note_answer, note_operation, note_viewer
 from graph.strawberry_internals import ValidationAbortedError, await_maybe
-from graph.trusted import digest_of, load_documents
 from services import auth, validation, visibility
 from services.passwords import Passwords
 from settings import Config
@@ -83,7 +84,7 @@ class Prepared:
         return self.costs[key]
 
     def plan(self, schema: GraphQLSchema, operation: OperationDefinitionNode) -> Plan | None:
-        """The operation planned for graph.execution, once; None when only graphql-core runs it."""
+        """The operation planned for edge.execution, once; None when only graphql-core runs it."""
         key = operation.name.value if operation.name else None
         if key not in self.plans:
             assert self.document is not None
@@ -289,11 +290,11 @@ class GraphQLEndpoint:
                     hide_suggestions=self.config.production,
                 )
                 if not isinstance(executor, list):  # else variables refused: graphql-core writes the errors
-                    context.plan = plan
+                    context.compiled = plan.compiled
                     answer = await plan.execute(executor)
                     if answer is not None:
                         return answer
-                    context.plan = None
+                    context.compiled = None
             return await await_maybe(
                 execute(
                     self.schema,

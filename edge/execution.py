@@ -135,7 +135,7 @@ class _Direct:
     slow machine): a Strawberry `Info`, each permission checked, the arguments by their Python names, the source as
     `self` or under its parameter's name. Only for fields whose extensions are permissions and whose arguments are
     scalars or enums, which Strawberry passes on as graphql-core coerced them. Anything else raising, a refusal
-    included, fails the run, and graphql-core's run through Strawberry is the answer (`graph.execution`)."""
+    included, fails the run, and graphql-core's run through Strawberry is the answer (`edge.execution`)."""
 
     field: Any  # StrawberryField
     resolver: Any  # its StrawberryResolver
@@ -353,7 +353,7 @@ class Plan:
         def complete_list(run: _Run, value: Any, path: Path | None) -> Any:
             if value is None:
                 return None
-            if type(value) is Fragment:  # answered as JSON text by its resolver (`Plan.compiled`, `Context.plan`)
+            if type(value) is Fragment:  # answered as JSON text by its resolver (`Plan.compiled`, `Context.compiled`)
                 return value
             if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
                 run.failed = True

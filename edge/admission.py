@@ -7,8 +7,8 @@ import asyncio
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from edge.http import _retry_later
 from graph import metrics
-from graph.http import _retry_later
 from settings import Config
 
 

@@ -16,7 +16,7 @@ import select
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import perf_counter, time
 from typing import Any
@@ -26,6 +26,7 @@ from graphql import OperationDefinitionNode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph import metrics
+from graph.errors import refusals
 from services.auth import Viewer
 
 # probes and scrapes come every few seconds and say nothing about the service's traffic
@@ -50,7 +51,7 @@ class Facts:
     kind: str | None = None  # query or mutation
     viewer: int | None = None  # the employee id of the token's holder
     codes: tuple[str, ...] = ()  # the answer's top-level extensions codes, each once
-    user_errors: tuple[str, ...] = ()  # the codes of its payloads' userErrors, each once
+    user_errors: list[str] = field(default_factory=list)  # the codes of its payloads' userErrors, each once
     status: int = 500  # until the answer starts: what escapes the app is answered 500 by Starlette
 
 
@@ -73,12 +74,6 @@ def note_answer(body: Mapping[str, Any]) -> None:
     errors = body.get("errors")
     if errors and (facts := _current.get()) is not None:
         facts.codes = tuple(dict.fromkeys(str(error.get("extensions", {}).get("code")) for error in errors))
-
-
-def note_user_error(code: str) -> None:
-    """A payload of this request refuses something with `code`."""
-    if (facts := _current.get()) is not None and code not in facts.user_errors:
-        facts.user_errors = (*facts.user_errors, code)
 
 
 class Ids:
@@ -173,11 +168,12 @@ class RequestLog:
                 message["headers"] = [*message.get("headers", ()), echoed]
             await send(message)
 
-        reset = _current.set(facts)
+        reset, reset_refusals = _current.set(facts), refusals.set(facts.user_errors)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             _current.reset(reset)
+            refusals.reset(reset_refusals)
             facts.seconds = perf_counter() - started
             self.journal(facts)
 

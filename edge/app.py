@@ -1,27 +1,30 @@
-"""The ASGI application: `uvicorn graph.app:app`. Only this module creates engines."""
+"""The ASGI application: `uvicorn edge.app:app`. Only this module creates engines."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
 
 from db import embedded
 from db.engine import SessionMakers, create_engine
-from graph import browser, metrics, observability, strawberry_internals
-from graph.admission import Admission
-from graph.http import GraphQLEndpoint, HeaderLimit
-from graph.schema import schema
+from edge import browser, observability
+from edge.admission import Admission
+from edge.http import GraphQLEndpoint, HeaderLimit
+from edge.schema import schema
+from graph import metrics, strawberry_internals
 from graph.strawberry_internals import graphql_schema
 from services.passwords import Passwords
 from settings import Config
@@ -140,13 +143,30 @@ def create_app(
         routes=[
             # admission around the GraphQL route only: the probes and /metrics answer when the worker is full
             Route("/graphql", Admission(request_response(endpoint.handle), config=config), methods=["GET", "POST"]),
-            Route("/metrics", metrics.endpoint(config.metrics_token), methods=["GET"]),
+            Route("/metrics", _metrics(config.metrics_token), methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             *browser.graphiql_routes(config),
         ],
         lifespan=lifespan,
     )
+
+
+def _metrics(token: str | None) -> Callable[[Request], Awaitable[Response]]:
+    """GET /metrics, asking for `Authorization: Bearer <token>` when METRICS_TOKEN is set."""
+    expected = f"Bearer {token}".encode() if token else None
+
+    async def scrape(request: Request) -> Response:
+        if expected is not None and not hmac.compare_digest(
+            request.headers.get("authorization", "").encode(), expected
+        ):
+            return Response("Unauthorized\n", 401, {"WWW-Authenticate": "Bearer"}, media_type="text/plain")
+        for prepare in metrics.BEFORE_SCRAPE:
+            prepare()
+        # reading every worker's files takes a while: off the event loop
+        return Response(await asyncio.to_thread(metrics.exposition), media_type=CONTENT_TYPE_LATEST)
+
+    return scrape
 
 
 app = create_app()
