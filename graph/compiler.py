@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from db.session import RequestDb
+from db.sqlalchemy_internals import parameterized
 from graph.codecs import cursor_sql
 from graph.declarations import DECLARATIONS, Column, Declaration, Derived, Python, ToOne, Viewing
 from graph.pagination import Connection, Edge, PageInfo, encode_cursor
@@ -150,12 +151,29 @@ class Source:
     kept: bool = True
 
     @staticmethod
-    def matching(conditions: Sequence[ColumnElement[bool]]) -> Source:
-        """The rows meeting every one of `conditions`, made per request: every row when there are none."""
-        return Source(and_(*conditions), kept=False) if conditions else EVERY_ROW
+    def matching(conditions: Sequence[ColumnElement[bool]]) -> tuple[Source, dict[str, Any]]:
+        """The rows meeting every one of `conditions` (a filter's, their values in them), and the values to bind.
+
+        Each value becomes a bind parameter named by its place, so filters of one shape (which conditions, not
+        their values) share one kept source, whose statements are built and prebuilt once: building a page's
+        statement anew costs more than running it."""
+        if not conditions:
+            return EVERY_ROW, {}
+        where, key, values = parameterized(and_(*conditions), "filter_")
+        if key is None:
+            return Source(where, kept=False), values
+        found = _SHAPES.get(key)
+        if found is None:
+            if len(_SHAPES) >= _SHAPES_MAX:
+                _SHAPES.clear()
+            found = _SHAPES[key] = Source(where)
+        return found, values
 
 
 EVERY_ROW = Source(true())
+# the filters' shapes seen: each is a combination of a list's filters, so they are few
+_SHAPES: dict[Any, Source] = {}
+_SHAPES_MAX = 256
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,9 +41,9 @@ async def debtors_page(
 
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
-        source = Source.matching(debtors.filters(search))
+        source, values = Source.matching(debtors.filters(search))
         written = await compiled.page(
-            db, source, debtors.KEYSET, Window(size, cursor), visibility=ctx.visibility, editor=None
+            db, source, debtors.KEYSET, Window(size, cursor), visibility=ctx.visibility, editor=None, params=values
         )
         return written.connection(count_total)
     async with db.reader() as reader:

@@ -46,9 +46,15 @@ async def employees_page(
 
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
-        source = Source.matching(employees.filters(ctx.visibility, search))
+        source, values = Source.matching(employees.filters(ctx.visibility, search))
         written = await compiled.page(
-            ctx.db, source, employees.KEYSET, Window(size, cursor), visibility=ctx.visibility, editor=None
+            ctx.db,
+            source,
+            employees.KEYSET,
+            Window(size, cursor),
+            visibility=ctx.visibility,
+            editor=None,
+            params=values,
         )
         return written.connection(count_total)
     async with ctx.db.reader() as reader:

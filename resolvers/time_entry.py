@@ -297,13 +297,15 @@ async def time_entries_page(
 
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
+        source, values = Source.matching(time_queries.conditions(ctx.visibility, entry_filter))
         written = await compiled.page(
             ctx.read_db,
-            Source.matching(time_queries.conditions(ctx.visibility, entry_filter)),
+            source,
             time_queries.NEWEST_FIRST,
             Window(size, cursor),
             visibility=ctx.visibility,
             editor=_writer(info),
+            params=values,
         )
         return written.connection(count_total)
     async with ctx.read_db.reader() as reader:

@@ -7,7 +7,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeAlias, TypeVar
 
-from sqlalchemy import ARRAY, Date, Integer, Row, String, any_, bindparam, func, select, tuple_
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Date,
+    Integer,
+    Row,
+    String,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -216,6 +230,13 @@ class Count:
 async def count(session: AsyncSession, stmt: AnySelect) -> int:
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     return int(total or 0)
+
+
+def any_of(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column = ANY(array)`: one SQL text whatever the number of values, where an IN list renders one per count."""
+    array = ARRAY(column.type)
+    # cast: an empty array written out as a literal has no type of its own
+    return column == any_(cast(literal(list(values), array), array))  # type: ignore[no-any-return]
 
 
 def like_pattern(search: str) -> str:

@@ -110,14 +110,14 @@ def conditions(visibility: Visibility, f: EntryFilter) -> list[ColumnElement[boo
         found.append(TimeEntry.work_date <= f.end)
     if f.employee_ids is not None:
         # an id whose name the viewer may not see matches nothing, as if it did not exist
-        found.append(TimeEntry.employee_id.in_([i for i in f.employee_ids if visibility.can_see(i)]))
+        found.append(paging.any_of(TimeEntry.employee_id, [i for i in f.employee_ids if visibility.can_see(i)]))
     for column, ids in (
         (TimeEntry.debtor_id, f.debtor_ids),
         (TimeEntry.case_id, f.case_ids),
         (TimeEntry.activity_id, f.activity_ids),
     ):
         if ids is not None:
-            found.append(column.in_(ids))
+            found.append(paging.any_of(column, ids))
     if f.statuses is not None:
         found.append(TimeEntry.status.in_(f.statuses))
     if f.active_cases_only:

@@ -246,9 +246,11 @@ async def case_connection(
 
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
-        source = Source.matching(cases.filters(debtor_id=debtor_id, search=search, include_blocked=include_blocked))
+        source, values = Source.matching(
+            cases.filters(debtor_id=debtor_id, search=search, include_blocked=include_blocked)
+        )
         written = await compiled.page(
-            db, source, cases.KEYSET, Window(size, cursor), visibility=ctx.visibility, editor=None
+            db, source, cases.KEYSET, Window(size, cursor), visibility=ctx.visibility, editor=None, params=values
         )
         return written.connection(count_total)
     async with db.reader() as reader:

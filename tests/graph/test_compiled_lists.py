@@ -236,3 +236,21 @@ class TestMasterData:
         expected = [{**cases[code], "debtor": {"code": "D1"}} for code in codes]
         assert _nodes(every["cases"]) == expected
         assert _nodes(of_debtor["node"]["cases"]) == expected
+
+
+class TestFilterShapes:
+    def test_filters_of_one_shape_share_one_source_and_bind_their_values(self) -> None:
+        from graph.compiler import EVERY_ROW, Source
+        from services import cases
+
+        # when
+        first, first_values = Source.matching(cases.filters(debtor_id=7, search="north", include_blocked=False))
+        second, second_values = Source.matching(cases.filters(debtor_id=8, search="south", include_blocked=False))
+        other, _ = Source.matching(cases.filters(debtor_id=8, search=None, include_blocked=False))
+        # then: one kept source (its statements built once), the values bound apart
+        assert first is second
+        assert first.kept
+        assert other is not first
+        assert sorted(map(str, first_values.values())) == ["%north%", "%north%", "7"]  # code and description
+        assert sorted(map(str, second_values.values())) == ["%south%", "%south%", "8"]
+        assert Source.matching([]) == (EVERY_ROW, {})
