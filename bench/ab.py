@@ -5,6 +5,10 @@ single changes are worth. This serves a checkout of REV (a temporary git worktre
 and the working tree side by side on the database a benchmark left (`make bench` for employees and cases,
 `bench.time_bench` for page, `bench.report_bench` for report), checks that they answer alike, then measures them in
 alternating rounds and prints the medians and the median of the per-round CPU ratios (B / A, working tree / REV).
+
+`--query` takes several names when they share a database, e.g. the lists of issue 14 (`bench.lists_bench`'s
+documents on its database): `--query lists` for all eight, or `--query lists.cases lists.invoices`. One pair of
+servers then answers them all, each measured in its own alternating rounds.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import orjson
 
-from bench import report_bench, seed, time_bench
+from bench import lists_bench, report_bench, seed, time_bench
 from bench.run import QUERIES, DbBackends, LoadProcess, Server, login, measure, post, start_server, wait_ready
 from db import embedded
 from settings import PROJECT_ROOT
@@ -31,6 +35,7 @@ DATABASES = {
     "cases": seed.DATABASE,
     "page": time_bench.DATABASE,
     "report": report_bench.DATABASE,
+    **{f"lists.{name}": lists_bench.DATABASE for name in lists_bench.LISTS},
 }
 
 
@@ -46,6 +51,8 @@ async def _page_case(url: str) -> int:
 
 
 def _body(query: str, url: str) -> bytes:
+    if query.startswith("lists."):
+        return lists_bench.body(lists_bench.LISTS[query.removeprefix("lists.")], asyncio.run(lists_bench.parents(url)))
     if query == "page":
         variables = {"id": time_bench.global_id("Case", asyncio.run(_page_case(url)))}
         return orjson.dumps({"query": time_bench.PAGE_QUERY, "variables": variables})
@@ -54,12 +61,23 @@ def _body(query: str, url: str) -> bytes:
     return orjson.dumps({"query": QUERIES[query]})
 
 
-def run(args: argparse.Namespace) -> dict[str, list[float]]:
+def queries_of(names: list[str]) -> list[str]:
+    """The queries `--query` names, `lists` standing for every list of bench.lists_bench; all on one database."""
+    queries = [f"lists.{list_name}" for list_name in lists_bench.LISTS] if names == ["lists"] else names
+    if len({DATABASES[query] for query in queries}) > 1:
+        raise SystemExit(f"ab: {', '.join(queries)} lie in different databases: compare them in separate runs")
+    return queries
+
+
+def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
+    """CPU ms/request of A and B, round by round, for each query."""
+    queries = queries_of(args.query)
+    database = DATABASES[queries[0]]
     server = embedded.start(PROJECT_ROOT / ".pgdata")
-    if "1" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASES[args.query]}';"):
-        raise SystemExit(f"no database {DATABASES[args.query]}: run the benchmark that fills it first")
-    url = embedded.url_of(server, DATABASES[args.query])
-    body = _body(args.query, url)
+    if "1" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';"):
+        raise SystemExit(f"no database {database}: run the benchmark that fills it first")
+    url = embedded.url_of(server, database)
+    bodies = {query: _body(query, url) for query in queries}
     with tempfile.TemporaryDirectory(prefix="casetime-ab-") as folder:
         base = Path(folder) / "base"
         subprocess.run(["git", "worktree", "add", "--detach", str(base), args.base], cwd=PROJECT_ROOT, check=True)
@@ -70,29 +88,36 @@ def run(args: argparse.Namespace) -> dict[str, list[float]]:
             for each in servers:
                 wait_ready(each)
             token = login(servers[1])
-            answers = [post(each, body, token) for each in servers]
-            if orjson.loads(answers[0]) != orjson.loads(answers[1]):
-                print("WARNING: A and B answer differently", file=sys.stderr)
-            db = DbBackends(server.get_pid(), DATABASES[args.query])
-            commands = [
-                {"body": body.decode(), "token": token, "expect": answer.decode(), "concurrency": args.concurrency}
-                for answer in answers
-            ]
-            for each, command in zip(servers, commands, strict=True):
-                measure(each, load, db, command, seconds=1, concurrency=args.concurrency)  # warm-up
-            cpu: dict[str, list[float]] = {"A": [], "B": []}
+            db = DbBackends(server.get_pid(), database)
+            commands: dict[str, list[dict[str, Any]]] = {}
+            for query, body in bodies.items():
+                answers = [post(each, body, token) for each in servers]
+                if orjson.loads(answers[0]) != orjson.loads(answers[1]):
+                    print(f"WARNING: A and B answer {query} differently", file=sys.stderr)
+                commands[query] = [
+                    {"body": body.decode(), "token": token, "expect": answer.decode()} for answer in answers
+                ]
+                for each, command in zip(servers, commands[query], strict=True):
+                    measure(each, load, db, command, seconds=1, concurrency=args.concurrency)  # warm-up
+            cpu: dict[str, dict[str, list[float]]] = {query: {"A": [], "B": []} for query in queries}
             for number in range(args.rounds):
                 order = [0, 1] if number % 2 == 0 else [1, 0]
-                for index in order:
-                    result = measure(
-                        servers[index], load, db, commands[index], seconds=args.seconds, concurrency=args.concurrency
-                    )
-                    cpu[servers[index].name].append(result.cpu_ms)
-                    print(
-                        f"ab: round {number + 1}/{args.rounds} {servers[index].name}: {result.cpu_ms:.3f} ms CPU/req,"
-                        f" {result.req_s:.0f} req/s, p50 {result.p50_ms:.2f} ms",
-                        file=sys.stderr,
-                    )
+                for query in queries:
+                    for index in order:
+                        result = measure(
+                            servers[index],
+                            load,
+                            db,
+                            commands[query][index],
+                            seconds=args.seconds,
+                            concurrency=args.concurrency,
+                        )
+                        cpu[query][servers[index].name].append(result.cpu_ms)
+                        print(
+                            f"ab: round {number + 1}/{args.rounds} {query} {servers[index].name}:"
+                            f" {result.cpu_ms:.3f} ms CPU/req, {result.req_s:.0f} req/s, p50 {result.p50_ms:.2f} ms",
+                            file=sys.stderr,
+                        )
         finally:
             load.stop()
             for each in servers:
@@ -105,19 +130,21 @@ def run(args: argparse.Namespace) -> dict[str, list[float]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", required=True, help="the commit to compare the working tree with (A)")
-    parser.add_argument("--query", choices=sorted(DATABASES), default="employees")
+    parser.add_argument(
+        "--query", nargs="+", choices=[*sorted(DATABASES), "lists"], default=["employees"], metavar="QUERY"
+    )
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args(argv)
-    cpu = run(args)
-    ratios = [b / a for a, b in zip(cpu["A"], cpu["B"], strict=True)]
-    medians: dict[str, Any] = {name: statistics.median(values) for name, values in cpu.items()}
-    print(
-        f"{args.query}: CPU ms/request, median of {args.rounds} rounds: A ({args.base}) {medians['A']:.3f},"
-        f" B (working tree) {medians['B']:.3f}; B/A per round {statistics.median(ratios):.3f}"
-        f" (from {min(ratios):.3f} to {max(ratios):.3f})"
-    )
+    for query, cpu in run(args).items():
+        ratios = [b / a for a, b in zip(cpu["A"], cpu["B"], strict=True)]
+        medians: dict[str, Any] = {name: statistics.median(values) for name, values in cpu.items()}
+        print(
+            f"{query}: CPU ms/request, median of {args.rounds} rounds: A ({args.base}) {medians['A']:.3f},"
+            f" B (working tree) {medians['B']:.3f}; B/A per round {statistics.median(ratios):.3f}"
+            f" (from {min(ratios):.3f} to {max(ratios):.3f})"
+        )
     return 0
 
 

@@ -8,6 +8,7 @@ answers with orjson; it knows nothing else of GraphQL: the query text only picks
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -47,14 +48,22 @@ def global_id(type_name: str, db_id: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{db_id}".encode()).decode().rstrip("=")
 
 
-def _cursor(*key: Any) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode()
+def _tag_date(value: object) -> Any:
+    if isinstance(value, datetime.date):
+        return {"d": value.isoformat()}
+    raise TypeError
+
+
+def cursor(*key: Any) -> str:
+    """graph/pagination.py's cursor of a keyset key: dates tagged as {"d": iso}, padding kept."""
+    encoded = orjson.dumps(list(key), default=_tag_date, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    return base64.urlsafe_b64encode(encoded).decode()
 
 
 def _employees(rows: list[Any], total: int) -> dict[str, Any]:
     edges = [
         {
-            "cursor": _cursor(r["name"], r["id"]),
+            "cursor": cursor(r["name"], r["id"]),
             "node": {
                 "id": global_id("Employee", r["id"]),
                 "name": r["name"],
@@ -108,6 +117,17 @@ class PoolFloor:
     async def graphql(self, request: Request) -> Response:
         raise NotImplementedError
 
+    @asynccontextmanager
+    async def authenticated(self, request: Request) -> AsyncIterator[Any]:
+        """A pooled connection on which the request's bearer token was found, as the app looks it up; None when the
+        request has no token or an unknown one."""
+        digest = bearer_digest(request)
+        if digest is None:
+            yield None
+            return
+        async with self.pool.acquire() as connection:
+            yield None if await connection.fetchrow(TOKEN_SQL, digest) is None else connection
+
     async def healthz(self, _: Request) -> Response:
         return json_response({"status": "ok"})
 
@@ -135,11 +155,8 @@ class Floor(PoolFloor):
         query = payload.get("query") if isinstance(payload, dict) else None
         if not isinstance(query, str):
             return json_response({"errors": [{"message": "No query given"}]}, 400)
-        digest = bearer_digest(request)
-        if digest is None:
-            return unauthenticated()
-        async with self.pool.acquire() as connection:
-            if await connection.fetchrow(TOKEN_SQL, digest) is None:
+        async with self.authenticated(request) as connection:
+            if connection is None:
                 return unauthenticated()
             if "employees" in query:
                 rows = await connection.fetch(EMPLOYEES_SQL)

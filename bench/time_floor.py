@@ -17,7 +17,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bench.floor import TOKEN_SQL, PoolFloor, bearer_digest, global_id, json_response, unauthenticated
+from bench.floor import PoolFloor, cursor, global_id, json_response, unauthenticated
 
 PAGE = 50
 
@@ -39,11 +39,6 @@ def _case_id(global_id: object) -> int | None:
     raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
     type_name, _, number = raw.partition(":")
     return int(number) if type_name == "Case" and number.isdigit() else None
-
-
-def cursor(work_date: datetime.date, entry_id: int) -> str:
-    """graph/pagination.py's cursor of the key [work_date, id]: dates tagged as {"d": iso}."""
-    return base64.urlsafe_b64encode(orjson.dumps([{"d": work_date.isoformat()}, entry_id])).decode()
 
 
 def _after(value: object) -> tuple[datetime.date, int] | None:
@@ -79,11 +74,8 @@ class TimeFloor(PoolFloor):
         if case_id is None:
             return json_response({"errors": [{"message": "The floor answers only the case time page"}]}, 400)
         after = _after(variables.get("after"))
-        digest = bearer_digest(request)
-        if digest is None:
-            return unauthenticated()
-        async with self.pool.acquire() as connection:
-            if await connection.fetchrow(TOKEN_SQL, digest) is None:
+        async with self.authenticated(request) as connection:
+            if connection is None:
                 return unauthenticated()
             if after is None:
                 rows = await connection.fetch(FIRST_PAGE_SQL, case_id)
