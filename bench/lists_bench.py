@@ -4,7 +4,7 @@
 
 Rebuilds `casetime_bench_lists` on the embedded server (migrated, then filled with SQL only: bench/timedata.py's base
 data with four roles, 200 debtors, one debtor with 70 cases, time entries on every case and 60 invoices billing 60
-entries each), serves casetime (`uvicorn graph.app:app --workers 1`) and ONE floor process (bench/lists_floor.py:
+entries each), serves casetime (`uvicorn edge.app:app --workers 1`) and ONE floor process (bench/lists_floor.py:
 Starlette + asyncpg, the token lookup and one statement per list), checks that both answer every document with the
 same JSON (a difference stops the run), then measures them from bench/load.py in alternating rounds at each of
 `--clients`: req/s, p50, p99, CPU ms/request of the server process, db ms/request, and the same-round ratio of
@@ -316,7 +316,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ids = asyncio.run(parents(url))
     db = DbBackends(server.get_pid(), DATABASE)
     servers = {
-        "casetime": start_server("casetime", "graph.app:app", url),
+        "casetime": start_server("casetime", "edge.app:app", url),
         "floor": start_server("floor", "bench.lists_floor:app", url),
     }
     load: LoadProcess | None = None
