@@ -25,9 +25,9 @@ from db.sqlalchemy_internals import parameterized
 from graph.codecs import cursor_sql
 from graph.declarations import DECLARATIONS, Column, Declaration, Derived, Python, ToOne, Viewing
 from graph.pagination import Connection, Edge, PageInfo, encode_cursor
+from services.auth import Viewer
 from services.json_sql import NULL, json_constant, json_object, utf8
 from services.paging import AnySelect, Keyset, Window, fetch_window
-from services.time_entries import Writer
 from services.visibility import Visibility
 
 Collect: TypeAlias = Callable[[GraphQLObjectType, list[SelectionSetNode]], dict[str, list[FieldNode]]]
@@ -224,14 +224,15 @@ class CompiledEdges:
         keyset: Keyset,
         window: Window,
         *,
+        viewer: Viewer | None,
         visibility: Visibility,
-        editor: Writer | None,
+        editing: bool = True,
         params: Mapping[str, Any] | None = None,
     ) -> EdgesPage:
-        """One page of `source` in the keyset's order, for a viewer with `visibility` who may edit as `editor`
-        (None: nobody may edit); `params` fills the source's own parameters."""
+        """One page of `source` in the keyset's order for `viewer`, who sees names as `visibility` says and may edit
+        entries unless `editing` is false (a STATIC list); `params` fills the source's own parameters."""
         viewing = Viewing.of(visibility)
-        values = {**(params or {}), **Viewing.parameters(visibility, editor)}
+        values = {**(params or {}), **Viewing.parameters(visibility, viewer, editing=editing)}
         stmt = self.statement(source, keyset, viewing)
         async with db.reader() as reader:
             page = await fetch_window(reader, stmt, keyset, window, params=values, by_position=True)

@@ -12,14 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam
+from sqlalchemy import ARRAY, Boolean, ColumnElement, Integer, any_, bindparam, true
 
 from graph import codecs
 from graph.codecs import Codec
-from models import Activity, Case, Debtor, Employee, EntrySource, Role, TimeEntry, TimeStatus
+from models import Activity, Case, Debtor, Employee, EntrySource, Invoice, Role, TimeEntry, TimeStatus
 from models.enums import CapBasis, CapKind, EmployeeVisibility
 from services import policy
-from services.time_entries import Writer
+from services.auth import Viewer
 from services.visibility import Visibility
 
 _ID_ARRAY = ARRAY(Integer)
@@ -37,24 +37,28 @@ class Viewing:
         return _SEES_ALL if visibility.sees_all else _SEES_SOME
 
     @staticmethod
-    def parameters(visibility: Visibility, editor: Writer | None) -> dict[str, Any]:
-        """The bind parameters of `visible` and `may_edit`; `editor` None: nobody may edit."""
-        viewer = editor.viewer if editor is not None else None
+    def parameters(visibility: Visibility, viewer: Viewer | None, *, editing: bool) -> dict[str, Any]:
+        """The bind parameters of `visible`, `may_edit` and `bills`; `editing` false: nobody may edit (a STATIC
+        list)."""
+        editor = viewer if editing else None
         params: dict[str, Any] = {
-            "me": viewer.employee_id if viewer is not None else 0,  # no employee has id 0
-            "writes": int(policy.writes_for(viewer)),
+            "me": editor.employee_id if editor is not None else 0,  # no employee has id 0
+            "writes": int(policy.writes_for(editor)),
+            "bills": viewer is not None and viewer.is_billing_staff,
         }
         if not visibility.sees_all:
             params["visible_ids"] = sorted(visibility.visible_ids or ())
         return params
 
+    def bills(self) -> ColumnElement[bool]:
+        """Whether the viewer is billing staff, who alone see invoices (SPEC 5a)."""
+        return bindparam("bills", type_=Boolean).is_(True)
+
     def visible(self, employee_id: Any) -> ColumnElement[bool]:
         """Whether the viewer may see the name of the employee `employee_id` (SPEC 5), which is not NULL."""
-        seen: ColumnElement[bool] = (
-            employee_id.is_not(None)
-            if self.sees_all
-            else employee_id == any_(bindparam("visible_ids", type_=_ID_ARRAY))
-        )
+        if self.sees_all:
+            return true()
+        seen: ColumnElement[bool] = employee_id == any_(bindparam("visible_ids", type_=_ID_ARRAY))
         return seen
 
     def may_edit(self, row: Any) -> ColumnElement[bool]:
@@ -198,6 +202,20 @@ CASE = Declaration(
         "capUsage": Python("the book year's totals, from the company's settings"),
     },
 )
+INVOICE = Declaration(
+    "Invoice",
+    Invoice,
+    {
+        "id": _id("Invoice"),
+        "number": Column("number", codecs.TEXT),
+        "invoiceDate": Column("invoice_date", codecs.DATE),
+        "total": Column("total", codecs.MONEY),
+        "voided": Column("voided", codecs.BOOLEAN),
+        "debtor": ToOne("Debtor", "debtor_id"),
+        "lines": Python("a list of its own, from a loader"),
+        "timeEntries": Python("a connection of its own"),
+    },
+)
 TIME_ENTRY = Declaration(
     "TimeEntry",
     TimeEntry,
@@ -220,7 +238,7 @@ TIME_ENTRY = Declaration(
         "version": Column("version", codecs.INT),
         "createdAt": Column("created_at", codecs.DATETIME),
         "updatedAt": Column("updated_at", codecs.DATETIME),
-        "invoice": Python("billing staff only, from a loader"),
+        "invoice": ToOne("Invoice", "invoice_id", shown=lambda row, viewing: viewing.bills()),
         "overLimitOf": ToOne("TimeEntry", "over_limit_of_id"),
         "overLimitEntry": Python("the L line pointing at this entry, from a loader"),
         "createdBy": ToOne("Employee", "created_by_id", shown=_visible_employee("created_by_id")),
@@ -229,5 +247,5 @@ TIME_ENTRY = Declaration(
 )
 
 DECLARATIONS: dict[str, Declaration] = {
-    declaration.type_name: declaration for declaration in (ROLE, EMPLOYEE, ACTIVITY, DEBTOR, CASE, TIME_ENTRY)
+    declaration.type_name: declaration for declaration in (ROLE, EMPLOYEE, ACTIVITY, DEBTOR, CASE, INVOICE, TIME_ENTRY)
 }

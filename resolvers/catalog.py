@@ -43,7 +43,13 @@ async def debtors_page(
     if compiled is not None:
         source, values = Source.matching(debtors.filters(search))
         written = await compiled.page(
-            db, source, debtors.KEYSET, Window(size, cursor), visibility=ctx.visibility, editor=None, params=values
+            db,
+            source,
+            debtors.KEYSET,
+            Window(size, cursor),
+            viewer=ctx.viewer,
+            visibility=ctx.visibility,
+            params=values,
         )
         return written.connection(count_total)
     async with db.reader() as reader:

@@ -52,8 +52,8 @@ async def employees_page(
             source,
             employees.KEYSET,
             Window(size, cursor),
+            viewer=ctx.viewer,
             visibility=ctx.visibility,
-            editor=None,
             params=values,
         )
         return written.connection(count_total)

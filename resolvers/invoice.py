@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from graph import ids
+from graph.compiler import Source
 from graph.context import Info
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from graph.types.invoice import Invoice, InvoiceInput, InvoicePayload
@@ -15,6 +16,7 @@ from models import TimeStatus
 from resolvers.time_entry import entry_rows, written_entries
 from resolvers.write import Refused, read_back, write
 from services import invoicing
+from services.paging import Window
 
 
 async def create_invoice(
@@ -87,12 +89,26 @@ async def invoices_page(
     size = page_size(first)
     cursor = decode_cursor(after, invoicing.INVOICE_KEYSET)
     debtor = None if debtor_id is None else (ids.decode(debtor_id, "Debtor") or 0)
-    db = info.context.read_db
-    async with db.read() as session:
-        page = await invoicing.page(session, first=size, after=cursor, debtor_id=debtor)
+    ctx = info.context
+    db = ctx.read_db
 
     async def count_total() -> int:
         async with db.read() as session:
             return await invoicing.total(session, debtor_id=debtor)
 
+    compiled = ctx.compiled_edges(info)
+    if compiled is not None:
+        source, values = Source.matching(invoicing.filters(debtor))
+        written = await compiled.page(
+            db,
+            source,
+            invoicing.INVOICE_KEYSET,
+            Window(size, cursor),
+            viewer=ctx.viewer,
+            visibility=ctx.visibility,
+            params=values,
+        )
+        return written.connection(count_total)
+    async with db.read() as session:
+        page = await invoicing.page(session, first=size, after=cursor, debtor_id=debtor)
     return connection(page, invoicing.INVOICE_KEYSET, Invoice.from_model, count_total)

@@ -303,8 +303,8 @@ async def time_entries_page(
             source,
             time_queries.NEWEST_FIRST,
             Window(size, cursor),
+            viewer=ctx.viewer,
             visibility=ctx.visibility,
-            editor=_writer(info),
             params=values,
         )
         return written.connection(count_total)

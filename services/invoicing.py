@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from models import Case, Debtor, Invoice, InvoiceCounter, InvoiceLine, TimeEntry, TimeStatus, invoice_entries
 from services import company, rollup, totals, validation
@@ -209,9 +210,13 @@ async def lines_by_invoice_ids(session: AsyncSession, ids: Sequence[int]) -> lis
     return [grouped[i] for i in ids]
 
 
+def filters(debtor_id: int | None) -> list[ColumnElement[bool]]:
+    """Conditions on invoice columns, shared by the page and its count."""
+    return [] if debtor_id is None else [Invoice.debtor_id == debtor_id]
+
+
 def _listing(debtor_id: int | None) -> AnySelect:
-    stmt = select(Invoice.__table__)
-    return stmt if debtor_id is None else stmt.where(Invoice.debtor_id == debtor_id)
+    return select(Invoice.__table__).where(*filters(debtor_id))
 
 
 async def page(

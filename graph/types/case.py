@@ -250,7 +250,7 @@ async def case_connection(
             cases.filters(debtor_id=debtor_id, search=search, include_blocked=include_blocked)
         )
         written = await compiled.page(
-            db, source, cases.KEYSET, Window(size, cursor), visibility=ctx.visibility, editor=None, params=values
+            db, source, cases.KEYSET, Window(size, cursor), viewer=ctx.viewer, visibility=ctx.visibility, params=values
         )
         return written.connection(count_total)
     async with db.reader() as reader:

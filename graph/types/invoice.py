@@ -19,7 +19,6 @@ from models import Invoice as InvoiceModel
 from models import InvoiceLine as InvoiceLineModel
 from services import time_queries
 from services.paging import Window
-from services.time_entries import Writer
 
 if TYPE_CHECKING:
     from graph.types.time_entry import TimeEntry
@@ -116,14 +115,13 @@ class Invoice(Node):
 
         compiled = ctx.compiled_edges(info)
         if compiled is not None:
-            editor = Writer(ctx.me, ctx.visibility) if ctx.viewer else None
             written = await compiled.page(
                 ctx.db,
                 _BILLED,
                 time_queries.BY_ID,
                 Window(size, cursor),
+                viewer=ctx.viewer,
                 visibility=ctx.visibility,
-                editor=editor,
                 params={"invoice_id": self.db_id},
             )
             return written.connection(count_total)

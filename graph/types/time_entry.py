@@ -514,14 +514,14 @@ async def case_time_list(
     window = Window(size, decode_cursor(after, keyset), decode_cursor(before, keyset), backwards=last is not None)
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
-        editor = Writer(ctx.me, ctx.visibility) if ctx.viewer and not static else None
         written = await compiled.page(
             ctx.db,
             CASE_ENTRIES,
             keyset,
             window,
+            viewer=ctx.viewer,
             visibility=ctx.visibility,
-            editor=editor,
+            editing=not static,
             params={"case_id": case.db_id},
         )
         edges = cast(list[Edge[TimeEntry]], written.edges)

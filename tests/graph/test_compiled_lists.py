@@ -177,6 +177,39 @@ class TestTimeEntries:
         ]
         assert isinstance(edges[0]["cursor"], str)
 
+    @pytest.mark.parametrize("viewer", ["admin", "olga"])
+    async def test_an_entrys_invoice_shows_to_billing_staff_only(
+        self, client: httpx.AsyncClient, world: World, sql_statements: StatementCounter, viewer: str
+    ) -> None:
+        edges = "edges { node { id invoice { number } } }"
+        query = "query($id: ID!) { node(id: $id) { ... on Case { timeList { " + edges + " } } } }"
+        token = world.admin if viewer == "admin" else world.olga
+        data = await _one_statement(client, sql_statements, query, token, {"id": world.ids["c1"]})
+        invoice = {"number": "INV-000001"} if viewer == "admin" else None
+        assert _nodes(data["node"]["timeList"]) == [
+            {"id": world.ids["e2L"], "invoice": None},
+            {"id": world.ids["e2"], "invoice": None},
+            {"id": world.ids["e1"], "invoice": invoice},
+        ]
+
+
+class TestInvoices:
+    async def test_invoices_newest_first(
+        self, client: httpx.AsyncClient, world: World, sql_statements: StatementCounter
+    ) -> None:
+        query = "{ invoices { edges { node { id number invoiceDate total voided debtor { code } } } } }"
+        data = await _one_statement(client, sql_statements, query, world.admin)
+        [invoice] = _nodes(data["invoices"])
+        assert invoice == {
+            "id": world.ids["invoice"],
+            "number": "INV-000001",
+            "invoiceDate": invoice["invoiceDate"],  # today in the company's time zone
+            "total": "75.00",
+            "voided": False,
+            "debtor": {"code": "D1"},
+        }
+        assert len(invoice["invoiceDate"]) == 10
+
 
 class TestMasterData:
     async def test_employees_by_name_for_each_viewer(
