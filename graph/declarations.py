@@ -228,6 +228,7 @@ TIME_ENTRY = Declaration(
         "rate": Column("rate", codecs.MONEY),
         "amount": Column("amount", codecs.MONEY),
         "description": Column("description", codecs.TEXT),
+        "tags": Column("tags", codecs.TEXT_LIST),
         "source": Column("source", codecs.enum(EntrySource)),
         "employee": ToOne("Employee", "employee_id", shown=_visible_employee("employee_id")),
         "employeeHidden": Derived(lambda row, viewing: ~viewing.visible(row.employee_id), codecs.BOOLEAN),

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, LargeBinary, Numeric, Text, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import ColumnElement
 
 from models.base import Base, Versioned, enum_column
 from models.enums import EntrySource, TimeStatus
@@ -21,6 +23,9 @@ class TimeEntry(Base, Versioned):
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("char_length(description) <= 4000", name="description_length"),
         CheckConstraint("over_limit_of_id IS NULL OR status = 'L'", name="over_limit_line_is_l"),
+        CheckConstraint("cardinality(tags) <= 10", name="tags_count"),
+        # a NULL item would break `[String!]!`; a multidimensional array makes array_position raise, refused too
+        CheckConstraint("array_position(tags, NULL) IS NULL", name="tags_no_null"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -34,6 +39,7 @@ class TimeEntry(Base, Versioned):
     rate: Mapped[Decimal]
     amount: Mapped[Decimal]
     description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     source: Mapped[EntrySource] = mapped_column(enum_column(EntrySource, "entry_source"))
     invoice_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("invoices.id"), index=True)
     over_limit_of_id: Mapped[int | None] = mapped_column(
@@ -50,6 +56,15 @@ Index("ix_time_entries_date", TimeEntry.work_date.desc(), TimeEntry.id.desc())
 Index("ix_time_entries_employee_date", TimeEntry.employee_id, TimeEntry.work_date)
 Index("ix_time_entries_debtor_date", TimeEntry.debtor_id, TimeEntry.work_date)
 Index("ix_time_entries_activity", TimeEntry.activity_id)
+
+
+def tag_keys(tags: Any) -> ColumnElement[list[str]]:
+    """The tags as the filter compares them, ignoring case: the database function of migration 0006."""
+    return func.tag_keys(tags, type_=ARRAY(Text))
+
+
+# the tags filter's `&&`, without which a filter of tags alone reads every entry
+Index("ix_time_entries_tag_keys", tag_keys(TimeEntry.tags), postgresql_using="gin")
 
 
 class CaseYearTotals(Base):

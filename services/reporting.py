@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Select,
+    Text,
     and_,
     case,
     cast,
@@ -23,16 +24,17 @@ from sqlalchemy import (
     null,
     select,
     true,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import BindParameter
 
-from models import TimeRollup, TimeRollupMonth, TimeStatus
+from models import TimeEntry, TimeRollup, TimeRollupMonth, TimeStatus
 from services import policy
 from services.errors import invalid
-from services.time_queries import EntryFilter, active_case_ids
+from services.time_queries import EntryFilter, active_case_ids, conditions
 from services.validation import MAX_DATE
 from services.visibility import Visibility
 
@@ -154,6 +156,25 @@ def _where(
     return conditions
 
 
+def _entry_source(visibility: Visibility, f: EntryFilter, period: Dimension | None, start_month: int) -> Select[Any]:
+    """The filtered entries themselves, named as `_source`'s rollup rows: for a filter the rollups cannot answer."""
+    columns: list[Any] = [
+        TimeEntry.employee_id,
+        TimeEntry.debtor_id,
+        func.coalesce(TimeEntry.case_id, 0).label("case_id"),
+        TimeEntry.activity_id,
+        type_coerce(TimeEntry.status, Text).label("status"),
+        TimeEntry.minutes,
+        TimeEntry.amount,
+        literal(1, BigInteger).label("entries"),
+    ]
+    if period is not None:
+        columns.append(
+            _period_key(period, TimeEntry.work_date.expression, start_month, monthly=False).label("period_key")
+        )
+    return select(*columns).where(and_(true(), *conditions(visibility, f)))
+
+
 def _source(
     visibility: Visibility,
     f: EntryFilter,
@@ -200,20 +221,24 @@ def grouped(visibility: Visibility, f: EntryFilter, group_by: Sequence[Dimension
     """Group the filtered time by any dimensions; hidden employees fold into one row per group (SPEC 5, 9).
 
     Whole months come from the monthly rollup (unless grouped by DAY or WEEK), the days at the period's edges
-    from the day rollup.
+    from the day rollup; with tags to filter by, the entries are read instead.
     """
     dimensions = list(dict.fromkeys(group_by))
     periods = [d for d in dimensions if d in PERIODS]
     if len(periods) > 1:
         raise invalid("group by at most one period (DAY, WEEK, MONTH or BOOK_YEAR)", "groupBy")
     period = periods[0] if periods else None
-    if period in (Dimension.DAY, Dimension.WEEK):
+    if f.tags is not None:  # the rollups keep no tags
+        months, edges = None, []
+    elif period in (Dimension.DAY, Dimension.WEEK):
         months, edges = None, [(f.start, f.end)]
     else:
         months, edges = _split(f)
     parts = [_source(visibility, f, period, start_month, TimeRollup, edge) for edge in edges]
     if months is not None:
         parts.append(_source(visibility, f, period, start_month, TimeRollupMonth, months))
+    if not parts:
+        parts.append(_entry_source(visibility, f, period, start_month))
     r = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("r")
     visible = visibility.condition(r.c.employee_id)
     keys: dict[str, Any] = {}  # label -> grouping expression

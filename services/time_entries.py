@@ -44,6 +44,7 @@ class EntryData(TypedDict, total=False):
     status: TimeStatus | None
     billable: bool | None
     description: str | None
+    tags: list[str] | None
 
 
 class WarningCode(StrEnum):
@@ -120,6 +121,8 @@ def check_input(data: EntryData, problems: validation.Problems, *, creating: boo
         problems.check(chosen_status, data.get("status"), data.get("billable"))
     if "description" in data:
         problems.check(validation.description, data.get("description"))
+    if "tags" in data:
+        problems.check(validation.tags, data.get("tags"))
 
 
 def _checked(data: EntryData, *, creating: bool) -> None:
@@ -271,6 +274,7 @@ async def create(
         rate=resolved_rate.rate,
         amount=rates.amount(target.minutes, resolved_rate.rate),
         description=validation.description(data.get("description")),
+        tags=validation.tags(data.get("tags")),
         source=source or EntrySource(mode.value),
         created_by_id=writer.viewer.employee_id,
         updated_by_id=writer.viewer.employee_id,
@@ -345,6 +349,7 @@ def _over_limit_line(entry: TimeEntry, minutes: int) -> TimeEntry:
         rate=entry.rate,
         amount=rates.amount(minutes, entry.rate),
         description=entry.description,
+        tags=list(entry.tags),
         source=entry.source,
         created_by_id=entry.created_by_id,
         updated_by_id=entry.updated_by_id,
@@ -433,6 +438,8 @@ async def update(
     entry.amount = rates.amount(entry.minutes, entry.rate)
     if "description" in data:
         entry.description = validation.description(data["description"])  # checked already: trimmed here
+    if "tags" in data:
+        entry.tags = validation.tags(data["tags"])
 
     over_limit = await session.scalar(select(TimeEntry).where(TimeEntry.over_limit_of_id == entry.id).with_for_update())
     if over_limit is not None:
@@ -456,6 +463,11 @@ async def update(
             _count(row, line, start_month)  # the line follows its entry's case and date: the same row
             result.over_limit_entry = line
         _count(row, entry, start_month)
+    if "tags" in data and over_limit is not None and over_limit.tags != entry.tags:
+        # the line holds part of the same work: it is tagged as its entry is, and changed once by this edit
+        over_limit.tags = list(entry.tags)
+        if over_limit is not result.over_limit_entry:
+            _stamp(over_limit, writer)
     if old_case_id != new_case_id:
         if old_case_id is not None:
             await totals.count_entries(session, old_case_id, -1)
@@ -549,6 +561,7 @@ async def copy(session: AsyncSession, writer: Writer, entry_ids: Sequence[int], 
             "work_date": to_date,
             "minutes": source.minutes,
             "description": source.description,
+            "tags": list(source.tags),
         }
         results.append(
             await create(session, writer, data, mode=EntryMode.PER_DEBTOR, source=EntrySource.COPY, status=status)

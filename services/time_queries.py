@@ -12,12 +12,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, select
+from sqlalchemy import ColumnElement, Integer, Select, Text, bindparam, cast, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.driver import Reader
 from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
+from models.time_entry import tag_keys
 from services import cases, employees, paging, policy
 from services.paging import AnyRow, AnySelect, Keyset, Page, Window, count, fetch_page, fetch_window
 from services.visibility import Visibility
@@ -99,6 +101,7 @@ class EntryFilter:
     activity_ids: Sequence[int] | None = None
     statuses: Sequence[TimeStatus] | None = None
     active_cases_only: bool = False
+    tags: Sequence[str] | None = None
 
 
 def conditions(visibility: Visibility, f: EntryFilter) -> list[ColumnElement[bool]]:
@@ -122,6 +125,10 @@ def conditions(visibility: Visibility, f: EntryFilter) -> list[ColumnElement[boo
         found.append(TimeEntry.status.in_(f.statuses))
     if f.active_cases_only:
         found.append(TimeEntry.case_id.in_(active_case_ids(f)))
+    if f.tags is not None:
+        # cast: a report writes its values into the SQL, and `ARRAY[]` alone has no type
+        wanted = cast(literal([tag.strip() for tag in f.tags], ARRAY(Text)), ARRAY(Text))
+        found.append(tag_keys(TimeEntry.tags).overlap(tag_keys(wanted)))
     return found
 
 

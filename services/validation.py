@@ -7,7 +7,7 @@ has to be, "may not …" for what it cannot be."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sized
+from collections.abc import Callable, Collection, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,6 +25,8 @@ MIN_DATE = date(2000, 1, 1)
 MAX_DATE = date(2100, 12, 31)
 NAME_MAX = 200
 DESCRIPTION_MAX = 4000
+TAG_MAX = 40
+TAGS_MAX = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_BULK = 500
 QUOTE_MAX = 100
@@ -157,6 +159,36 @@ def description(value: str | None, field: str = "description") -> str | None:
     if "\x00" in trimmed:
         raise invalid(f"{field} may not contain NUL characters", field)
     return trimmed or None
+
+
+def tags(value: Sequence[str] | None, field: str = "tags") -> list[str]:
+    """An entry's tags: each trimmed, 1 to 40 characters, no U+0000; a tag equal to an earlier one ignoring case is
+    dropped, the first spelling and the order kept; at most 10 left. Null or empty: none. Every broken rule at once,
+    a tag's under its index (`tags.2`)."""
+    if value is None:
+        return []
+    problems = Problems()
+    kept: dict[str, str] = {}
+    for index, tag in enumerate(value):
+        checked = problems.check(_tag, tag, field, str(index))
+        if checked is not None:
+            kept.setdefault(checked.lower(), checked)
+    distinct = len({tag.strip().lower() for tag in value} - {""})
+    if distinct > TAGS_MAX:
+        problems.add(invalid(f"{field} must hold at most {TAGS_MAX} tags, not {number(distinct)}", field))
+    problems.raise_if_any()
+    return list(kept.values())
+
+
+def _tag(value: str, field: str, index: str) -> str:
+    trimmed = value.strip()
+    if not trimmed:
+        raise invalid(f"{field} may not hold an empty tag", field, index)
+    if len(trimmed) > TAG_MAX:
+        raise invalid(f"{field} must hold tags of at most {TAG_MAX} characters", field, index)
+    if "\x00" in trimmed:
+        raise invalid(f"{field} may not contain NUL characters", field, index)
+    return trimmed
 
 
 def email(value: str | None, field: str = "email") -> str:

@@ -131,6 +131,10 @@ class TimeEntry(Node):
     )
     amount: Decimal = strawberry.field(description="minutes * rate / 60, rounded half up to 2 decimals.")
     description: str | None = strawberry.field(description="Free text; null when none.")
+    tags: list[str] = strawberry.field(
+        description="Labels of the work, in the order written; an over-limit (L) entry has its entry's. Empty when "
+        "none."
+    )
     source: EntrySource = strawberry.field(description="How it was written.")
     employee: Employee | None = strawberry.field(
         description="Who did the work; null, with `employeeHidden` true, when the viewer may not see their name."
@@ -363,6 +367,12 @@ class TimeEntryInput:
     description: str | None = strawberry.field(
         default=strawberry.UNSET, description="At most 4,000 characters, trimmed; empty becomes null."
     )
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The entry's tags, replacing all it had: each trimmed, 1 to 40 characters; a tag equal to an "
+        "earlier one ignoring case is dropped, the first spelling and the order kept; at most 10. Empty or null "
+        "clears them. A broken rule is VALIDATION, a tag's under its index (`tags.2`).",
+    )
 
     def to_data(self) -> EntryData:
         data: dict[str, Any] = given(self)
@@ -392,6 +402,9 @@ class TimeEntryFilter:
         default=None, description="Only time on these activities."
     )
     statuses: list[TimeStatus] | None = strawberry.field(default=None, description="Only time of these statuses.")
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Only time with any of these tags, compared trimmed and ignoring case."
+    )
     active_cases_only: bool | None = strawberry.field(
         default=False,
         description="Only time on cases that are not blocked and whose period, if any, overlaps `from` to `to`; "
@@ -409,6 +422,7 @@ class TimeEntryFilter:
             activity_ids=ids.decode_all(self.activity_ids, "Activity"),
             statuses=self.statuses,
             active_cases_only=bool(self.active_cases_only),
+            tags=self.tags,
         )
 
 

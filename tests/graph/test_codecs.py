@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     Date,
@@ -81,6 +82,14 @@ class TestScalars:
     @example(value='Said "no" \\ twice\nline\ttab\x01\x7f Zürich — ☕ \U0001f600')
     async def test_text(self, session: AsyncSession, value: str | None) -> None:
         assert await _written(session, codecs.TEXT, value, Text) == _expected(codecs.TEXT, value)
+
+    @TWIN
+    @given(value=st.lists(TEXTS, max_size=12) | st.none())
+    @example(value=[])
+    @example(value=['Said "no"', "back\\slash", "line\nbreak\ttab\x01\x1f\x7f", "Zürich — ☕ \U0001f600", "\u2028", ""])
+    async def test_text_list(self, session: AsyncSession, value: list[str] | None) -> None:
+        written = await _written(session, codecs.TEXT_LIST, value, ARRAY(Text))
+        assert written == _expected(codecs.TEXT_LIST, value)
 
     @TWIN
     @given(value=DAYS | st.none())

@@ -29,6 +29,7 @@ UPDATE_SETTINGS = """mutation Settings($input: SettingsInput!) {
 HIDDEN_NAME = "Xanthippe Quillfeather"
 # text a JSON writer must escape: quotes, backslash, a newline, a control character, non-ASCII
 DESCRIPTIONS = ['Said "no" \\ twice', "line one\nline two\ttab\x01", "Zürich — naïve ☕", None, ""]
+TAGS = [['Said "no"', "back\\slash"], [], ["tab\there\x01", "Zürich ☕"], ["one"]]
 ORDERS = ["WORK_DATE_DESC", "WORK_DATE_ASC", "MINUTES_DESC", "MINUTES_ASC"]
 NODE_FIELDS = [
     "id",
@@ -39,6 +40,7 @@ NODE_FIELDS = [
     "rate",
     "amount",
     "description",
+    "tags",
     "source",
     "version",
     "employeeHidden",
@@ -127,9 +129,10 @@ async def world(client: httpx.AsyncClient, factory: Factory, session: AsyncSessi
     assert statuses.scalar_one() >= 1
     for n, entry_id in enumerate(written[:6]):
         await session.execute(
-            text("UPDATE time_entries SET description = :d, status = :s, source = :src WHERE id = :id"),
+            text("UPDATE time_entries SET description = :d, tags = :t, status = :s, source = :src WHERE id = :id"),
             {
                 "d": DESCRIPTIONS[n % len(DESCRIPTIONS)],
+                "t": TAGS[n % len(TAGS)],
                 "s": ["N", "F", "J"][n % 3],
                 "src": ["PER_DEBTOR", "COPY", "TIMER", "IMPORT", "PER_DATE"][n % 5],
                 "id": entry_id,

@@ -99,6 +99,9 @@ DAY_OFFSET = st.integers(0, DAYS - 1) | st.sampled_from(EDGES)
 MONTH_STARTS = [(date(y, m, 1) - FIRST_DAY).days for y in (2025, 2026, 2027) for m in range(1, 13)]
 MONTH_STARTS = [o for o in MONTH_STARTS if 0 <= o < DAYS]
 MONTH_ENDS = [o - 1 for o in MONTH_STARTS if o > 0]
+# spellings the tags filter finds ignoring case and spaces around; "none" is no entry's
+TAGS = st.lists(st.sampled_from(["Urgent", "urgent", "Review", "x"]), max_size=3)
+FILTER_TAGS = st.lists(st.sampled_from(["urgent", "REVIEW", " x ", "none"]), max_size=2)
 ENTRY = st.tuples(
     st.integers(0, 3),  # employee
     st.integers(0, 5),  # target: one of four cases, or a debtor without a case
@@ -107,6 +110,7 @@ ENTRY = st.tuples(
     st.integers(1, 300),  # minutes
     st.sampled_from([TimeStatus.BILLABLE, TimeStatus.NON_BILLABLE]),
     st.sampled_from([EntryMode.PER_DEBTOR, EntryMode.PER_DATE]),
+    TAGS,
 )
 # PER_DATE time over the 90 minutes of the capped case, so every example has L time too
 OVERFLOW = st.tuples(
@@ -117,6 +121,7 @@ OVERFLOW = st.tuples(
     st.integers(91, 300),
     st.just(TimeStatus.BILLABLE),
     st.just(EntryMode.PER_DATE),
+    TAGS,  # its L line carries them too
 )
 
 
@@ -136,7 +141,7 @@ def subset(n: int) -> st.SearchStrategy[list[int] | None]:
 
 
 NO_FILTER: dict[str, Any] = dict.fromkeys(
-    ("start", "span", "end", "employees", "debtors", "cases", "activities", "statuses", "active_cases_only")
+    ("start", "span", "end", "employees", "debtors", "cases", "activities", "statuses", "active_cases_only", "tags")
 )
 FILTER = st.just(NO_FILTER) | st.fixed_dictionaries(  # unfiltered half the time
     {
@@ -149,6 +154,7 @@ FILTER = st.just(NO_FILTER) | st.fixed_dictionaries(  # unfiltered half the time
         "activities": subset(2),
         "statuses": sometimes(st.lists(st.sampled_from(list(TimeStatus)), unique=True, min_size=1)),
         "active_cases_only": sometimes(st.just(True)),
+        "tags": sometimes(FILTER_TAGS),
     }
 )
 
@@ -203,6 +209,8 @@ async def model_report(
                 continue
             if f.start is not None and case.active_until is not None and case.active_until < f.start:
                 continue
+        if f.tags is not None and not {t.strip().lower() for t in f.tags} & {t.lower() for t in entry.tags}:
+            continue
         grouped = set(group_by)
         hidden = Dimension.EMPLOYEE in grouped and not seen.can_see(entry.employee_id)
         period = next((d for d in group_by if d in PERIODS), None)
@@ -303,7 +311,7 @@ async def render(session: AsyncSession, report: Report, projection: Projection) 
 
 
 async def write_entries(session: AsyncSession, world: World, drawn: list[tuple[Any, ...]]) -> None:
-    for employee, target, activity, offset, minutes, status, mode in drawn:
+    for employee, target, activity, offset, minutes, status, mode, *tags in drawn:
         debtor_id, case_id = world.targets[target]
         day = FIRST_DAY + timedelta(days=offset)
         if case_id == world.case_ids[2]:  # keep time on the case with a period inside that period
@@ -319,6 +327,7 @@ async def write_entries(session: AsyncSession, world: World, drawn: list[tuple[A
                 "work_date": day,
                 "minutes": minutes,
                 "status": status,
+                "tags": tags[0] if tags else None,
             },
             mode=mode,
         )
@@ -395,6 +404,7 @@ class TestTimeReport:
                 activity_ids=None if d["activities"] is None else [world.activity_ids[i] for i in d["activities"]],
                 statuses=d["statuses"],
                 active_cases_only=bool(d["active_cases_only"]),
+                tags=d["tags"],
             )
             seen = world.restricted if restricted else EVERYONE
             # when
@@ -562,3 +572,30 @@ class TestTimeReport:
                 report = await reporting.time_report(session, seen, f, group_by, start_month=3)
                 # then
                 assert report_rows(report) == await model_report(session, seen, f, group_by, 3), (group_by, seen)
+
+    async def test_a_tags_filter_reads_the_entries_and_their_l_lines(self, session: AsyncSession, world: World) -> None:
+        # given: tagged time over whole months and edge days, and an L line carrying its entry's tags
+        days = [date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 15), date(2026, 3, 1), date(2026, 4, 1)]
+        drawn = [
+            (employee, 0, 0, (day - FIRST_DAY).days, 10 + i, TimeStatus.BILLABLE, EntryMode.PER_DEBTOR, tags)
+            for i, day in enumerate(days)
+            for employee, tags in ((0, ["Urgent"]), (2, ["review", "URGENT"]), (1, []))
+        ]
+        drawn.append((0, 1, 0, (days[2] - FIRST_DAY).days, 120, TimeStatus.BILLABLE, EntryMode.PER_DATE, ["Cap"]))
+        await write_entries(session, world, drawn)
+        for tags, minutes in ((["urgent"], 2 * sum(10 + i for i in range(5))), ([" CAP "], 120), (["none"], 0)):
+            f = EntryFilter(start=date(2026, 1, 15), end=date(2026, 4, 30), tags=tags)
+            for group_by in ([Dimension.MONTH, Dimension.EMPLOYEE], [Dimension.STATUS, Dimension.CASE], []):
+                for seen in (EVERYONE, world.restricted):
+                    # when
+                    report = await reporting.time_report(session, seen, f, group_by, start_month=1)
+                    # then
+                    assert report_rows(report) == await model_report(session, seen, f, group_by, 1), (tags, group_by)
+                    assert report.total_minutes == minutes
+        # the capped case's 90 minutes and its L line of 30, both tagged
+        f = EntryFilter(tags=["cap"])
+        statuses = await reporting.time_report(session, EVERYONE, f, [Dimension.STATUS], start_month=1)
+        assert {(r.status, r.minutes) for r in statuses.rows} == {
+            (TimeStatus.BILLABLE, 90),
+            (TimeStatus.OVER_LIMIT, 30),
+        }
