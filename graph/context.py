@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import strawberry
 
 from db.session import RequestDb
+from graph.compiler import CompiledEdges, CompiledRows
 from graph.loaders import Loaders
 from graph.strawberry_internals import field_nodes
 from services.auth import Viewer
@@ -14,7 +15,6 @@ from services.visibility import Visibility
 from settings import Config
 
 if TYPE_CHECKING:
-    from graph.compiler import CompiledEdges
     from graph.execution import Plan
 
 
@@ -36,6 +36,15 @@ class Context:
 
     def compiled_edges(self, info: Info) -> CompiledEdges | None:
         """The edges the plan compiled below the connection field `info` resolves (`graph.compiler`)."""
+        found = self._compiled(info)
+        return found if type(found) is CompiledEdges else None
+
+    def compiled_rows(self, info: Info) -> CompiledRows | None:
+        """The list of rows the plan compiled in the object the field `info` resolves (`graph.compiler`)."""
+        found = self._compiled(info)
+        return found if type(found) is CompiledRows else None
+
+    def _compiled(self, info: Info) -> CompiledEdges | CompiledRows | None:
         if self.plan is None:
             return None
         return self.plan.compiled.get(id(field_nodes(info)[0]))
