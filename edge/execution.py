@@ -58,7 +58,7 @@ from graphql import (
 from graphql.pyutils import Path, Undefined
 from orjson import Fragment
 
-from graph.compiler import CompiledEdges, compile_edges
+from graph.compiler import CompiledEdges, CompiledRows, compile_edges, compile_rows
 from graph.strawberry_internals import (
     CAST_ATTRIBUTE,
     PermissionExtension,
@@ -228,8 +228,9 @@ class Plan:
         for variable in operation.variable_definitions or ():
             if variable.directives:
                 raise NotPlannable
-        # the edges of connections whose nodes are declared, written by PostgreSQL: by the connection field's node
-        self.compiled: dict[int, CompiledEdges] = {}
+        # lists of declared rows written by PostgreSQL, by the node of the field whose resolver answers them: the
+        # edges of a connection, or the rows of an object (`timeReport`)
+        self.compiled: dict[int, CompiledEdges | CompiledRows] = {}
         root = schema.query_type
         assert root is not None
         self.root = self._selection(root, [operation.selection_set])
@@ -268,11 +269,16 @@ class Plan:
         return selection
 
     def _compile(self, definition: GraphQLField, nodes: list[FieldNode]) -> None:
-        connection = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
-        if isinstance(connection, GraphQLObjectType) and "edges" in connection.fields:
-            compiled = compile_edges(self._grouped, connection, nodes)
-            if compiled is not None:
-                self.compiled[id(nodes[0])] = compiled
+        answer = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
+        if not isinstance(answer, GraphQLObjectType):
+            return
+        compiled: CompiledEdges | CompiledRows | None
+        if "edges" in answer.fields:
+            compiled = compile_edges(self._grouped, answer, nodes)
+        else:
+            compiled = compile_rows(self._grouped, answer, nodes)
+        if compiled is not None:
+            self.compiled[id(nodes[0])] = compiled
 
     def _grouped(self, parent: GraphQLObjectType, selection_sets: list[SelectionSetNode]) -> dict[str, list[FieldNode]]:
         grouped: dict[str, list[FieldNode]] = {}

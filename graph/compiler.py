@@ -4,20 +4,25 @@ of a list is one statement and no Python object per row.
 A document is compiled once, when it is planned (`edge.execution.Plan`): the selection below a list field becomes a
 tree of members (constants, declared fields, relations to one row of another type). Each relation is a LEFT JOIN of
 its own alias; a member a relation's `shown` rule hides is `null`. A selection with any field declared `Python`, or
-with arguments, is not compiled and the list is answered with objects. The statements are built from the tree when
-first asked for, one per keyset and per whether the viewer sees every name, and kept on the compiled edges.
+with arguments, is not compiled and the list is answered with objects.
+
+Two kinds of list: the edges of a connection over a table (`compile_edges`), whose statements are built from the tree
+when first asked for, one per keyset and per whether the viewer sees every name, and kept on the compiled edges; and a
+list of rows of a selectable each request gives (`compile_rows`: `timeReport`'s groups), whose one statement is built
+for that request around its selectable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, cast
 
 from graphql import FieldNode, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType, SelectionSetNode
 from orjson import Fragment
-from sqlalchemy import and_, case, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import FromClause, Table, and_, case, func, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from db.session import RequestDb
@@ -26,7 +31,7 @@ from graph.codecs import cursor_sql
 from graph.declarations import DECLARATIONS, Column, Declaration, Derived, Python, ToOne, Viewing
 from graph.pagination import Connection, Edge, PageInfo, encode_cursor
 from services.auth import Viewer
-from services.json_sql import NULL, json_constant, json_object, utf8
+from services.json_sql import NULL, Joined, json_constant, json_object, sql_text, utf8
 from services.paging import AnySelect, Keyset, Window, fetch_window
 from services.visibility import Visibility
 
@@ -95,39 +100,60 @@ def _tree(collect: Collect, parent: GraphQLObjectType, sets: list[SelectionSetNo
 
 @dataclass(slots=True)
 class _Joins:
-    """The FROM clause a tree needs: the base table and a join per relation, LEFT when the related row may be
-    absent (a nullable key, or an absent row above it)."""
+    """The FROM clause a tree needs: the base (a table, or a selectable given at run time) and a join per relation,
+    LEFT when the related row may be absent (a nullable key, or an absent row above it)."""
 
-    base: Any
-    joined: Any = None
+    joined: Any
+    tables: set[Any] = field(default_factory=set)  # the tables in the FROM clause already, by themselves
 
     def __post_init__(self) -> None:
-        self.joined = self.base.__table__
+        if isinstance(self.joined, Table):
+            self.tables.add(self.joined)
 
     def join(self, relation: ToOne, row: Any, *, outer: bool) -> Any:
-        target = aliased(DECLARATIONS[relation.type_name].model)
-        on = target.id == getattr(row, relation.key)
+        """The related row's columns: of its table, or of an alias when the table is joined already. Neither is
+        the mapped class's alias, whose columns cost ~50 µs a request to set up (a report's statement is built
+        for each)."""
+        table = DECLARATIONS[relation.type_name].model.__table__
+        target = table if table not in self.tables else table.alias()
+        self.tables.add(table)
+        on = target.c.id == getattr(row, relation.key)
         self.joined = self.joined.outerjoin(target, on) if outer else self.joined.join(target, on)
-        return target
+        return target.c
 
 
 def _nullable(row: Any, name: str) -> bool:
-    return bool(getattr(row, name).nullable)
+    # a column of a selectable given at run time may not know: it is then tested
+    return bool(getattr(getattr(row, name), "nullable", True))
 
 
-def _object(tree: _Tree, row: Any, joins: _Joins, viewing: Viewing, *, outer: bool = False) -> ColumnElement[str]:
+def _object(
+    tree: _Tree,
+    row: Any,
+    joins: _Joins,
+    viewing: Viewing,
+    *,
+    outer: bool = False,
+    null_columns: Collection[str] = (),
+) -> ColumnElement[str]:
     """The row's members as a JSON object; `outer`: the row was reached through a LEFT JOIN, so every join below it
-    is one too."""
+    is one too; `null_columns`: the row's columns NULL in every row, written `null` without a test or a join."""
     values: list[tuple[str, ColumnElement[str]]] = []
     for key, member in tree.members:
         if isinstance(member, _Constant):
             values.append((key, json_constant(member.value)))
         elif isinstance(member, Column):
+            if member.name in null_columns:
+                values.append((key, NULL))
+                continue
             values.append((key, member.codec.sql(getattr(row, member.name), nullable=_nullable(row, member.name))))
         elif isinstance(member, Derived):
             values.append((key, member.codec.sql(member.expression(row, viewing), nullable=member.nullable)))
         else:
             relation = member.relation
+            if relation.key in null_columns:
+                values.append((key, NULL))
+                continue
             absent = outer or _nullable(row, relation.key)
             present: ColumnElement[bool] | None = None
             if _nullable(row, relation.key):
@@ -247,7 +273,7 @@ class CompiledEdges:
         )
 
     def _build(self, keyset: Keyset, viewing: Viewing) -> AnySelect:
-        joins = _Joins(self.base)
+        joins = _Joins(self.base.__table__)
         values: list[tuple[str, ColumnElement[str]]] = []
         for key, member in self.members:
             if isinstance(member, _Constant):
@@ -255,7 +281,7 @@ class CompiledEdges:
             elif isinstance(member, _Cursor):
                 values.append((key, cursor_sql(keyset.columns)))
             else:
-                values.append((key, _object(member, self.base, joins, viewing)))
+                values.append((key, _object(member, self.base.__table__.c, joins, viewing)))
         edge = utf8(json_object(values)).label("edge")
         keys = [column.label(f"key_{i}") for i, column in enumerate(keyset.columns)]
         return select(edge, *keys).select_from(joins.joined)
@@ -289,3 +315,89 @@ def compile_edges(collect: Collect, connection: GraphQLObjectType, nodes: Sequen
         else:
             return None
     return CompiledEdges(DECLARATIONS[node_type.name].model, tuple(members))
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenRows:
+    """What `CompiledRows.rows` read: the list, and the statement's other columns."""
+
+    rows: Fragment  # the JSON array of the rows
+    also: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRows:
+    """A list of rows of a declaration without a model (`timeReport`'s groups): the rows come from a selectable each
+    request gives, and PostgreSQL writes the whole list as one UTF-8 JSON array while it reads them."""
+
+    tree: _Tree
+
+    def statement(
+        self,
+        base: FromClause,
+        order: Sequence[ColumnElement[Any]],
+        viewing: Viewing,
+        *,
+        null_columns: Collection[str] = (),
+        also: Sequence[ColumnElement[Any]] = (),
+    ) -> AnySelect:
+        """One row: the JSON array of `base`'s rows in `order`, then `also` (aggregates of `base`); `null_columns`:
+        the columns of `base` NULL in every row."""
+        joins = _Joins(base)
+        item = _object(self.tree, base.c, joins, viewing, null_columns=null_columns)
+        separator = sql_text(",")
+        rows = func.string_agg(item, aggregate_order_by(separator, *order) if order else separator)
+        array = utf8(Joined([sql_text("["), func.coalesce(rows, sql_text("")), sql_text("]")]))
+        return select(array, *also).select_from(joins.joined)
+
+    async def rows(
+        self,
+        session: AsyncSession,
+        base: FromClause,
+        order: Sequence[ColumnElement[Any]],
+        *,
+        visibility: Visibility,
+        null_columns: Collection[str] = (),
+        also: Sequence[ColumnElement[Any]] = (),
+    ) -> WrittenRows:
+        """The rows of `base` for a viewer with `visibility`, nobody editing; run with its values written in."""
+        viewing = Viewing.of(visibility)
+        stmt = self.statement(base, order, viewing, null_columns=null_columns, also=also)
+        stmt = stmt.params(Viewing.parameters(visibility, None, editing=False))
+        connection = await session.connection()
+        # written with its values: PostgreSQL moves a prepared statement with parameters it has run five times to a
+        # generic plan, which for a report evaluates ~30 parameters for each of thousands of rows (~1.4x the time); a
+        # statement without parameters has nothing to generalise, its one plan is for its values
+        sql = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+        row: Any = (await connection.exec_driver_sql(str(sql))).one()
+        return WrittenRows(Fragment(row[0]), tuple(row[1:]))
+
+
+def _rows_of(type_: GraphQLOutputType) -> GraphQLObjectType | None:
+    """The item type of a list of rows of a declaration without a model."""
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    if not isinstance(type_, GraphQLList):
+        return None
+    item = _named(type_)
+    if not isinstance(item, GraphQLObjectType) or item.name not in DECLARATIONS:
+        return None
+    return item if DECLARATIONS[item.name].model is None else None
+
+
+def compile_rows(collect: Collect, holder: GraphQLObjectType, nodes: Sequence[FieldNode]) -> CompiledRows | None:
+    """The one list of rows of a declaration without a model selected in the object the field `nodes` answers (as
+    `timeReport`'s `rows`), when every field is declared; None otherwise. The list is one value of the object, so
+    it is compiled only when selected under one key."""
+    sets = [node.selection_set for node in nodes if node.selection_set is not None]
+    lists: list[tuple[GraphQLObjectType, list[FieldNode]]] = []
+    for found in collect(holder, sets).values():
+        name = found[0].name.value
+        item = None if name.startswith("__") else _rows_of(holder.fields[name].type)
+        if item is not None:
+            lists.append((item, found))
+    if len(lists) != 1 or any(node.arguments for node in lists[0][1]):
+        return None
+    item, found = lists[0]
+    tree = _tree(collect, item, [node.selection_set for node in found if node.selection_set is not None])
+    return None if tree is None else CompiledRows(tree)

@@ -2,20 +2,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 import strawberry
 
 from db.session import RequestDb
+from graph.compiler import CompiledEdges, CompiledRows
 from graph.loaders import Loaders
 from graph.strawberry_internals import field_nodes
 from services.auth import Viewer
 from services.passwords import Passwords
 from services.visibility import Visibility
 from settings import Config
-
-if TYPE_CHECKING:
-    from graph.compiler import CompiledEdges
 
 
 @dataclass
@@ -33,10 +31,19 @@ class Context:
     # what the plan answering compiled (`edge.execution.Plan.compiled`): a list may then be answered as JSON text,
     # an orjson.Fragment; None while graphql-core, which runs a request the plan could not answer, takes Python
     # values only
-    compiled: Mapping[int, CompiledEdges] | None = None
+    compiled: Mapping[int, CompiledEdges | CompiledRows] | None = None
 
     def compiled_edges(self, info: Info) -> CompiledEdges | None:
         """The edges the plan compiled below the connection field `info` resolves (`graph.compiler`)."""
+        found = self._compiled(info)
+        return found if type(found) is CompiledEdges else None
+
+    def compiled_rows(self, info: Info) -> CompiledRows | None:
+        """The list of rows the plan compiled in the object the field `info` resolves (`graph.compiler`)."""
+        found = self._compiled(info)
+        return found if type(found) is CompiledRows else None
+
+    def _compiled(self, info: Info) -> CompiledEdges | CompiledRows | None:
         if self.compiled is None:
             return None
         return self.compiled.get(id(field_nodes(info)[0]))

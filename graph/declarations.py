@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from sqlalchemy import ARRAY, Boolean, ColumnElement, Integer, any_, bindparam, true
+from sqlalchemy import ARRAY, Boolean, ColumnElement, Integer, any_, bindparam, cast, func, true
 
 from graph import codecs
 from graph.codecs import Codec
@@ -58,7 +58,8 @@ class Viewing:
         """Whether the viewer may see the name of the employee `employee_id` (SPEC 5), which is not NULL."""
         if self.sees_all:
             return true()
-        seen: ColumnElement[bool] = employee_id == any_(bindparam("visible_ids", type_=_ID_ARRAY))
+        # cast: an empty array written out as a literal (a report's statement, `CompiledRows`) has no type
+        seen: ColumnElement[bool] = employee_id == any_(cast(bindparam("visible_ids", type_=_ID_ARRAY), _ID_ARRAY))
         return seen
 
     def may_edit(self, row: Any) -> ColumnElement[bool]:
@@ -115,7 +116,8 @@ Field: TypeAlias = Column | Derived | ToOne | Python
 
 @dataclass(frozen=True, slots=True)
 class Declaration:
-    """A GraphQL object type over rows of `model`."""
+    """A GraphQL object type over rows of `model`; `model` None: over rows of a selectable each request gives
+    (`graph.compiler.CompiledRows`), its columns named as the fields say."""
 
     type_name: str
     model: Any
@@ -216,6 +218,34 @@ INVOICE = Declaration(
         "timeEntries": Python("a connection of its own"),
     },
 )
+
+
+def _rounded_money(name: str) -> Derived:
+    # a sum of 2-decimal amounts keeps their scale, but a sum coalesced to 0 would print "0": rounded, it prints "0.00"
+    return Derived(lambda row, viewing: func.round(getattr(row, name), 2), codecs.MONEY, nullable=True)
+
+
+# the groups of `services.reporting.Grouped.rows`: a dimension not grouped by is NULL in every row
+REPORT_ROW = Declaration(
+    "ReportRow",
+    None,
+    {
+        "debtor": ToOne("Debtor", "debtor_id"),
+        "case": ToOne("Case", "case_id"),
+        # the folded row of hidden employees has no employee id either; the rule is said here as the API says it
+        "employee": ToOne("Employee", "employee_id", shown=lambda row, viewing: ~row.employee_hidden),
+        "employeeHidden": Column("employee_hidden", codecs.BOOLEAN),
+        "activity": ToOne("Activity", "activity_id"),
+        "status": Column("status", codecs.enum(TimeStatus)),
+        "period": Column("period_label", codecs.TEXT),
+        "minutes": Column("minutes", codecs.INT),
+        "amount": _rounded_money("amount"),
+        "billableMinutes": Column("billable_minutes", codecs.INT),
+        "nonBillableMinutes": Column("non_billable", codecs.INT),
+        "billableAmount": _rounded_money("billable_amount"),
+        "entryCount": Column("entries", codecs.INT),
+    },
+)
 TIME_ENTRY = Declaration(
     "TimeEntry",
     TimeEntry,
@@ -248,5 +278,6 @@ TIME_ENTRY = Declaration(
 )
 
 DECLARATIONS: dict[str, Declaration] = {
-    declaration.type_name: declaration for declaration in (ROLE, EMPLOYEE, ACTIVITY, DEBTOR, CASE, INVOICE, TIME_ENTRY)
+    declaration.type_name: declaration
+    for declaration in (ROLE, EMPLOYEE, ACTIVITY, DEBTOR, CASE, INVOICE, REPORT_ROW, TIME_ENTRY)
 }

@@ -31,7 +31,6 @@ from strawberry.types.enum import has_enum_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 from strawberry.types.info import Info
-from strawberry.types.nodes import SelectedField, Selection
 from strawberry.types.scalar import ScalarDefinition
 from strawberry.utils.await_maybe import await_maybe
 
@@ -42,8 +41,6 @@ __all__ = [
     "DateTimeDefinition",
     "PermissionExtension",
     "ScalarDefinition",
-    "SelectedField",
-    "Selection",
     "StrawberryField",
     "ValidationAbortedError",
     "argument_names",

@@ -4,14 +4,12 @@ from typing import Annotated, cast
 
 import strawberry
 from graphql import GRAPHQL_MAX_INT
-from orjson import Fragment
 
 from graph.context import Info
 from graph.errors import ApiError, TopCode
-from graph.types.common import per_field
-from graph.types.report import ReportRow, TimeReport, json_projection, report_rows
+from graph.types.report import ReportRow, TimeReport, report_rows
 from graph.types.time_entry import TimeEntryFilter
-from services import report_json, reporting
+from services import reporting
 from services.errors import DomainError
 from services.reporting import Dimension
 
@@ -32,20 +30,27 @@ async def time_report(
     report_filter = filter.to_filter()
     settings = await ctx.loaders.company_settings()
     start_month = settings.book_year_start_month
-    projection = per_field(info, json_projection) if ctx.compiled is not None else None
+    compiled = ctx.compiled_rows(info)
     try:
         async with ctx.read_db.read() as session:
-            if projection is not None:
-                written = await report_json.time_report_json(
-                    session, ctx.visibility, report_filter, group_by, projection, start_month=start_month
+            if compiled is not None:
+                groups = reporting.grouped(ctx.visibility, report_filter, group_by, start_month=start_month).rows()
+                written = await compiled.rows(
+                    session,
+                    groups.g,
+                    groups.order,
+                    visibility=ctx.visibility,
+                    null_columns=groups.null_columns,
+                    also=groups.totals,
                 )
+                total_minutes, total_amount, total_entries = written.also
                 # every count of a row is at most a total (none is negative); one beyond Int goes the object way,
                 # which refuses it as it refuses any
-                if max(written.total_minutes, written.total_entries) <= GRAPHQL_MAX_INT:
+                if max(total_minutes, total_entries) <= GRAPHQL_MAX_INT:
                     return TimeReport(
-                        rows=cast(list[ReportRow], Fragment(written.rows)),
-                        total_minutes=written.total_minutes,
-                        total_amount=written.total_amount,
+                        rows=cast(list[ReportRow], written.rows),
+                        total_minutes=total_minutes,
+                        total_amount=total_amount,
                     )
             report = await reporting.time_report(
                 session, ctx.visibility, report_filter, group_by, start_month=start_month

@@ -8,11 +8,10 @@ vary between requests.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import orjson
-from sqlalchemy import LargeBinary, Text, case, cast, func, literal_column
+from sqlalchemy import LargeBinary, Text, cast, func, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
@@ -22,23 +21,6 @@ from db.sqlalchemy_internals import CLAUSE_TUPLE
 from services.validation import integer_range
 
 Column: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Constant:
-    """A member whose value is the same in every row (a type's name)."""
-
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
-class EncodedId:
-    """The base64url (unpadded) of `prefix` followed by the row's id: the API's ID of that row."""
-
-    prefix: str
-
-
-Attribute: TypeAlias = str | Constant | EncodedId  # str: a column of the row, written by PostgreSQL
 
 
 def sql_text(value: str) -> ColumnElement[str]:
@@ -53,21 +35,6 @@ FALSE = sql_text("false")
 
 def json_constant(value: Any) -> ColumnElement[str]:
     return sql_text(orjson.dumps(value).decode())
-
-
-def json_text(value: Column) -> ColumnElement[str]:
-    """A value PostgreSQL writes as JSON (text, dates), null when NULL."""
-    return func.coalesce(cast(func.to_json(value), Text), NULL)
-
-
-def scalar_text(value: Column) -> ColumnElement[str]:
-    """A number as JSON, null when NULL."""
-    return func.coalesce(cast(value, Text), NULL)
-
-
-def json_bool(condition: ColumnElement[bool]) -> ColumnElement[str]:
-    """true or false; a NULL condition (an unknown) is false."""
-    return case((condition, TRUE), else_=FALSE)
 
 
 class Joined(ColumnElement[str]):
@@ -131,19 +98,3 @@ def digits(type_: Any) -> int:
     """The most characters an integer column's value takes as text, its sign included."""
     low, high = integer_range(type_)
     return max(len(str(low)), len(str(high)))
-
-
-def row_object(members: Sequence[tuple[str, Attribute]], table: Any, columns: frozenset[str]) -> ColumnElement[str]:
-    """A row of `table` as a JSON object of `members`: constants, its API ID and its `columns` as PostgreSQL writes
-    them (text, numbers, booleans)."""
-    values: list[tuple[str, ColumnElement[str]]] = []
-    for key, attribute in members:
-        if isinstance(attribute, Constant):
-            values.append((key, json_constant(attribute.value)))
-        elif isinstance(attribute, EncodedId):
-            values.append((key, encoded_id(attribute.prefix, table.id)))
-        elif attribute in columns:
-            values.append((key, json_text(getattr(table, attribute))))
-        else:
-            raise ValueError(f"{attribute!r} of {table} is not answered as JSON")
-    return json_object(values)

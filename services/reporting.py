@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Select,
+    Subquery,
     Text,
     and_,
     case,
@@ -106,6 +107,15 @@ def _label(dimension: Dimension, key: date) -> str:
     if dimension is Dimension.MONTH:
         return f"{key.year}-{key.month:02d}"
     return key.isoformat()
+
+
+# the SQL twin of `_label`: the to_char pattern of each period's label
+_LABEL_FORMATS = {
+    Dimension.DAY: "YYYY-MM-DD",
+    Dimension.WEEK: 'IYYY-"W"IW',
+    Dimension.MONTH: "YYYY-MM",
+    Dimension.BOOK_YEAR: "YYYY-MM-DD",
+}
 
 
 def _first_of_next_month(day: date) -> date:
@@ -215,6 +225,36 @@ class Grouped:
     stmt: Select[Any]
     keys: dict[str, Any]
     period: Dimension | None
+
+    def rows(self) -> GroupRows:
+        """The groups as a subquery for a statement that writes them itself, `period_label` beside the key."""
+        label = null() if self.period is None else func.to_char(self.keys["period"], _LABEL_FORMATS[self.period])
+        g = self.stmt.add_columns(label.label("period_label")).subquery("g")
+        return GroupRows(
+            g,
+            order=[g.c[name] for name in self.keys],
+            null_columns=(_DIMENSION_COLUMNS - self.keys.keys()) | ({"period_label"} if self.period is None else set()),
+            totals=[
+                cast(func.coalesce(func.sum(g.c.minutes), 0), BigInteger),
+                func.coalesce(func.sum(g.c.amount), 0),
+                cast(func.coalesce(func.sum(g.c.entries), 0), BigInteger),
+            ],
+        )
+
+
+_DIMENSION_COLUMNS = frozenset({"debtor_id", "case_id", "employee_id", "activity_id", "status"})
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRows:
+    """`Grouped.rows`: the subquery `g` of the groups (`period_label` the period's label as `_label` writes it), the
+    columns of `g` ordering them as `time_report` does, those NULL in every row (the dimensions not grouped by), and
+    the totals of minutes, amount and entries over every group: none is negative, so the totals bound every count."""
+
+    g: Subquery
+    order: list[Any]
+    null_columns: frozenset[str]
+    totals: list[ColumnElement[Any]]
 
 
 def grouped(visibility: Visibility, f: EntryFilter, group_by: Sequence[Dimension], *, start_month: int) -> Grouped:

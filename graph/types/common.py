@@ -8,16 +8,11 @@ from typing import Any, Protocol, TypeVar
 import strawberry
 from sqlalchemy import Row
 
-from graph import ids
 from graph.strawberry_internals import (
-    SelectedField,
-    Selection,
     StrawberryField,
     base_resolver,
-    field_nodes,
     has_enum_definition,
 )
-from services.json_sql import Attribute, Constant, EncodedId
 
 T = TypeVar("T")
 E = TypeVar("E", bound=EnumMeta)
@@ -103,56 +98,3 @@ def row_view(cls: type[T], derived: Mapping[str, Callable[[Any], Any]]) -> Calla
 
 def _column(key: str) -> property:
     return property(lambda view: view._f[key])
-
-
-def plain_fields(selections: list[Selection]) -> list[tuple[str, SelectedField]] | None:
-    """(key, field) of a selection of plain fields, each key once; None for fragments, directives or arguments.
-
-    For answers the database writes whole (`json_projection`s): anything else is answered from objects."""
-    found: list[tuple[str, SelectedField]] = []
-    for selection in selections:
-        if not isinstance(selection, SelectedField) or selection.directives or selection.arguments:
-            return None
-        found.append((selection.alias or selection.name, selection))
-    return found if len({key for key, _ in found}) == len(found) else None
-
-
-def named_members(
-    selections: list[Selection], type_name: str, columns: frozenset[str]
-) -> tuple[tuple[str, Attribute], ...] | None:
-    """The members of a row the database writes (`services.json_sql.row_object`): its `__typename`, `id` and the
-    fields among `columns` (their GraphQL and column names are alike); None for anything else."""
-    fields = plain_fields(selections)
-    if fields is None:
-        return None
-    members: list[tuple[str, Attribute]] = []
-    for key, field in fields:
-        if field.name == "__typename":
-            members.append((key, Constant(type_name)))
-        elif field.name == "id":
-            members.append((key, EncodedId(ids.prefix(type_name))))
-        elif field.name in columns:
-            members.append((key, field.name))
-        else:
-            return None
-    return tuple(members)
-
-
-_BY_FIELD: dict[tuple[int, ...], tuple[tuple[object, ...], Any]] = {}
-_BY_FIELD_MAX = 1024
-
-
-def per_field(info: Any, compute: Callable[[Any], T]) -> T:
-    """`compute(info)` once per field of a parsed document (parsed documents are cached and reused): for what follows
-    from the query's text alone, never from variables. `info.selected_fields` builds its objects anew each time."""
-    nodes = tuple(field_nodes(info))
-    key = (id(compute), *map(id, nodes))
-    found = _BY_FIELD.get(key)
-    if found is not None and all(a is b for a, b in zip(found[0], nodes, strict=True)):  # ids of live nodes
-        value: T = found[1]
-        return value
-    if len(_BY_FIELD) >= _BY_FIELD_MAX:
-        _BY_FIELD.clear()
-    value = compute(info)
-    _BY_FIELD[key] = (nodes, value)
-    return value

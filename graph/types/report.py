@@ -8,15 +8,12 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.context import Info
-from graph.strawberry_internals import SelectedField, Selection
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
-from graph.types.common import described_enum, named_members, plain_fields
+from graph.types.common import described_enum
 from graph.types.employee import Employee
 from models import TimeStatus
 from services import activities, cases, debtors, employees
-from services.json_sql import Constant
-from services.report_json import ATTRIBUTES, Measure, Named, Projection
 from services.reporting import Dimension
 from services.reporting import ReportRow as ReportRowData
 
@@ -123,57 +120,3 @@ class TimeReport:
     rows: list[ReportRow] = strawberry.field(description="One row per group.")
     total_minutes: int = strawberry.field(description="Minutes of all the filtered entries: the sum of the rows.")
     total_amount: Decimal = strawberry.field(description="Amount of all the filtered entries: the sum of the rows.")
-
-
-_MEASURES = {
-    "minutes": Measure.MINUTES,
-    "amount": Measure.AMOUNT,
-    "billableMinutes": Measure.BILLABLE_MINUTES,
-    "nonBillableMinutes": Measure.NON_BILLABLE_MINUTES,
-    "billableAmount": Measure.BILLABLE_AMOUNT,
-    "entryCount": Measure.ENTRY_COUNT,
-    "employeeHidden": Measure.EMPLOYEE_HIDDEN,
-    "status": Measure.STATUS,
-    "period": Measure.PERIOD,
-}
-_NAMED = {  # field -> the dimension it names and its GraphQL type
-    "debtor": (Dimension.DEBTOR, "Debtor"),
-    "case": (Dimension.CASE, "Case"),
-    "employee": (Dimension.EMPLOYEE, "Employee"),
-    "activity": (Dimension.ACTIVITY, "Activity"),
-}
-
-
-def _named(dimension: Dimension, type_name: str, selections: list[Selection]) -> Named | None:
-    members = named_members(selections, type_name, ATTRIBUTES[dimension])
-    return None if members is None else Named(dimension, members)
-
-
-def json_projection(info: Info) -> Projection | None:
-    """What each row of `timeReport { rows { ... } }` shows, when the database can write it (`services.report_json`):
-    plain fields of a row and the ids, codes and names of what it names. None for anything else: the rows are then
-    built as objects."""
-    report = info.selected_fields
-    if len(report) != 1 or not isinstance(report[0], SelectedField):
-        return None
-    fields = plain_fields(report[0].selections)
-    rows = [field for _, field in fields or () if field.name == "rows"]
-    if len(rows) != 1:
-        return None
-    row_fields = plain_fields(rows[0].selections)
-    if row_fields is None:
-        return None
-    projection: list[tuple[str, Measure | Constant | Named]] = []
-    for key, field in row_fields:
-        if field.name == "__typename":
-            projection.append((key, Constant("ReportRow")))
-        elif field.name in _MEASURES:
-            projection.append((key, _MEASURES[field.name]))
-        elif field.name in _NAMED:
-            named = _named(*_NAMED[field.name], field.selections)
-            if named is None:
-                return None
-            projection.append((key, named))
-        else:
-            return None
-    return tuple(projection)

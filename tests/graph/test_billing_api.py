@@ -523,7 +523,7 @@ def report_statements(counter: StatementCounter, since: int) -> list[str]:
 
 
 class TestRowsWrittenByTheDatabase:
-    """`timeReport` rows of plain fields are written as JSON by PostgreSQL (services.report_json); they must answer
+    """`timeReport` rows of declared fields are written as JSON by PostgreSQL (graph.compiler); they must answer
     exactly what the rows built as objects answer, which graphql-core builds when a directive keeps the plan away."""
 
     @pytest.mark.parametrize(
@@ -571,12 +571,173 @@ class TestRowsWrittenByTheDatabase:
             assert [("string_agg" in s) for s in built_statements] == [False]
         assert "Xanthippe" not in orjson.dumps(await gql(client, WRITTEN_ROWS, variables, token=viewer_token)).decode()
 
+    async def test_a_small_report_answers_exactly(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing, sql_statements: StatementCounter
+    ) -> None:
+        # given: a viewer who sees only their own time, two employees hidden from them, book years from April
+        viewer = await factory.employee(role=await factory.role(visibility=EmployeeVisibility.OWN), name="Vera")
+        hugo = await factory.employee(name="Hugo", default_rate=Decimal("75.50"))
+        hanna = await factory.employee(name="Hanna")
+        other_case = await factory.case(debtor=billing.debtor, code="ZB")
+        assert (await gql(client, SETTINGS, {"month": 4}, token=billing.admin))["data"]
+        for employee, case, day, minutes, status in [
+            (viewer, billing.case, "2026-03-31", 30, "BILLABLE"),
+            (viewer, billing.case, "2026-04-01", 45, "NON_BILLABLE"),
+            (hugo, billing.case, "2026-04-01", 20, "BILLABLE"),  # 20 min at 75.50: 25.17
+            (hanna, other_case, "2026-11-23", 10, "BILLABLE"),
+        ]:
+            await write(
+                client,
+                billing.admin,
+                case=case,
+                activity=billing.activity,
+                day=day,
+                minutes=minutes,
+                status=status,
+                employeeId=ids.encode("Employee", employee.id),
+            )
+        query = """query($groupBy: [ReportDimension!]!) {
+          timeReport(filter: {from: "2026-01-01", to: "2026-12-31"}, groupBy: $groupBy) {
+            rows { employee { name } employeeHidden debtor { code } case { code } activity { code } status period
+                   minutes amount billableMinutes nonBillableMinutes billableAmount entryCount }
+            totalMinutes totalAmount
+          }
+        }"""
+        debtor, case_a, activity = (
+            {"code": billing.debtor.code},
+            {"code": billing.case.code},
+            {"code": billing.activity.code},
+        )
+
+        def row(
+            minutes: int,
+            amount: str,
+            billable: int,
+            non_billable: int,
+            billable_amount: str,
+            entries: int,
+            **named: Any,
+        ) -> dict[str, Any]:
+            dimensions = {
+                "employee": None,
+                "employeeHidden": False,
+                "debtor": None,
+                "case": None,
+                "activity": None,
+                "status": None,
+                "period": None,
+            }
+            sums = {
+                "minutes": minutes,
+                "amount": amount,
+                "billableMinutes": billable,
+                "nonBillableMinutes": non_billable,
+                "billableAmount": billable_amount,
+                "entryCount": entries,
+            }
+            return {**dimensions, **named, **sums}
+
+        hidden = {"employee": None, "employeeHidden": True}
+        on_case_a = {"debtor": debtor, "case": case_a, "activity": activity}
+        viewer_token = await factory.token(viewer)
+        expected = {
+            ("EMPLOYEE",): [
+                row(75, "75.00", 30, 45, "30.00", 2, employee={"name": "Vera"}),
+                row(30, "35.17", 30, 0, "35.17", 2, **hidden),  # Hugo and Hanna, folded
+            ],
+            ("STATUS",): [
+                row(60, "65.17", 60, 0, "65.17", 3, status="BILLABLE"),
+                row(45, "45.00", 0, 45, "0.00", 1, status="NON_BILLABLE"),
+            ],
+            ("DAY",): [
+                row(30, "30.00", 30, 0, "30.00", 1, period="2026-03-31"),
+                row(65, "70.17", 20, 45, "25.17", 2, period="2026-04-01"),
+                row(10, "10.00", 10, 0, "10.00", 1, period="2026-11-23"),
+            ],
+            ("WEEK",): [
+                row(95, "100.17", 50, 45, "55.17", 3, period="2026-W14"),
+                row(10, "10.00", 10, 0, "10.00", 1, period="2026-W48"),
+            ],
+            ("MONTH",): [
+                row(30, "30.00", 30, 0, "30.00", 1, period="2026-03"),
+                row(65, "70.17", 20, 45, "25.17", 2, period="2026-04"),
+                row(10, "10.00", 10, 0, "10.00", 1, period="2026-11"),
+            ],
+            ("BOOK_YEAR",): [
+                row(30, "30.00", 30, 0, "30.00", 1, period="2025-04-01"),
+                row(75, "80.17", 30, 45, "35.17", 3, period="2026-04-01"),
+            ],
+            ("DEBTOR", "CASE", "ACTIVITY", "EMPLOYEE"): [
+                row(75, "75.00", 30, 45, "30.00", 2, **on_case_a, employee={"name": "Vera"}),
+                row(20, "25.17", 20, 0, "25.17", 1, **on_case_a, **hidden),
+                row(10, "10.00", 10, 0, "10.00", 1, **on_case_a, **hidden) | {"case": {"code": "ZB"}},
+            ],
+        }
+        for group_by, rows in expected.items():
+            # when
+            before = sql_statements.count
+            body = await gql(client, query, {"groupBy": list(group_by)}, token=viewer_token)
+            # then: one statement writes the rows and the totals
+            assert body == {"data": {"timeReport": {"rows": rows, "totalMinutes": 105, "totalAmount": "110.17"}}}, (
+                group_by
+            )
+            assert [list(r) for r in body["data"]["timeReport"]["rows"]] == [list(r) for r in rows]  # in order
+            assert [("string_agg" in s) for s in report_statements(sql_statements, before)] == [True]
+        # an administrator sees every name, each on a row of its own
+        body = await gql(client, query, {"groupBy": ["EMPLOYEE"]}, token=billing.admin)
+        assert body["data"]["timeReport"]["rows"] == [
+            row(75, "75.00", 30, 45, "30.00", 2, employee={"name": "Vera"}),
+            row(20, "25.17", 20, 0, "25.17", 1, employee={"name": "Hugo"}),
+            row(10, "10.00", 10, 0, "10.00", 1, employee={"name": "Hanna"}),
+        ]
+
     @pytest.mark.parametrize(
         "rows",
         [
-            "rows { minutes case { code debtor { code } } }",  # an object below what a row names
-            "rows { minutes employee { name email } }",  # a field the database does not write
-            "rows { minutes ... on ReportRow { amount } }",  # a fragment
+            "rows { minutes case { code debtor { code name } } }",  # an object below what a row names
+            "rows { minutes employee { name email role { name } supervisor { id } } }",  # any declared field
+            "rows { minutes ... on ReportRow { amount employee { name } } }",  # a fragment
+            "rows { entryCount }",  # a row of one member
+        ],
+    )
+    async def test_any_declared_selection_is_written_by_the_database(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing, sql_statements: StatementCounter, rows: str
+    ) -> None:
+        # given: time of a viewer who sees only their own, and of an employee hidden from them, under a supervisor
+        viewer = await factory.employee(role=await factory.role(visibility=EmployeeVisibility.OWN))
+        hidden = await factory.employee(name="Xanthippe Quillfeather", supervisor=viewer)
+        for n, employee in enumerate([viewer, hidden]):
+            await write(
+                client,
+                billing.admin,
+                case=billing.case,
+                activity=billing.activity,
+                minutes=42 + n,
+                employeeId=ids.encode("Employee", employee.id),
+            )
+        query = "query($groupBy: [ReportDimension!]!) { timeReport(filter: {}, groupBy: $groupBy) { " + rows + " } }"
+        variables = {"groupBy": ["EMPLOYEE", "CASE"]}
+        for token in (await factory.token(viewer), billing.admin):
+            # when
+            before = sql_statements.count
+            written = await gql(client, query, variables, token=token)
+            written_statements = report_statements(sql_statements, before)
+            before = sql_statements.count
+            built = await gql(client, query.replace("rows {", "rows @include(if: true) {"), variables, token=token)
+            built_statements = report_statements(sql_statements, before)
+            # then
+            assert "errors" not in written, written
+            assert written == built
+            assert len(written["data"]["timeReport"]["rows"]) == 2
+            assert [("string_agg" in s) for s in written_statements] == [True]
+            assert [("string_agg" in s) for s in built_statements] == [False]
+
+    @pytest.mark.parametrize(
+        "rows",
+        [
+            "rows { minutes case { code capUsage { kind } } }",  # a field only Python answers
+            "rows { minutes employee { name activityRates { rate } } }",
+            "rows { minutes debtor { cases(first: 1) { totalCount } } }",
             "rows { minutes } again: rows { amount }",  # the rows twice
         ],
     )
@@ -593,6 +754,27 @@ class TestRowsWrittenByTheDatabase:
         assert "errors" not in body, body
         assert body["data"]["timeReport"]["rows"][0]["minutes"] == 42
         assert [("string_agg" in s) for s in report_statements(sql_statements, before)] == [False]
+
+    async def test_a_count_beyond_int_goes_the_object_way(
+        self,
+        client: httpx.AsyncClient,
+        billing: Billing,
+        sql_statements: StatementCounter,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        # given: Int's bound lowered below the report's total, so the written rows are set aside
+        await write(client, billing.admin, case=billing.case, activity=billing.activity, minutes=42)
+        monkeypatch.setattr("resolvers.report.GRAPHQL_MAX_INT", 41)
+        query = "query { timeReport(filter: {}, groupBy: [CASE]) { rows { case { code } minutes } totalMinutes } }"
+        # when
+        before = sql_statements.count
+        body = await gql(client, query, token=billing.admin)
+        # then: the object way answered, after the written one
+        assert body["data"]["timeReport"] == {
+            "rows": [{"case": {"code": billing.case.code}, "minutes": 42}],
+            "totalMinutes": 42,
+        }
+        assert [("string_agg" in s) for s in report_statements(sql_statements, before)] == [True, False]
 
     async def test_an_error_elsewhere_builds_them_as_objects(
         self, client: httpx.AsyncClient, billing: Billing, sql_statements: StatementCounter

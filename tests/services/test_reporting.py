@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -11,16 +10,19 @@ from typing import Any
 
 import orjson
 import pytest
+from graphql import OperationDefinitionNode, parse
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from edge.execution import Plan
+from edge.schema import schema
+from graph.compiler import CompiledRows, WrittenRows
+from graph.declarations import DECLARATIONS, Column
 from models import Activity, CapKind, Case, Debtor, Employee, EmployeeVisibility, EntryMode, TimeEntry, TimeStatus
-from services import auth, cases, company, invoicing, report_json, reporting, time_entries, visibility
+from services import auth, cases, company, invoicing, reporting, time_entries, visibility
 from services.errors import DomainError, ErrorCode
-from services.json_sql import Constant, EncodedId
-from services.report_json import ATTRIBUTES, Measure, Named, Projection
 from services.reporting import PERIODS, Dimension, Report
 from services.time_entries import Writer
 from services.time_queries import EntryFilter
@@ -250,64 +252,102 @@ def report_rows(report: Report) -> dict[Key, list[Any]]:
     return keyed
 
 
-NAMED_TABLES: dict[Dimension, Any] = {
-    Dimension.DEBTOR: Debtor,
-    Dimension.CASE: Case,
-    Dimension.EMPLOYEE: Employee,
-    Dimension.ACTIVITY: Activity,
+NAMED_TABLES: dict[str, tuple[Any, str]] = {  # a row's field naming a row of a table, and the group's id of it
+    "debtor": (Debtor, "debtor_id"),
+    "case": (Case, "case_id"),
+    "employee": (Employee, "employee_id"),
+    "activity": (Activity, "activity_id"),
 }
+MEASURES: dict[str, Any] = {  # the other fields of a row, as the API writes an object row's values
+    "minutes": lambda row: row.minutes,
+    "amount": lambda row: f"{row.amount:.2f}",
+    "billableMinutes": lambda row: row.billable_minutes,
+    "nonBillableMinutes": lambda row: row.non_billable_minutes,
+    "billableAmount": lambda row: f"{row.billable_amount:.2f}",
+    "entryCount": lambda row: row.entry_count,
+    "employeeHidden": lambda row: row.employee_hidden,
+    "status": lambda row: None if row.status is None else row.status.name,
+    "period": lambda row: row.period,
+}
+# (key, field, the named row's members as (key, field) when the field names a row)
+Selection = tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]
+
+
+def selection_text(selection: Selection) -> str:
+    def member(key: str, name: str, members: tuple[tuple[str, str], ...]) -> str:
+        below = " ".join(f"{k}: {n}" for k, n in members)
+        return f"{key}: {name}" + (f" {{ {below} }}" if members else "")
+
+    return " ".join(member(*m) for m in selection)
 
 
 @st.composite
-def projections(draw: st.DrawFn) -> Projection:
-    """Every measure and every named row (with any of its attributes, ids and constants), in any order: each example
-    checks all of them."""
-    members: list[tuple[str, Any]] = [(m.value, m) for m in Measure]
-    members.append(("typename", Constant(draw(st.sampled_from(["ReportRow", 'quote " and % sign'])))))
-    for dimension in NAMED_TABLES:
-        attribute = st.sampled_from(sorted(ATTRIBUTES[dimension])) | st.just(EncodedId(f"{dimension.title()}:"))
-        attributes = draw(st.lists(attribute | st.just(Constant(dimension.title())), max_size=3))
-        members.append((dimension.lower(), Named(dimension, tuple((f"a{i}", a) for i, a in enumerate(attributes)))))
+def selections(draw: st.DrawFn) -> Selection:
+    """Every field of a row, and every named row with any of its columns, in any order: each example checks all."""
+    members: list[tuple[str, str, tuple[tuple[str, str], ...]]] = [(f"m_{name}", name, ()) for name in MEASURES]
+    members.append(("typename", "__typename", ()))
+    for name, (table, _) in NAMED_TABLES.items():
+        declared = DECLARATIONS[table.__name__].fields
+        attribute = st.sampled_from(["__typename", *sorted(f for f, d in declared.items() if isinstance(d, Column))])
+        attributes = draw(st.lists(attribute, min_size=1, max_size=3))
+        members.append((name, name, tuple((f"a{i}", a) for i, a in enumerate(attributes))))
     return tuple(draw(st.permutations(members)))
 
 
-async def render(session: AsyncSession, report: Report, projection: Projection) -> list[dict[str, Any]]:
-    """The report's rows as `report_json` writes them, rendered in Python from the object rows."""
-    ids_of = {
-        Dimension.DEBTOR: "debtor_id",
-        Dimension.CASE: "case_id",
-        Dimension.EMPLOYEE: "employee_id",
-        Dimension.ACTIVITY: "activity_id",
-    }
+def compiled_rows(selection: str) -> CompiledRows:
+    """What the plan of `timeReport { rows { <selection> } }` compiles."""
+    document = parse("{ timeReport(filter: {}, groupBy: []) { rows { " + selection + " } } }")
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    (compiled,) = Plan(schema._schema, document, operation).compiled.values()
+    assert isinstance(compiled, CompiledRows)
+    return compiled
+
+
+async def written_report(
+    session: AsyncSession,
+    seen: Visibility,
+    f: EntryFilter,
+    group_by: list[Dimension],
+    selection: str,
+    *,
+    start_month: int,
+) -> WrittenRows:
+    """The report's rows as the database writes them for `timeReport`, and its totals of minutes, amount, entries."""
+    groups = reporting.grouped(seen, f, group_by, start_month=start_month).rows()
+    return await compiled_rows(selection).rows(
+        session, groups.g, groups.order, visibility=seen, null_columns=groups.null_columns, also=groups.totals
+    )
+
+
+async def render(session: AsyncSession, report: Report, selection: Selection) -> list[dict[str, Any]]:
+    """The report's rows as the API writes them, rendered in Python from the object rows and the codecs' Python
+    twins."""
     named_rows = {
-        dimension: {row.id: row for row in (await session.scalars(select(table))).all()}
-        for dimension, table in NAMED_TABLES.items()
+        name: {row.id: row for row in (await session.scalars(select(table))).all()}
+        for name, (table, _) in NAMED_TABLES.items()
     }
 
-    def attribute_value(named: Any, attribute: str | Constant | EncodedId) -> Any:
-        if isinstance(attribute, Constant):
-            return attribute.value
-        if isinstance(attribute, EncodedId):
-            return base64.urlsafe_b64encode(f"{attribute.prefix}{named.id}".encode()).decode().rstrip("=")
-        return getattr(named, attribute)
+    def attribute_value(named: Any, attribute: str) -> Any:
+        if attribute == "__typename":
+            return type(named).__name__
+        declared = DECLARATIONS[type(named).__name__].fields[attribute]
+        assert isinstance(declared, Column)
+        value = getattr(named, declared.name)
+        return None if value is None else declared.codec.python(value)
 
-    def value(row: reporting.ReportRow, member: Any) -> Any:
-        if isinstance(member, Constant):
-            return member.value
-        if isinstance(member, Named):
-            db_id = getattr(row, ids_of[member.dimension])
+    def value(row: reporting.ReportRow, name: str, members: tuple[tuple[str, str], ...]) -> Any:
+        if name == "__typename":
+            return "ReportRow"
+        if name in NAMED_TABLES:
+            db_id = getattr(row, NAMED_TABLES[name][1])
             if db_id is None:
                 return None
-            named = named_rows[member.dimension][db_id]
-            return {key: attribute_value(named, attribute) for key, attribute in member.members}
-        if member is Measure.STATUS:
-            return None if row.status is None else row.status.name
-        if member in (Measure.AMOUNT, Measure.BILLABLE_AMOUNT):
-            return f"{getattr(row, member.name.lower()):.2f}"
-        names = {Measure.NON_BILLABLE_MINUTES: "non_billable_minutes", Measure.ENTRY_COUNT: "entry_count"}
-        return getattr(row, names.get(member, member.name.lower()))
+            named = named_rows[name][db_id]
+            return {key: attribute_value(named, attribute) for key, attribute in members}
+        return MEASURES[name](row)
 
-    return [{key: value(row, member) for key, member in projection} for row in report.rows]
+    return [{key: value(row, name, members) for key, name, members in selection} for row in report.rows]
 
 
 async def write_entries(session: AsyncSession, world: World, drawn: list[tuple[Any, ...]]) -> None:
@@ -367,7 +407,7 @@ class TestTimeReport:
         restricted=st.booleans(),
         group_by=group_bys(),
         drawn_filter=FILTER,
-        projection=projections(),
+        selection=selections(),
     )
     async def test_report_equals_a_recomputation_from_the_entries(
         self,
@@ -380,7 +420,7 @@ class TestTimeReport:
         restricted: bool,
         group_by: list[Dimension],
         drawn_filter: dict[str, Any],
-        projection: Projection,
+        selection: Selection,
     ) -> None:
         savepoint = await session.begin_nested()
         try:
@@ -409,16 +449,15 @@ class TestTimeReport:
             seen = world.restricted if restricted else EVERYONE
             # when
             report = await reporting.time_report(session, seen, f, group_by, start_month=start_month)
-            written = await report_json.time_report_json(
-                session, seen, f, group_by, projection, start_month=start_month
+            written = await written_report(
+                session, seen, f, group_by, selection_text(selection), start_month=start_month
             )
             # then
             expected = await model_report(session, seen, f, group_by, start_month)
             assert report_rows(report) == expected
             # the database writes the same rows, in the same order, as JSON
-            assert orjson.loads(written.rows) == await render(session, report, projection)
-            assert (written.total_minutes, written.total_amount) == (report.total_minutes, report.total_amount)
-            assert written.total_entries == sum(r.entry_count for r in report.rows)
+            assert orjson.loads(orjson.dumps(written.rows)) == await render(session, report, selection)
+            assert written.also == (report.total_minutes, report.total_amount, sum(r.entry_count for r in report.rows))
             assert report.total_minutes == sum(r.minutes for r in report.rows) == sum(v[0] for v in expected.values())
             assert report.total_amount == sum((r.amount for r in report.rows), Decimal(0))
             assert report.total_amount == sum((v[1] for v in expected.values()), Decimal(0))
@@ -434,35 +473,30 @@ class TestTimeReport:
     async def test_a_row_of_many_members_is_written_whole(self, session: AsyncSession, world: World) -> None:
         # given: more members than a PostgreSQL function takes arguments, and more links than it nests in one run
         await write_entries(session, world, [(0, 0, 0, 10, 25, TimeStatus.BILLABLE, EntryMode.PER_DEBTOR)])
-        projection: Projection = tuple((f"m{i}", Measure.MINUTES) for i in range(2500))
-        case_members = tuple((f"c{i}", "code") for i in range(120))
-        projection += (("case", Named(Dimension.CASE, case_members)),)
+        selection = " ".join(f"m{i}: minutes" for i in range(2500))
+        selection += " case { " + " ".join(f"c{i}: code" for i in range(120)) + " }"
         # when
-        written = await report_json.time_report_json(
-            session, EVERYONE, EntryFilter(), [Dimension.CASE], projection, start_month=1
-        )
+        written = await written_report(session, EVERYONE, EntryFilter(), [Dimension.CASE], selection, start_month=1)
         # then
         code = (await session.get_one(Case, world.case_ids[0])).code
-        assert orjson.loads(written.rows) == [
+        assert orjson.loads(orjson.dumps(written.rows)) == [
             {**{f"m{i}": 25 for i in range(2500)}, "case": dict.fromkeys((f"c{i}" for i in range(120)), code)}
         ]
 
     async def test_written_with_empty_lists_of_ids(self, session: AsyncSession, world: World) -> None:
         # given: a viewer who sees nobody, and a filter of no employees, both written out as SQL literals
         await write_entries(session, world, [(0, 0, 0, 10, 25, TimeStatus.BILLABLE, EntryMode.PER_DEBTOR)])
-        projection: Projection = (("hidden", Measure.EMPLOYEE_HIDDEN), ("minutes", Measure.MINUTES))
+        selection = "hidden: employeeHidden minutes employee { name supervisor { name } }"
         group_by = [Dimension.EMPLOYEE]
         # when
-        nobody = await report_json.time_report_json(
-            session, visibility.NOBODY, EntryFilter(), group_by, projection, start_month=1
-        )
-        no_employees = await report_json.time_report_json(
-            session, EVERYONE, EntryFilter(employee_ids=[]), group_by, projection, start_month=1
+        nobody = await written_report(session, visibility.NOBODY, EntryFilter(), group_by, selection, start_month=1)
+        no_employees = await written_report(
+            session, EVERYONE, EntryFilter(employee_ids=[]), group_by, selection, start_month=1
         )
         # then
-        assert orjson.loads(nobody.rows) == [{"hidden": True, "minutes": 25}]
-        assert orjson.loads(no_employees.rows) == []
-        assert no_employees.total_minutes == 0
+        assert orjson.loads(orjson.dumps(nobody.rows)) == [{"hidden": True, "minutes": 25, "employee": None}]
+        assert orjson.loads(orjson.dumps(no_employees.rows)) == []
+        assert no_employees.also == (0, 0, 0)
 
     async def test_hidden_employees_fold_into_one_row_per_group(self, session: AsyncSession, world: World) -> None:
         # given
