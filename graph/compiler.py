@@ -32,7 +32,7 @@ from graph.declarations import DECLARATIONS, Column, Declaration, Derived, Pytho
 from graph.pagination import Connection, Edge, PageInfo, encode_cursor
 from services.auth import Viewer
 from services.json_sql import NULL, Joined, json_constant, json_object, sql_text, utf8
-from services.paging import AnySelect, Keyset, Window, fetch_window
+from services.paging import AnySelect, Keyset, Ordered, Window
 from services.visibility import Visibility
 
 Collect: TypeAlias = Callable[[GraphQLObjectType, list[SelectionSetNode]], dict[str, list[FieldNode]]]
@@ -230,17 +230,19 @@ class CompiledEdges:
 
     base: Any
     members: tuple[tuple[str, _EdgeMember], ...]
-    # by the ids of a source and a keyset, module constants both, each kept beside its statement
-    _statements: dict[tuple[int, int, bool], tuple[Source, Keyset, AnySelect]] = field(default_factory=dict)
+    # by the ids of a source and a keyset, each kept beside its statement: the statements of this document
+    _statements: dict[tuple[int, int, bool], tuple[Source, Keyset, Ordered]] = field(default_factory=dict)
 
-    def statement(self, source: Source, keyset: Keyset, viewing: Viewing) -> AnySelect:
-        """The SELECT of `source`'s rows for `keyset` and the viewer, built once per variant."""
+    def statement(self, source: Source, keyset: Keyset, viewing: Viewing) -> Ordered:
+        """The SELECT of `source`'s rows in the keyset's order for the viewer, built (and prebuilt) once per variant
+        of a kept source."""
         if not source.kept:
-            return self._build(keyset, viewing).where(source.where)
+            return Ordered(self._build(keyset, viewing).where(source.where), keyset, prebuild=False)
         key = (id(source), id(keyset), viewing.sees_all)
         found = self._statements.get(key)
         if found is None or found[0] is not source or found[1] is not keyset:
-            found = self._statements[key] = (source, keyset, self._build(keyset, viewing).where(source.where))
+            built = Ordered(self._build(keyset, viewing).where(source.where), keyset)
+            found = self._statements[key] = (source, keyset, built)
         return found[2]
 
     async def page(
@@ -259,9 +261,9 @@ class CompiledEdges:
         entries unless `editing` is false (a STATIC list); `params` fills the source's own parameters."""
         viewing = Viewing.of(visibility)
         values = {**(params or {}), **Viewing.parameters(visibility, viewer, editing=editing)}
-        stmt = self.statement(source, keyset, viewing)
+        ordered = self.statement(source, keyset, viewing)
         async with db.reader() as reader:
-            page = await fetch_window(reader, stmt, keyset, window, params=values, by_position=True)
+            page = await ordered.page(reader, window, params=values, by_position=True)
         rows: list[Any] = page.rows  # by position: the edge, then the keyset's key
         keys = [list(row[1:]) for row in (rows[:1] + rows[-1:])]
         return EdgesPage(

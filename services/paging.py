@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeAlias, TypeVar
 
@@ -79,48 +79,78 @@ def _holds(type_: Any, value: Any) -> bool:
 
 
 @dataclass(slots=True)
-class _Ordered:
-    stmt: AnySelect
-    keyset: Keyset
+class _Variant:
     ordered: AnySelect
     prebuilt: Prebuilt | None = None
-    seen: bool = False  # asked for again: a statement built once (at import), not per request
+    tried: bool = False  # whether the driver was asked to prebuild it (it may refuse: `Prebuilt`'s fallback)
 
 
-_ORDERED: dict[tuple[int, int, bool, bool, bool], _Ordered] = {}
-_ORDERED_MAX = 512  # statements built per request (filtered ones) pass through and are dropped in bulk
-
-
-def _ordered(stmt: AnySelect, keyset: Keyset, *, after: bool, before: bool, backwards: bool) -> _Ordered:
-    """`stmt` with the keyset's bounds as bind parameters, its order and a literal LIMIT; built once per statement.
-
-    A statement built once keeps its SQL cache key: rebuilding the order and bounds per request costs ~0.2 ms. One
-    asked for a second time is a statement built at import, and is prebuilt for the driver (`db.driver`); one built
-    per request, with a filter's values in it, is never asked for again and runs through SQLAlchemy.
-    """
-    cache_key = (id(stmt), id(keyset), after, before, backwards)
-    cached = _ORDERED.get(cache_key)
-    if cached is not None and cached.stmt is stmt and cached.keyset is keyset:
-        if not cached.seen:
-            cached.seen = True
-            cached.prebuilt = _prebuilt(cached.ordered)
-        return cached
+def _order(stmt: AnySelect, keyset: Keyset, *, after: bool, before: bool, backwards: bool) -> AnySelect:
+    """`stmt` with the keyset's bounds as bind parameters, its order and a literal LIMIT."""
     key = tuple_(*keyset.columns)
     if after:
         bound = tuple_(*(bindparam(f"after_{i}", type_=c.type) for i, c in enumerate(keyset.columns)))
-        stmt_ = stmt.where(key < bound if keyset.descending else key > bound)
-    else:
-        stmt_ = stmt
+        stmt = stmt.where(key < bound if keyset.descending else key > bound)
     if before:
         bound = tuple_(*(bindparam(f"before_{i}", type_=c.type) for i, c in enumerate(keyset.columns)))
-        stmt_ = stmt_.where(key > bound if keyset.descending else key < bound)
+        stmt = stmt.where(key > bound if keyset.descending else key < bound)
     ascending = keyset.descending == backwards
     order = [column.asc() if ascending else column.desc() for column in keyset.columns]
     # LIMIT as a literal: with LIMIT $n PostgreSQL never adopts a generic plan and re-plans the joins every time
-    ordered = stmt_.order_by(*order).limit(bindparam("page_limit", type_=Integer, literal_execute=True))
+    return stmt.order_by(*order).limit(bindparam("page_limit", type_=Integer, literal_execute=True))
+
+
+@dataclass(slots=True)
+class Ordered:
+    """A list's statement in a keyset's order, its pages' variants (after, before, backwards) built and prebuilt for
+    the driver when first asked for. Keep one where the statement is declared (a module, a compiled document): a
+    statement built once keeps its SQL cache key, and rebuilding the order and bounds per request costs ~0.2 ms."""
+
+    stmt: AnySelect
+    keyset: Keyset
+    prebuild: bool = True  # false for a statement made for one request: through SQLAlchemy's Core
+    _variants: dict[tuple[bool, bool, bool], _Variant] = field(default_factory=dict)
+
+    def variant(self, *, after: bool, before: bool, backwards: bool, prebuilt: bool = True) -> _Variant:
+        key = (after, before, backwards)
+        found = self._variants.get(key)
+        if found is None:
+            found = self._variants[key] = _Variant(
+                _order(self.stmt, self.keyset, after=after, before=before, backwards=backwards)
+            )
+        if prebuilt and not found.tried:
+            found.tried = True
+            found.prebuilt = _prebuilt(found.ordered)
+        return found
+
+    async def page(
+        self, reader: Reader, window: Window, *, params: dict[str, Any] | None = None, by_position: bool = False
+    ) -> Page[AnyRow]:
+        """The page `window` names; `params` fills the statement's own parameters. `by_position`: the rows are read
+        by position only (`Prebuilt.records`), for columns that need no conversion."""
+        w = window
+        variant = self.variant(
+            after=w.after is not None, before=w.before is not None, backwards=w.backwards, prebuilt=self.prebuild
+        )
+        return await _fetch(reader, variant, w, params, by_position)
+
+
+# statements a service builds per request (a filter's values in them) pass through and are dropped in bulk; one
+# asked for a second time is a statement built at import, and is prebuilt then
+_ORDERED: dict[tuple[int, int], tuple[Ordered, bool]] = {}
+_ORDERED_MAX = 512
+
+
+def _ordered(stmt: AnySelect, keyset: Keyset) -> tuple[Ordered, bool]:
+    cache_key = (id(stmt), id(keyset))
+    cached = _ORDERED.get(cache_key)
+    if cached is not None and cached[0].stmt is stmt and cached[0].keyset is keyset:
+        if not cached[1]:
+            cached = _ORDERED[cache_key] = (cached[0], True)
+        return cached
     if len(_ORDERED) >= _ORDERED_MAX:
         _ORDERED.clear()
-    entry = _ORDERED[cache_key] = _Ordered(stmt, keyset, ordered)
+    entry = _ORDERED[cache_key] = (Ordered(stmt, keyset), False)
     return entry
 
 
@@ -148,7 +178,16 @@ async def fetch_page(
     `params` fills the bind parameters of `stmt`; it runs in Core on the request's connection (no ORM layer).
     `by_position`: the rows are read by position only (`Prebuilt.records`), for columns that need no conversion.
     """
-    entry = _ordered(stmt, keyset, after=after is not None, before=before is not None, backwards=backwards)
+    ordered, seen = _ordered(stmt, keyset)
+    window = Window(first, after, before, backwards)
+    variant = ordered.variant(after=after is not None, before=before is not None, backwards=backwards, prebuilt=seen)
+    return await _fetch(reader, variant, window, params, by_position)
+
+
+async def _fetch(
+    reader: Reader, variant: _Variant, window: Window, params: dict[str, Any] | None, by_position: bool
+) -> Page[AnyRow]:
+    first, after, before = window.first, window.after, window.before
     values: dict[str, Any] = {**params} if params else {}
     values["page_limit"] = first + 1
     if after is not None:
@@ -156,15 +195,15 @@ async def fetch_page(
     if before is not None:
         values.update((f"before_{i}", v) for i, v in enumerate(before))
     rows: list[AnyRow]
-    if entry.prebuilt is not None:
-        prebuilt = entry.prebuilt
+    prebuilt = variant.prebuilt
+    if prebuilt is not None:
         rows = list(await (prebuilt.records(reader, values) if by_position else prebuilt.fetch(reader, values)))
     else:  # through SQLAlchemy's Core, on the same connection
         connection = await reader.connection()
-        rows = list((await connection.execute(entry.ordered, values)).all())
+        rows = list((await connection.execute(variant.ordered, values)).all())
     more = len(rows) > first
     rows = rows[:first]
-    if backwards:
+    if window.backwards:
         rows.reverse()
         return Page(rows=rows, has_next=before is not None, has_previous=more)
     return Page(rows=rows, has_next=more, has_previous=after is not None)
