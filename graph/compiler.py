@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from db.driver import Prebuilt
 from db.session import RequestDb
 from db.sqlalchemy_internals import parameterized
 from graph.codecs import cursor_sql
@@ -36,6 +37,7 @@ from services.paging import AnySelect, Keyset, Ordered, Window
 from services.visibility import Visibility
 
 Collect: TypeAlias = Callable[[GraphQLObjectType, list[SelectionSetNode]], dict[str, list[FieldNode]]]
+Counted: TypeAlias = Callable[[], Awaitable[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +234,23 @@ class CompiledEdges:
     members: tuple[tuple[str, _EdgeMember], ...]
     # by the ids of a source and a keyset, each kept beside its statement: the statements of this document
     _statements: dict[tuple[int, int, bool], tuple[Source, Keyset, Ordered]] = field(default_factory=dict)
+    _counts: dict[int, tuple[Source, Prebuilt]] = field(default_factory=dict)
+
+    def total(self, db: RequestDb, source: Source, params: Mapping[str, Any] | None = None) -> Counted:
+        """`totalCount`: how many rows `source` holds, counted when asked, on the request's link like the page."""
+        found = self._counts.get(id(source))
+        if found is None or found[0] is not source:
+            stmt = select(func.count()).select_from(self.base.__table__).where(source.where)
+            found = (source, Prebuilt(stmt))
+            if source.kept:
+                self._counts[id(source)] = found
+        prebuilt = found[1]
+
+        async def count() -> int:
+            async with db.reader() as reader:
+                return int(await prebuilt.scalar(reader, params) or 0)
+
+        return count
 
     def statement(self, source: Source, keyset: Keyset, viewing: Viewing) -> Ordered:
         """The SELECT of `source`'s rows in the keyset's order for the viewer, built (and prebuilt) once per variant

@@ -51,7 +51,7 @@ async def debtors_page(
             visibility=ctx.visibility,
             params=values,
         )
-        return written.connection(count_total)
+        return written.connection(compiled.total(db, source, values))
     async with db.reader() as reader:
         page = await debtors.page(reader, first=size, after=cursor, search=search)
     return connection(page, debtors.KEYSET, Debtor.from_row, count_total)

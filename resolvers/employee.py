@@ -56,7 +56,7 @@ async def employees_page(
             visibility=ctx.visibility,
             params=values,
         )
-        return written.connection(count_total)
+        return written.connection(compiled.total(ctx.db, source, values))
     async with ctx.db.reader() as reader:
         page = await employees.page(reader, ctx.visibility, first=size, after=cursor, search=search)
     roles: dict[int, Role] = {}  # one Role object per role on the page

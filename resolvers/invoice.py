@@ -108,7 +108,7 @@ async def invoices_page(
             visibility=ctx.visibility,
             params=values,
         )
-        return written.connection(count_total)
+        return written.connection(compiled.total(db, source, values))
     async with db.read() as session:
         page = await invoicing.page(session, first=size, after=cursor, debtor_id=debtor)
     return connection(page, invoicing.INVOICE_KEYSET, Invoice.from_model, count_total)

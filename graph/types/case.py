@@ -252,7 +252,7 @@ async def case_connection(
         written = await compiled.page(
             db, source, cases.KEYSET, Window(size, cursor), viewer=ctx.viewer, visibility=ctx.visibility, params=values
         )
-        return written.connection(count_total)
+        return written.connection(compiled.total(db, source, values))
     async with db.reader() as reader:
         page = await cases.page(
             reader, first=size, after=cursor, debtor_id=debtor_id, search=search, include_blocked=include_blocked

@@ -124,7 +124,7 @@ class Invoice(Node):
                 visibility=ctx.visibility,
                 params={"invoice_id": self.db_id},
             )
-            return written.connection(count_total)
+            return written.connection(compiled.total(ctx.db, _BILLED, {"invoice_id": self.db_id}))
         async with ctx.db.read() as session:
             page = await time_queries.invoice_page(session, invoice_id=self.db_id, first=size, after=cursor)
         return connection(page, time_queries.BY_ID, EntryBuilder(ctx).build, count_total)

@@ -215,7 +215,8 @@ class TestMasterData:
     async def test_employees_by_name_for_each_viewer(
         self, client: httpx.AsyncClient, world: World, sql_statements: StatementCounter
     ) -> None:
-        query = "{ employees { edges { node { id name active role { name isAdministrator } supervisor { id } } } } }"
+        node = "id name active role { name isAdministrator } supervisor { id }"
+        query = "{ employees { totalCount edges { node { " + node + " } } } }"
         every = await _one_statement(client, sql_statements, query, world.admin)
         own = await _one_statement(client, sql_statements, query, world.olga)
         row = {
@@ -236,6 +237,7 @@ class TestMasterData:
 
         assert _nodes(every["employees"]) == [employee("ada"), employee("hugo"), employee("olga")]
         assert _nodes(own["employees"]) == [employee("olga")]
+        assert (every["employees"]["totalCount"], own["employees"]["totalCount"]) == (3, 1)
 
     async def test_debtors_by_code(
         self, client: httpx.AsyncClient, world: World, sql_statements: StatementCounter
@@ -257,7 +259,7 @@ class TestMasterData:
         blocked: bool,
         codes: list[str],
     ) -> None:
-        fields = "edges { node { code blocked maxPerBookYear maxMinutes timeEntryCount debtor { code } } }"
+        fields = "totalCount edges { node { code blocked maxPerBookYear maxMinutes timeEntryCount debtor { code } } }"
         listing = f"cases(includeBlocked: {str(blocked).lower()}) {{ {fields} }}"
         every = await _one_statement(client, sql_statements, f"{{ {listing} }}", world.olga)
         query = f"query($id: ID!) {{ node(id: $id) {{ ... on Debtor {{ {listing} }} }} }}"
@@ -269,6 +271,7 @@ class TestMasterData:
         expected = [{**cases[code], "debtor": {"code": "D1"}} for code in codes]
         assert _nodes(every["cases"]) == expected
         assert _nodes(of_debtor["node"]["cases"]) == expected
+        assert every["cases"]["totalCount"] == of_debtor["node"]["cases"]["totalCount"] == len(codes)
 
 
 class TestFilterShapes:
