@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from db.driver import Reader
 from db.session import RequestDb
-from models import Activity, CompanySettings, Invoice, InvoiceLine, Role
+from models import Activity, CompanySettings, InvoiceLine, Role
 from services import activities, cases, company, debtors, employees, invoicing, roles, time_queries
 from services.paging import AnyRow
 
@@ -97,8 +97,8 @@ class Loaders:
         return self._prebuilt_loader(time_queries.rows_by_ids)
 
     @cached_property
-    def invoice_by_id(self) -> DataLoader[int, Invoice | None]:
-        return self._loader(invoicing.by_ids)
+    def invoice_by_id(self) -> DataLoader[int, AnyRow | None]:
+        return self._prebuilt_loader(invoicing.rows_by_ids)
 
     @cached_property
     def lines_by_invoice_id(self) -> DataLoader[int, list[InvoiceLine]]:

@@ -36,7 +36,7 @@ async def create_invoice(
     )
     if isinstance(outcome, Refused):
         return InvoicePayload(user_errors=outcome.errors)
-    return InvoicePayload(invoice=Invoice.from_model(outcome))
+    return InvoicePayload(invoice=Invoice.from_row(outcome))
 
 
 async def void_invoice(
@@ -50,7 +50,7 @@ async def void_invoice(
     )
     if isinstance(outcome, Refused):
         return InvoicePayload(user_errors=outcome.errors)
-    return InvoicePayload(invoice=Invoice.from_model(outcome))
+    return InvoicePayload(invoice=Invoice.from_row(outcome))
 
 
 async def release_over_limit(
@@ -111,4 +111,4 @@ async def invoices_page(
         return written.connection(compiled.total(db, source, values))
     async with db.read() as session:
         page = await invoicing.page(session, first=size, after=cursor, debtor_id=debtor)
-    return connection(page, invoicing.INVOICE_KEYSET, Invoice.from_model, count_total)
+    return connection(page, invoicing.INVOICE_KEYSET, Invoice.from_row, count_total)

@@ -48,5 +48,5 @@ async def node(
         if not info.context.me.is_billing_staff:
             return None
         invoice = await loaders.invoice_by_id.load(db_id)
-        return Invoice.from_model(invoice) if invoice else None
+        return Invoice.from_row(invoice) if invoice else None
     return None

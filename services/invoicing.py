@@ -12,8 +12,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from db.driver import Reader
 from models import Case, Debtor, Invoice, InvoiceCounter, InvoiceLine, TimeEntry, TimeStatus, invoice_entries
-from services import company, rollup, totals, validation
+from services import company, paging, rollup, totals, validation
 from services.auth import Viewer
 from services.errors import DomainError, ErrorCode, invalid, not_found
 from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page
@@ -196,9 +197,11 @@ async def release_over_limit(
 INVOICE_KEYSET = Keyset((Invoice.id,), descending=True)
 
 
-async def by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Invoice | None]:
-    found = {i.id: i for i in (await session.scalars(select(Invoice).where(Invoice.id.in_(ids)))).all()}
-    return [found.get(i) for i in ids]
+_BY_IDS = paging.by_ids(select(Invoice.__table__), Invoice.id)
+
+
+async def rows_by_ids(reader: Reader, ids: Sequence[int]) -> list[AnyRow | None]:
+    return await paging.rows_by_ids(reader, _BY_IDS, ids)
 
 
 async def lines_by_invoice_ids(session: AsyncSession, ids: Sequence[int]) -> list[list[InvoiceLine]]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -13,9 +13,8 @@ from graph.errors import UserError
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from graph.types.activity import Activity
 from graph.types.case import Case, Debtor
-from graph.types.common import described_field, user_errors_field
+from graph.types.common import described_field, fields, user_errors_field
 from graph.types.node import Node
-from models import Invoice as InvoiceModel
 from models import InvoiceLine as InvoiceLineModel
 from services import time_queries
 from services.paging import Window
@@ -72,15 +71,17 @@ class Invoice(Node):
     debtor_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, invoice: InvoiceModel) -> Invoice:
+    def from_row(cls, row: Any) -> Invoice:
+        """From an invoice's row (a dict of `db.driver`, a `Row`) or model."""
+        f = fields(row)
         return cls(
-            id=ids.encode("Invoice", invoice.id),
-            db_id=invoice.id,
-            number=invoice.number,
-            invoice_date=invoice.invoice_date,
-            total=invoice.total,
-            voided=invoice.voided,
-            debtor_id=invoice.debtor_id,
+            id=ids.encode("Invoice", f["id"]),
+            db_id=f["id"],
+            number=f["number"],
+            invoice_date=f["invoice_date"],
+            total=f["total"],
+            voided=f["voided"],
+            debtor_id=f["debtor_id"],
         )
 
     @described_field("The debtor billed.")

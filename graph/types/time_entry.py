@@ -172,7 +172,7 @@ class TimeEntry(Node):
         from graph.types.invoice import Invoice
 
         invoice = await info.context.loaders.invoice_by_id.load(self.invoice_id)
-        return Invoice.from_model(invoice) if invoice else None
+        return Invoice.from_row(invoice) if invoice else None
 
     @described_field("On an L entry: the entry whose excess over the case's maximum it holds; null otherwise.")
     async def over_limit_of(self, info: Info) -> TimeEntry | None:
