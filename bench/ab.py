@@ -69,6 +69,11 @@ def queries_of(names: list[str]) -> list[str]:
     return queries
 
 
+def _app(checkout: Path) -> str:
+    """The ASGI app of a checkout: `edge.app` since the HTTP edge has its own package, `graph.app` before."""
+    return "edge.app:app" if (checkout / "edge" / "app.py").exists() else "graph.app:app"
+
+
 def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
     """CPU ms/request of A and B, round by round, for each query."""
     queries = queries_of(args.query)
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
         servers: list[Server] = []
         load = LoadProcess()
         try:
-            servers = [start_server("A", "edge.app:app", url, cwd=base), start_server("B", "edge.app:app", url)]
+            servers = [start_server("A", _app(base), url, cwd=base), start_server("B", _app(PROJECT_ROOT), url)]
             for each in servers:
                 wait_ready(each)
             token = login(servers[1])
