@@ -2,12 +2,14 @@
 of a list is one statement and no Python object per row.
 
 A document is compiled once, when it is planned (`edge.execution.Plan`): the selection below a list field becomes a
-tree of members (constants, declared fields, relations to one row of another type). Each relation is a LEFT JOIN of
-its own alias; a member a relation's `shown` rule hides is `null`. A selection with any field declared `Python`, or
-with arguments, is not compiled and the list is answered with objects.
+tree of members (constants, declared fields, relations to one row of another type). Each relation is a join (LEFT
+when the related row may be absent) of its table, or of an alias when that table is joined already; a member a
+relation's `shown` rule hides is `null`. A selection with any field declared `Python`, or with arguments, is not
+compiled and the list is answered with objects.
 
 Two kinds of list: the edges of a connection over a table (`compile_edges`), whose statements are built from the tree
-when first asked for, one per keyset and per whether the viewer sees every name, and kept on the compiled edges; and a
+when first asked for, one per source, keyset and whether the viewer sees every name, and kept on the compiled edges
+(with their page variants and counts, prebuilt for the driver); and a
 list of rows of a selectable each request gives (`compile_rows`: `timeReport`'s groups), whose one statement is built
 for that request around its selectable.
 """
@@ -25,7 +27,6 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from db.driver import Prebuilt
 from db.session import RequestDb
 from db.sqlalchemy_internals import parameterized
 from graph.codecs import cursor_sql
@@ -33,7 +34,7 @@ from graph.declarations import DECLARATIONS, Column, Declaration, Derived, Pytho
 from graph.pagination import Connection, Edge, PageInfo, encode_cursor
 from services.auth import Viewer
 from services.json_sql import NULL, Joined, json_constant, json_object, sql_text, utf8
-from services.paging import AnySelect, Keyset, Ordered, Window
+from services.paging import AnySelect, Keyset, Ordered, Total, Window
 from services.visibility import Visibility
 
 Collect: TypeAlias = Callable[[GraphQLObjectType, list[SelectionSetNode]], dict[str, list[FieldNode]]]
@@ -234,21 +235,20 @@ class CompiledEdges:
     members: tuple[tuple[str, _EdgeMember], ...]
     # by the ids of a source and a keyset, each kept beside its statement: the statements of this document
     _statements: dict[tuple[int, int, bool], tuple[Source, Keyset, Ordered]] = field(default_factory=dict)
-    _counts: dict[int, tuple[Source, Prebuilt]] = field(default_factory=dict)
+    _counts: dict[int, tuple[Source, Total]] = field(default_factory=dict)
 
     def total(self, db: RequestDb, source: Source, params: Mapping[str, Any] | None = None) -> Counted:
         """`totalCount`: how many rows `source` holds, counted when asked, on the request's link like the page."""
         found = self._counts.get(id(source))
         if found is None or found[0] is not source:
-            stmt = select(func.count()).select_from(self.base.__table__).where(source.where)
-            found = (source, Prebuilt(stmt))
+            found = (source, Total.of(select(func.count()).select_from(self.base.__table__).where(source.where)))
             if source.kept:
                 self._counts[id(source)] = found
-        prebuilt = found[1]
+        total = found[1]
 
         async def count() -> int:
             async with db.reader() as reader:
-                return int(await prebuilt.scalar(reader, params) or 0)
+                return await total(reader, params)
 
         return count
 

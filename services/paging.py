@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -154,6 +154,25 @@ def _ordered(stmt: AnySelect, keyset: Keyset) -> tuple[Ordered, bool]:
     return entry
 
 
+@dataclass(frozen=True, slots=True)
+class Total:
+    """A `count(*)` statement, prebuilt for the driver unless it cannot take it (an expanding IN): then through
+    SQLAlchemy's Core on the same connection."""
+
+    stmt: AnySelect
+    prebuilt: Prebuilt | None
+
+    @classmethod
+    def of(cls, stmt: AnySelect) -> Total:
+        return cls(stmt, _prebuilt(stmt))
+
+    async def __call__(self, reader: Reader, params: Mapping[str, Any] | None = None) -> int:
+        if self.prebuilt is not None:
+            return int(await self.prebuilt.scalar(reader, params) or 0)
+        connection = await reader.connection()
+        return int(await connection.scalar(self.stmt, dict(params or {})) or 0)
+
+
 def _prebuilt(stmt: AnySelect) -> Prebuilt | None:
     try:
         return Prebuilt(stmt)
@@ -257,7 +276,7 @@ class Count:
 
     @classmethod
     def of(cls, stmt: AnySelect) -> Count:
-        return cls(stmt, Prebuilt(stmt))
+        return cls(stmt, _prebuilt(stmt))
 
     async def __call__(self, session: AsyncSession, conditions: Sequence[Any] = ()) -> int:
         if not conditions:

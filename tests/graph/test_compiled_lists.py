@@ -163,6 +163,24 @@ class TestTimeEntries:
                   employee="Olga", editable=False),
         ]  # fmt: skip
 
+    async def test_a_status_filter_and_its_total_are_answered_without_the_object_path(
+        self, client: httpx.AsyncClient, world: World, sql_statements: StatementCounter
+    ) -> None:
+        # given: a filter whose statuses are an IN list, which the driver cannot prebuild
+        query = (
+            "{ timeEntries(filter: {statuses: [BILLABLE, OVER_LIMIT]}) { totalCount edges { node { id status } } } }"
+        )
+        # when
+        before = sql_statements.count
+        data = await _one_statement(client, sql_statements, query, world.olga)
+        # then: the page and its count were answered as compiled, never again as objects by graphql-core
+        assert _nodes(data["timeEntries"]) == [
+            {"id": world.ids["e2L"], "status": "OVER_LIMIT"},
+            {"id": world.ids["e2"], "status": "BILLABLE"},
+        ]
+        assert data["timeEntries"]["totalCount"] == 2
+        assert not any("over_limit_entry_id" in s for s in sql_statements.statements[before:])
+
     async def test_the_entries_an_invoice_billed(
         self, client: httpx.AsyncClient, world: World, sql_statements: StatementCounter
     ) -> None:
