@@ -276,7 +276,7 @@ class Count:
 
     @classmethod
     def of(cls, stmt: AnySelect) -> Count:
-        return cls(stmt, _prebuilt(stmt))
+        return cls(stmt, Prebuilt(stmt))
 
     async def __call__(self, session: AsyncSession, conditions: Sequence[Any] = ()) -> int:
         if not conditions:
