@@ -264,6 +264,21 @@ class CompiledEdges:
             found = self._statements[key] = (source, keyset, built)
         return found[2]
 
+    async def connection(
+        self,
+        db: RequestDb,
+        source: Source,
+        keyset: Keyset,
+        window: Window,
+        *,
+        viewer: Viewer | None,
+        visibility: Visibility,
+        params: Mapping[str, Any] | None = None,
+    ) -> Connection[Any]:
+        """A connection's page (`page`) with its `totalCount`, counted when asked (`total`)."""
+        written = await self.page(db, source, keyset, window, viewer=viewer, visibility=visibility, params=params)
+        return written.connection(self.total(db, source, params))
+
     async def page(
         self,
         db: RequestDb,

@@ -42,7 +42,7 @@ async def debtors_page(
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
         source, values = Source.matching(debtors.filters(search))
-        written = await compiled.page(
+        return await compiled.connection(
             db,
             source,
             debtors.KEYSET,
@@ -51,7 +51,6 @@ async def debtors_page(
             visibility=ctx.visibility,
             params=values,
         )
-        return written.connection(compiled.total(db, source, values))
     async with db.reader() as reader:
         page = await debtors.page(reader, first=size, after=cursor, search=search)
     return connection(page, debtors.KEYSET, Debtor.from_row, count_total)

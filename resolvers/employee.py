@@ -47,7 +47,7 @@ async def employees_page(
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
         source, values = Source.matching(employees.filters(ctx.visibility, search))
-        written = await compiled.page(
+        return await compiled.connection(
             ctx.db,
             source,
             employees.KEYSET,
@@ -56,7 +56,6 @@ async def employees_page(
             visibility=ctx.visibility,
             params=values,
         )
-        return written.connection(compiled.total(ctx.db, source, values))
     async with ctx.db.reader() as reader:
         page = await employees.page(reader, ctx.visibility, first=size, after=cursor, search=search)
     roles: dict[int, Role] = {}  # one Role object per role on the page

@@ -99,7 +99,7 @@ async def invoices_page(
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
         source, values = Source.matching(invoicing.filters(debtor))
-        written = await compiled.page(
+        return await compiled.connection(
             db,
             source,
             invoicing.INVOICE_KEYSET,
@@ -108,7 +108,6 @@ async def invoices_page(
             visibility=ctx.visibility,
             params=values,
         )
-        return written.connection(compiled.total(db, source, values))
     async with db.read() as session:
         page = await invoicing.page(session, first=size, after=cursor, debtor_id=debtor)
     return connection(page, invoicing.INVOICE_KEYSET, Invoice.from_row, count_total)

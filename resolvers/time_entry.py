@@ -298,7 +298,7 @@ async def time_entries_page(
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
         source, values = Source.matching(time_queries.conditions(ctx.visibility, entry_filter))
-        written = await compiled.page(
+        return await compiled.connection(
             ctx.read_db,
             source,
             time_queries.NEWEST_FIRST,
@@ -307,7 +307,6 @@ async def time_entries_page(
             visibility=ctx.visibility,
             params=values,
         )
-        return written.connection(compiled.total(ctx.read_db, source, values))
     async with ctx.read_db.reader() as reader:
         page = await time_queries.entries_page(reader, ctx.visibility, entry_filter, first=size, after=cursor)
     return connection(page, time_queries.NEWEST_FIRST, EntryBuilder(ctx).build, count_total)

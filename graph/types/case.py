@@ -249,10 +249,9 @@ async def case_connection(
         source, values = Source.matching(
             cases.filters(debtor_id=debtor_id, search=search, include_blocked=include_blocked)
         )
-        written = await compiled.page(
+        return await compiled.connection(
             db, source, cases.KEYSET, Window(size, cursor), viewer=ctx.viewer, visibility=ctx.visibility, params=values
         )
-        return written.connection(compiled.total(db, source, values))
     async with db.reader() as reader:
         page = await cases.page(
             reader, first=size, after=cursor, debtor_id=debtor_id, search=search, include_blocked=include_blocked

@@ -116,7 +116,7 @@ class Invoice(Node):
 
         compiled = ctx.compiled_edges(info)
         if compiled is not None:
-            written = await compiled.page(
+            return await compiled.connection(
                 ctx.db,
                 _BILLED,
                 time_queries.BY_ID,
@@ -125,7 +125,6 @@ class Invoice(Node):
                 visibility=ctx.visibility,
                 params={"invoice_id": self.db_id},
             )
-            return written.connection(compiled.total(ctx.db, _BILLED, {"invoice_id": self.db_id}))
         async with ctx.db.read() as session:
             page = await time_queries.invoice_page(session, invoice_id=self.db_id, first=size, after=cursor)
         return connection(page, time_queries.BY_ID, EntryBuilder(ctx).build, count_total)
