@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import strawberry
 
-from graph.types.common import described_enum
+from graph.objects import described_enum
 from services.errors import DomainError, ErrorCode
 
 # the codes of the userErrors made while answering a request, each once, for its log line: the edge gives each

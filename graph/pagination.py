@@ -12,7 +12,7 @@ import strawberry
 
 from graph.errors import ApiError, TopCode
 from graph.ids import urlsafe_b64
-from graph.types.common import described_field
+from graph.objects import described_field
 from services.paging import Keyset, Page
 
 T = TypeVar("T")

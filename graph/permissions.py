@@ -37,3 +37,9 @@ class Invoicer(BasePermission):
         if not _viewer(info).is_billing_staff:
             raise forbidden()
         return True
+
+
+# what a root field declares as its `permission_classes`
+USER: list[type[BasePermission]] = [Authenticated]
+ADMIN: list[type[BasePermission]] = [Administrator]
+BILLING: list[type[BasePermission]] = [Invoicer]

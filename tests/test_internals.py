@@ -21,7 +21,7 @@ from settings import PROJECT_ROOT
 INTERNALS = {PROJECT_ROOT / "db" / "sqlalchemy_internals.py", PROJECT_ROOT / "graph" / "strawberry_internals.py"}
 SCANNED = [
     path
-    for folder in ("graph", "db", "resolvers", "services")
+    for folder in ("edge", "api", "graph", "db", "services")
     for path in sorted((PROJECT_ROOT / folder).rglob("*.py"))
     if path not in INTERNALS
 ] + [PROJECT_ROOT / "cli.py"]

@@ -1,6 +1,6 @@
 """Helpers of the concurrency tests: run writers at once, each in its own committed transaction, and audit the books.
 
-A writer here behaves as `resolvers.write.write` does: a serialization failure or deadlock is retried (and
+A writer here behaves as `graph.write.write` does: a serialization failure or deadlock is retried (and
 counted), a lock timeout (55P03) is BUSY, a `DomainError` is a refusal; anything else escapes and fails the test.
 """
 

@@ -764,7 +764,7 @@ class TestRowsWrittenByTheDatabase:
     ) -> None:
         # given: Int's bound lowered below the report's total, so the written rows are set aside
         await write(client, billing.admin, case=billing.case, activity=billing.activity, minutes=42)
-        monkeypatch.setattr("resolvers.report.GRAPHQL_MAX_INT", 41)
+        monkeypatch.setattr("api.report.schema.GRAPHQL_MAX_INT", 41)
         query = "query { timeReport(filter: {}, groupBy: [CASE]) { rows { case { code } minutes } totalMinutes } }"
         # when
         before = sql_statements.count

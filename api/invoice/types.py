@@ -6,21 +6,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from api.activity.types import Activity
+from api.case.types import Case, Debtor
 from graph import ids
 from graph.compiler import Source
 from graph.context import Info
 from graph.errors import UserError
+from graph.node import Node
+from graph.objects import described_field, fields, user_errors_field
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
-from graph.types.activity import Activity
-from graph.types.case import Case, Debtor
-from graph.types.common import described_field, fields, user_errors_field
-from graph.types.node import Node
 from models import InvoiceLine as InvoiceLineModel
 from services import time_queries
 from services.paging import Window
 
 if TYPE_CHECKING:
-    from graph.types.time_entry import TimeEntry
+    from api.time_entry.types import TimeEntry
 
 
 _BILLED = Source(time_queries.of_invoice())
@@ -102,9 +102,9 @@ class Invoice(Node):
     )
     async def time_entries(
         self, info: Info, first: First = 50, after: After = None
-    ) -> Connection[Annotated[TimeEntry, strawberry.lazy("graph.types.time_entry")]]:
+    ) -> Connection[Annotated[TimeEntry, strawberry.lazy("api.time_entry.types")]]:
         """The entries this invoice billed; a voided invoice still lists them."""
-        from graph.types.time_entry import EntryBuilder
+        from api.time_entry.types import EntryBuilder
 
         ctx = info.context
         size = page_size(first)

@@ -7,11 +7,11 @@ from typing import Any, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.activity.types import Activity
+from api.case.types import Case, Debtor
+from api.employee.types import Employee
 from graph.context import Info
-from graph.types.activity import Activity
-from graph.types.case import Case, Debtor
-from graph.types.common import described_enum
-from graph.types.employee import Employee
+from graph.objects import described_enum
 from models import TimeStatus
 from services import activities, cases, debtors, employees
 from services.reporting import Dimension

@@ -11,8 +11,8 @@ from graph import ids
 from graph.compiler import Source
 from graph.context import Info
 from graph.errors import ApiError, TopCode, UserError
-from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
-from graph.types.common import (
+from graph.node import Node
+from graph.objects import (
     Fields,
     described_enum,
     described_field,
@@ -21,7 +21,7 @@ from graph.types.common import (
     row_view,
     user_errors_field,
 )
-from graph.types.node import Node
+from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from models import CapBasis, CapKind, TimeStatus
 from services import cap_usage, cases
 from services.cases import CaseData
@@ -31,7 +31,7 @@ from services.paging import Window
 from services.time_queries import TimeListOrder
 
 if TYPE_CHECKING:
-    from graph.types.time_entry import CaseTimeList
+    from api.time_entry.types import CaseTimeList
 
 IncludeBlocked = Annotated[bool | None, strawberry.argument(description="Also list blocked cases; false by default.")]
 
@@ -177,9 +177,9 @@ class Case(Node):
             TimeListOrder | None,
             strawberry.argument(description="The order of an EDITABLE list, ties by id; a STATIC list ignores it."),
         ] = TimeListOrder.WORK_DATE_DESC,
-    ) -> Annotated[CaseTimeList, strawberry.lazy("graph.types.time_entry")]:
+    ) -> Annotated[CaseTimeList, strawberry.lazy("api.time_entry.types")]:
         """EDITABLE up to the company's static list threshold, in `orderBy`; STATIC above it, newest first."""
-        from graph.types.time_entry import case_time_list
+        from api.time_entry.types import case_time_list
 
         return await case_time_list(info, self, first=first, after=after, last=last, before=before, order_by=order_by)
 

@@ -1,4 +1,5 @@
-"""The transaction of one mutation: open at the edge, retry lock conflicts, map refusals to userErrors."""
+"""The transaction of one mutation: its input decoded first, then one transaction opened at the edge, lock conflicts
+retried, refusals mapped to userErrors."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from graph.context import Info
 from graph.errors import UserError
 from services.errors import DomainError, DomainErrors, ErrorCode
 
+G = TypeVar("G")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -32,20 +34,32 @@ log = logging.getLogger("casetime.write")
 ATTEMPTS = 3
 
 
-async def write(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T | Refused:
-    """Run `work` in one transaction; a refusal rolls everything back and comes back as userErrors.
+def nothing() -> None:
+    """The decoded input of a mutation that takes none."""
+
+
+def _refused(error: DomainError | DomainErrors) -> Refused:
+    errors = error.errors if isinstance(error, DomainErrors) else [error]
+    return Refused([UserError.of(e) for e in errors])
+
+
+async def write(info: Info, decode: Callable[[], G], work: Callable[[AsyncSession, G], Awaitable[T]]) -> T | Refused:
+    """`decode` the input (global IDs, patches) once, before any transaction, then run `work` on it in one
+    transaction; a refusal of either rolls everything back and comes back as userErrors.
 
     Serialization failures and deadlocks are retried; a lock or statement that waited too long answers BUSY at once.
     All attempts share one lock-wait budget, so BUSY comes within LOCK_TIMEOUT_MS of waiting in all."""
+    try:
+        given = decode()
+    except (DomainError, DomainErrors) as error:
+        return _refused(error)
     budget = LockBudget(info.context.config.lock_timeout_ms)
     for attempt in range(1, ATTEMPTS + 1):
         try:
             async with info.context.db.write() as session, budget.watching(session):
-                return await work(session)
-        except DomainError as error:
-            return Refused([UserError.of(error)])
-        except DomainErrors as errors:
-            return Refused([UserError.of(e) for e in errors.errors])
+                return await work(session, given)
+        except (DomainError, DomainErrors) as error:
+            return _refused(error)
         except DBAPIError as error:
             state = trouble.sqlstate(error)
             if state not in trouble.BUSY:
@@ -58,13 +72,13 @@ async def write(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T |
 
 
 def read_back(
-    work: Callable[[AsyncSession], Awaitable[T]], read: Callable[[AsyncSession, T], Awaitable[R]]
-) -> Callable[[AsyncSession], Awaitable[tuple[T, R]]]:
+    work: Callable[[AsyncSession, G], Awaitable[T]], read: Callable[[AsyncSession, T], Awaitable[R]]
+) -> Callable[[AsyncSession, G], Awaitable[tuple[T, R]]]:
     """`work`, then `read` of what it wrote, in the same transaction: a payload shows what this mutation wrote, not
     what a writer committing just after it made of the same rows."""
 
-    async def run(session: AsyncSession) -> tuple[T, R]:
-        result = await work(session)
+    async def run(session: AsyncSession, given: G) -> tuple[T, R]:
+        result = await work(session, given)
         return result, await read(session, result)
 
     return run

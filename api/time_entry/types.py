@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 from sqlalchemy import Integer, bindparam
 
+from api.activity.types import Activity
+from api.case.types import Case, Debtor
+from api.employee.types import Employee
+from api.role.types import Role
 from graph import ids
 from graph.compiler import Source
 from graph.context import Context, Info
 from graph.errors import UserError
-from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_size
-from graph.types.activity import Activity
-from graph.types.case import Case, Debtor
-from graph.types.common import (
+from graph.node import Node
+from graph.objects import (
     Fields,
     described_enum,
     described_field,
@@ -23,9 +25,7 @@ from graph.types.common import (
     row_view,
     user_errors_field,
 )
-from graph.types.employee import Employee
-from graph.types.node import Node
-from graph.types.role import Role
+from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_size
 from models import EntryMode, EntrySource, TimeStatus
 from models import TimeEntry as TimeEntryRow
 from services import time_queries
@@ -34,6 +34,7 @@ from services.policy import is_billable
 from services.time_entries import EntryData, WarningCode, Writer
 from services.time_entries import Warning as WarningData
 from services.time_queries import EntryFilter, TimeListMode, TimeListOrder
+from services.timers import TimerData
 
 EntryModeEnum = described_enum(
     EntryMode,
@@ -88,7 +89,7 @@ WarningCodeEnum = described_enum(
     },
 )
 if TYPE_CHECKING:
-    from graph.types.invoice import Invoice
+    from api.invoice.types import Invoice
 
 
 class Prefixed:
@@ -164,12 +165,12 @@ class TimeEntry(Node):
     @described_field(
         "The invoice that billed it; null when none, and for roles without `canInvoice` (its F status still shows)."
     )
-    async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("graph.types.invoice")] | None:
+    async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("api.invoice.types")] | None:
         """The invoice that billed this entry; null for roles that may not see invoices (SPEC 5a)."""
         viewer = info.context.viewer
         if self.invoice_id is None or viewer is None or not viewer.is_billing_staff:
             return None
-        from graph.types.invoice import Invoice
+        from api.invoice.types import Invoice
 
         invoice = await info.context.loaders.invoice_by_id.load(self.invoice_id)
         return Invoice.from_row(invoice) if invoice else None
@@ -227,7 +228,7 @@ class EntryBuilder:
             self._debtors[case.debtor.db_id] = case.debtor
 
     def build(self, row: AnyRow) -> TimeEntry:
-        # by mapping: a Row's attribute access is ~20x slower (graph.types.common.fields)
+        # by mapping: a Row's attribute access is ~20x slower (graph.objects.fields)
         return self._build(fields(row))
 
     def _build(self, f: Fields) -> TimeEntry:
@@ -455,6 +456,14 @@ class StartTimerInput:
     description: str | None = strawberry.field(
         default=None, description="At most 4,000 characters; becomes the entry's description."
     )
+
+    def to_data(self) -> TimerData:
+        return {
+            "debtor_id": ids.require(self.debtor_id, "Debtor", "debtorId"),
+            "activity_id": ids.require(self.activity_id, "Activity", "activityId"),
+            "case_id": ids.require(self.case_id, "Case", "caseId") if self.case_id else None,
+            "description": self.description,
+        }
 
 
 @strawberry.type(description="The answer to `createTimeEntry`, `updateTimeEntry` and `stopTimer`.")

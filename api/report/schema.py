@@ -1,3 +1,5 @@
+"""Root fields of the time report."""
+
 from __future__ import annotations
 
 from typing import Annotated, cast
@@ -5,10 +7,11 @@ from typing import Annotated, cast
 import strawberry
 from graphql import GRAPHQL_MAX_INT
 
+from api.report.types import ReportRow, TimeReport, report_rows
+from api.time_entry.types import TimeEntryFilter
 from graph.context import Info
 from graph.errors import ApiError, TopCode
-from graph.types.report import ReportRow, TimeReport, report_rows
-from graph.types.time_entry import TimeEntryFilter
+from graph.permissions import USER
 from services import reporting
 from services.errors import DomainError
 from services.reporting import Dimension
@@ -61,4 +64,14 @@ async def time_report(
         rows=await report_rows(info, report.rows),
         total_minutes=report.total_minutes,
         total_amount=report.total_amount,
+    )
+
+
+@strawberry.type
+class ReportQueries:
+    time_report: TimeReport = strawberry.field(
+        resolver=time_report,
+        permission_classes=USER,
+        description="Minutes and money of the filtered entries, grouped; rows in the order of `groupBy`. Hidden "
+        "employees fold into one row per group.",
     )

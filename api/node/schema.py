@@ -1,18 +1,21 @@
+"""Root fields of any object by its global ID."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
 import strawberry
 
+from api.activity.types import Activity
+from api.case.types import Case, Debtor
+from api.employee.types import Employee
+from api.invoice.types import Invoice
+from api.role.types import Role
+from api.time_entry.types import EntryBuilder
 from graph import ids
 from graph.context import Info
-from graph.types.activity import Activity
-from graph.types.case import Case, Debtor
-from graph.types.employee import Employee
-from graph.types.invoice import Invoice
-from graph.types.node import Node
-from graph.types.role import Role
-from graph.types.time_entry import EntryBuilder
+from graph.node import Node
+from graph.permissions import USER
 
 
 async def node(
@@ -50,3 +53,13 @@ async def node(
         invoice = await loaders.invoice_by_id.load(db_id)
         return Invoice.from_row(invoice) if invoice else None
     return None
+
+
+@strawberry.type
+class NodeQueries:
+    node: Node | None = strawberry.field(
+        resolver=node,
+        permission_classes=USER,
+        description="Any object by its global ID; null when the ID is malformed, names nothing, or names something "
+        "the viewer may not see (a hidden employee, an invoice without `canInvoice`).",
+    )

@@ -8,14 +8,9 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph import ids
-from graph.compiler import Source
-from graph.context import Info
-from graph.loaders import forget
-from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
-from graph.types.activity import Activity
-from graph.types.case import Case, Debtor
-from graph.types.time_entry import (
+from api.activity.types import Activity
+from api.case.types import Case, Debtor
+from api.time_entry.types import (
     DeletePayload,
     EntryBuilder,
     StartTimerInput,
@@ -29,9 +24,15 @@ from graph.types.time_entry import (
     TimerPayload,
     Warning,
 )
+from graph import ids
+from graph.compiler import Source
+from graph.context import Info
+from graph.loaders import forget
+from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
+from graph.permissions import USER
+from graph.write import Refused, nothing, read_back, write
 from models import EntryMode
 from models import Timer as TimerModel
-from resolvers.write import Refused, read_back, write
 from services import time_entries, time_queries, timers, validation
 from services.paging import AnyRow, Window
 from services.time_entries import ListChange, Writer, WriteResult
@@ -97,11 +98,12 @@ async def create_time_entry(
 ) -> TimeEntryPayload:
     outcome = await write(
         info,
+        input.to_data,
         read_back(
-            lambda session: time_entries.create_once(
+            lambda session, data: time_entries.create_once(
                 session,
                 _writer(info),
-                input.to_data(),
+                data,
                 mode=mode or EntryMode.PER_DATE,
                 idempotency_key=idempotency_key,
             ),
@@ -124,12 +126,12 @@ async def update_time_entry(
 ) -> TimeEntryPayload:
     outcome = await write(
         info,
+        lambda: (ids.require(id, "TimeEntry", "id"), input.to_data()),
         read_back(
-            lambda session: time_entries.update(
+            lambda session, given: time_entries.update(
                 session,
                 _writer(info),
-                ids.require(id, "TimeEntry", "id"),
-                input.to_data(),
+                *given,
                 expected_version=expected_version,
                 mode=mode or EntryMode.PER_DATE,
             ),
@@ -148,8 +150,9 @@ async def delete_time_entry(
 ) -> DeletePayload:
     outcome = await write(
         info,
-        lambda session: time_entries.delete(
-            session, _writer(info), ids.require(id, "TimeEntry", "id"), expected_version=expected_version
+        lambda: ids.require(id, "TimeEntry", "id"),
+        lambda session, entry_id: time_entries.delete(
+            session, _writer(info), entry_id, expected_version=expected_version
         ),
     )
     if isinstance(outcome, Refused):
@@ -170,12 +173,8 @@ async def copy_time_entries(
 ) -> TimeEntriesPayload:
     outcome = await write(
         info,
-        read_back(
-            lambda session: time_entries.copy(
-                session, _writer(info), [ids.require(i, "TimeEntry", "ids") for i in ids_], to_date
-            ),
-            _many_rows,
-        ),
+        lambda: [ids.require(i, "TimeEntry", "ids") for i in ids_],
+        read_back(lambda session, entry_ids: time_entries.copy(session, _writer(info), entry_ids, to_date), _many_rows),
     )
     if isinstance(outcome, Refused):
         return TimeEntriesPayload(user_errors=outcome.errors)
@@ -206,12 +205,8 @@ async def save_case_time_list(
 
     outcome = await write(
         info,
-        read_back(
-            lambda session: time_entries.save_case_list(
-                session, _writer(info), ids.require(case_id, "Case", "caseId"), to_changes()
-            ),
-            _many_rows,
-        ),
+        lambda: (ids.require(case_id, "Case", "caseId"), to_changes()),
+        read_back(lambda session, given: time_entries.save_case_list(session, _writer(info), *given), _many_rows),
     )
     if isinstance(outcome, Refused):
         return TimeEntriesPayload(user_errors=outcome.errors)
@@ -223,16 +218,8 @@ async def start_timer(
 ) -> TimerPayload:
     outcome = await write(
         info,
-        lambda session: timers.start(
-            session,
-            _writer(info),
-            {
-                "debtor_id": ids.require(input.debtor_id, "Debtor", "debtorId"),
-                "activity_id": ids.require(input.activity_id, "Activity", "activityId"),
-                "case_id": ids.require(input.case_id, "Case", "caseId") if input.case_id else None,
-                "description": input.description,
-            },
-        ),
+        input.to_data,
+        lambda session, data: timers.start(session, _writer(info), data),
     )
     if isinstance(outcome, Refused):
         return TimerPayload(user_errors=outcome.errors)
@@ -240,7 +227,7 @@ async def start_timer(
 
 
 async def stop_timer(info: Info) -> TimeEntryPayload:
-    outcome = await write(info, read_back(lambda session: timers.stop(session, _writer(info)), _rows))
+    outcome = await write(info, nothing, read_back(lambda session, _: timers.stop(session, _writer(info)), _rows))
     if isinstance(outcome, Refused):
         return TimeEntryPayload(user_errors=outcome.errors)
     return _payload(info, outcome)
@@ -248,7 +235,7 @@ async def stop_timer(info: Info) -> TimeEntryPayload:
 
 async def discard_timer(info: Info) -> TimerPayload:
     """Drop the viewer's running timer without writing time; the payload shows the timer that was dropped."""
-    outcome = await write(info, lambda session: timers.discard(session, _writer(info)))
+    outcome = await write(info, nothing, lambda session, _: timers.discard(session, _writer(info)))
     if isinstance(outcome, Refused):
         return TimerPayload(user_errors=outcome.errors)
     return TimerPayload(timer=await _timer(info, outcome))
@@ -310,3 +297,68 @@ async def time_entries_page(
     async with ctx.read_db.reader() as reader:
         page = await time_queries.entries_page(reader, ctx.visibility, entry_filter, first=size, after=cursor)
     return connection(page, time_queries.NEWEST_FIRST, EntryBuilder(ctx).build, count_total)
+
+
+@strawberry.type
+class TimeEntryQueries:
+    time_entries: Connection[TimeEntry] = strawberry.field(
+        resolver=time_entries_page,
+        permission_classes=USER,
+        description="Time entries matching the filter, newest work date first. Every entry is listed; names the "
+        "viewer may not see are not.",
+    )
+    running_timer: Timer | None = strawberry.field(
+        resolver=running_timer,
+        permission_classes=USER,
+        description="The viewer's running timer; null when none runs.",
+    )
+
+
+@strawberry.type
+class TimeEntryMutations:
+    create_time_entry: TimeEntryPayload = strawberry.mutation(
+        resolver=create_time_entry,
+        permission_classes=USER,
+        description="Write an entry. In PER_DATE mode, time beyond its case's book-year maximum goes to an over-limit "
+        "(L) entry, with a CAP_EXCEEDED warning.",
+    )
+    update_time_entry: TimeEntryPayload = strawberry.mutation(
+        resolver=update_time_entry,
+        permission_classes=USER,
+        description="Change an entry that is not invoiced. In PER_DATE mode the cap check runs again without the "
+        "entry's old share; its rate stays unless its employee, activity, case or debtor changes.",
+    )
+    delete_time_entry: DeletePayload = strawberry.mutation(
+        resolver=delete_time_entry,
+        permission_classes=USER,
+        description="Delete an entry that is not invoiced.",
+    )
+    copy_time_entries: TimeEntriesPayload = strawberry.mutation(
+        resolver=copy_time_entries,
+        permission_classes=USER,
+        description="Copy entries to another date at fresh rates, without cap check: J and F copy as J, N as N, L as "
+        "a new entry's status.",
+    )
+    save_case_time_list: TimeEntriesPayload = strawberry.mutation(
+        resolver=save_case_time_list,
+        permission_classes=USER,
+        description="Save a case time list's changes in order, in one transaction, each as its single mutation in "
+        "PER_DATE mode; any refusal writes nothing. A STATIC list is refused (STATIC_LIST).",
+    )
+    start_timer: TimerPayload = strawberry.mutation(
+        resolver=start_timer,
+        permission_classes=USER,
+        description="Start the viewer's timer; one running already is TIMER_RUNNING.",
+    )
+    stop_timer: TimeEntryPayload = strawberry.mutation(
+        resolver=stop_timer,
+        permission_classes=USER,
+        description="Stop the viewer's timer and write its time, rounded up to whole minutes (at least 1; past 1440, "
+        "1440 with TIMER_TRUNCATED), as a TIMER entry dated the day it started, through the PER_DATE cap check. None "
+        "running is NO_TIMER.",
+    )
+    discard_timer: TimerPayload = strawberry.mutation(
+        resolver=discard_timer,
+        permission_classes=USER,
+        description="Drop the viewer's running timer without writing any time; none running is NO_TIMER.",
+    )

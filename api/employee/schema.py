@@ -1,3 +1,5 @@
+"""Root fields of employees, the viewer and their rates."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -5,15 +7,16 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.employee.types import Employee, EmployeeInput, EmployeePayload, EmployeeRateInput
+from api.role.types import Role
 from graph import ids
 from graph.compiler import Source
 from graph.context import Info
 from graph.loaders import forget
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
-from graph.types.employee import Employee, EmployeeInput, EmployeePayload, EmployeeRateInput
-from graph.types.role import Role
+from graph.permissions import ADMIN, USER
+from graph.write import Refused, read_back, write
 from models import Employee as EmployeeModel
-from resolvers.write import Refused, read_back, write
 from services import employees
 from services.paging import AnyRow, Window
 
@@ -77,7 +80,7 @@ async def create_employee(
 ) -> EmployeePayload:
     ctx = info.context
     outcome = await write(
-        info, read_back(lambda session: employees.create(session, ctx.passwords, input.to_data()), _row)
+        info, input.to_data, read_back(lambda session, data: employees.create(session, ctx.passwords, data), _row)
     )
     if isinstance(outcome, Refused):
         return EmployeePayload(user_errors=outcome.errors)
@@ -92,12 +95,8 @@ async def update_employee(
     ctx = info.context
     outcome = await write(
         info,
-        read_back(
-            lambda session: employees.update(
-                session, ctx.passwords, ids.require(id, "Employee", "id"), input.to_data()
-            ),
-            _row,
-        ),
+        lambda: (ids.require(id, "Employee", "id"), input.to_data()),
+        read_back(lambda session, given: employees.update(session, ctx.passwords, *given), _row),
     )
     if isinstance(outcome, Refused):
         return EmployeePayload(user_errors=outcome.errors)
@@ -109,11 +108,15 @@ async def set_employee_rate(
 ) -> EmployeePayload:
     outcome = await write(
         info,
+        lambda: (
+            ids.require(input.employee_id, "Employee", "employeeId"),
+            ids.require(input.activity_id, "Activity", "activityId"),
+        ),
         read_back(
-            lambda session: employees.set_rate(
+            lambda session, given: employees.set_rate(
                 session,
-                employee_id=ids.require(input.employee_id, "Employee", "employeeId"),
-                activity_id=ids.require(input.activity_id, "Activity", "activityId"),
+                employee_id=given[0],
+                activity_id=given[1],
                 rate=None if input.rate is strawberry.UNSET else input.rate,
             ),
             _row,
@@ -122,3 +125,33 @@ async def set_employee_rate(
     if isinstance(outcome, Refused):
         return EmployeePayload(user_errors=outcome.errors)
     return _payload(info, outcome)
+
+
+@strawberry.type
+class EmployeeQueries:
+    viewer: Employee = strawberry.field(resolver=viewer, permission_classes=USER, description="The logged-in employee.")
+    employees: Connection[Employee] = strawberry.field(
+        resolver=employees_page,
+        permission_classes=USER,
+        description="The employees whose names the viewer may see, by name.",
+    )
+
+
+@strawberry.type
+class EmployeeMutations:
+    create_employee: EmployeePayload = strawberry.mutation(
+        resolver=create_employee,
+        permission_classes=ADMIN,
+        description="Create an employee. Administrators only.",
+    )
+    update_employee: EmployeePayload = strawberry.mutation(
+        resolver=update_employee,
+        permission_classes=ADMIN,
+        description="Change an employee; a new password or `active: false` revokes all their tokens. Administrators "
+        "only.",
+    )
+    set_employee_rate: EmployeePayload = strawberry.mutation(
+        resolver=set_employee_rate,
+        permission_classes=ADMIN,
+        description="Set or remove an employee's rate for one activity. Administrators only.",
+    )

@@ -7,8 +7,8 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.errors import UserError
-from graph.types.common import Fields, described_enum, described_field, fields, given, user_errors_field
-from graph.types.node import Node
+from graph.node import Node
+from graph.objects import Fields, described_enum, described_field, fields, given, user_errors_field
 from models import EmployeeVisibility
 from services.roles import RoleData
 

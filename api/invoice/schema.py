@@ -6,15 +6,16 @@ from typing import Annotated
 
 import strawberry
 
+from api.invoice.types import Invoice, InvoiceInput, InvoicePayload
+from api.time_entry.schema import entry_rows, written_entries
+from api.time_entry.types import TimeEntriesPayload
 from graph import ids
 from graph.compiler import Source
 from graph.context import Info
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
-from graph.types.invoice import Invoice, InvoiceInput, InvoicePayload
-from graph.types.time_entry import TimeEntriesPayload
+from graph.permissions import BILLING
+from graph.write import Refused, read_back, write
 from models import TimeStatus
-from resolvers.time_entry import entry_rows, written_entries
-from resolvers.write import Refused, read_back, write
 from services import invoicing
 from services.paging import Window
 
@@ -25,13 +26,12 @@ async def create_invoice(
     ctx = info.context
     outcome = await write(
         info,
-        lambda session: invoicing.create(
-            session,
-            ctx.me,
-            debtor_id=ids.require(input.debtor_id, "Debtor", "debtorId"),
-            case_ids=[ids.require(c, "Case", "caseIds") for c in input.case_ids] if input.case_ids else None,
-            up_to=input.up_to,
-            invoice_date=input.invoice_date,
+        lambda: (
+            ids.require(input.debtor_id, "Debtor", "debtorId"),
+            [ids.require(c, "Case", "caseIds") for c in input.case_ids] if input.case_ids else None,
+        ),
+        lambda session, given: invoicing.create(
+            session, ctx.me, debtor_id=given[0], case_ids=given[1], up_to=input.up_to, invoice_date=input.invoice_date
         ),
     )
     if isinstance(outcome, Refused):
@@ -46,7 +46,9 @@ async def void_invoice(
     ],
 ) -> InvoicePayload:
     outcome = await write(
-        info, lambda session: invoicing.void(session, info.context.me, ids.require(id, "Invoice", "id"))
+        info,
+        lambda: ids.require(id, "Invoice", "id"),
+        lambda session, invoice_id: invoicing.void(session, info.context.me, invoice_id),
     )
     if isinstance(outcome, Refused):
         return InvoicePayload(user_errors=outcome.errors)
@@ -65,10 +67,9 @@ async def release_over_limit(
 ) -> TimeEntriesPayload:
     outcome = await write(
         info,
+        lambda: [ids.require(i, "TimeEntry", "ids") for i in ids_],
         read_back(
-            lambda session: invoicing.release_over_limit(
-                session, info.context.me, [ids.require(i, "TimeEntry", "ids") for i in ids_], status
-            ),
+            lambda session, entry_ids: invoicing.release_over_limit(session, info.context.me, entry_ids, status),
             lambda session, released: entry_rows(session, [e.id for e in released]),
         ),
     )
@@ -111,3 +112,34 @@ async def invoices_page(
     async with db.read() as session:
         page = await invoicing.page(session, first=size, after=cursor, debtor_id=debtor)
     return connection(page, invoicing.INVOICE_KEYSET, Invoice.from_row, count_total)
+
+
+@strawberry.type
+class InvoiceQueries:
+    invoices: Connection[Invoice] = strawberry.field(
+        resolver=invoices_page,
+        permission_classes=BILLING,
+        description="Invoices, newest first. Billing staff (`canInvoice`) and administrators only.",
+    )
+
+
+@strawberry.type
+class InvoiceMutations:
+    create_invoice: InvoicePayload = strawberry.mutation(
+        resolver=create_invoice,
+        permission_classes=BILLING,
+        description="Put a debtor's billable (J) time not yet invoiced on a new invoice, one line per case, activity "
+        "and rate, and turn it F. None is NOTHING_TO_INVOICE. Billing staff and administrators only.",
+    )
+    void_invoice: InvoicePayload = strawberry.mutation(
+        resolver=void_invoice,
+        permission_classes=BILLING,
+        description="Void an invoice: its entries go back to J, its number stays used. Billing staff and "
+        "administrators only.",
+    )
+    release_over_limit: TimeEntriesPayload = strawberry.mutation(
+        resolver=release_over_limit,
+        permission_classes=BILLING,
+        description="Release over-limit (L) entries to J or N, without cap check. Billing staff and administrators "
+        "only.",
+    )

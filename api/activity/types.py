@@ -7,8 +7,8 @@ import strawberry
 
 from graph import ids
 from graph.errors import UserError
-from graph.types.common import Fields, described_enum, fields, given, user_errors_field
-from graph.types.node import Node
+from graph.node import Node
+from graph.objects import Fields, described_enum, fields, given, user_errors_field
 from models import Activity as ActivityModel
 from models import TimeStatus
 from services.activities import ActivityData

@@ -5,7 +5,7 @@ from typing import cast
 import strawberry
 
 from graph.errors import UserError
-from graph.types.common import given, user_errors_field
+from graph.objects import given, user_errors_field
 from models import CompanySettings
 from services.company import SettingsData
 

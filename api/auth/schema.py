@@ -1,15 +1,19 @@
+"""Root fields of logging in and out and of the viewer's own password."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
 import strawberry
 
+from api.auth.types import ChangePasswordInput, ChangePasswordPayload, LoginInput, LoginPayload
+from api.employee.types import Employee
 from graph import metrics
 from graph.context import Info
 from graph.errors import UserError
 from graph.loaders import forget
-from graph.types.employee import ChangePasswordInput, ChangePasswordPayload, Employee, LoginInput, LoginPayload
-from resolvers.write import Refused, write
+from graph.permissions import USER
+from graph.write import Refused, nothing, write
 from services import auth, employees, visibility
 from settings import Config
 
@@ -30,7 +34,8 @@ async def login(
     # is hashed, so a refusal keeps its count and attempts in other workers see it at once
     admitted = await write(
         info,
-        lambda session: auth.admit(
+        nothing,
+        lambda session, _: auth.admit(
             session, email=input.email, address=ctx.client_address, throttle=_throttle(ctx.config)
         ),
     )
@@ -40,7 +45,8 @@ async def login(
     attempt = admitted
     issued = await write(
         info,
-        lambda session: auth.sign_in(
+        nothing,
+        lambda session, _: auth.sign_in(
             session, ctx.passwords, attempt, password=input.password, ttl=ctx.config.token_ttl
         ),
     )
@@ -74,7 +80,8 @@ async def change_password(
     assert token is not None  # the permission class required a viewer, hence their token
     outcome = await write(
         info,
-        lambda session: employees.change_password(
+        nothing,
+        lambda session, _: employees.change_password(
             session,
             ctx.passwords,
             employee_id=ctx.me.employee_id,
@@ -91,3 +98,21 @@ async def change_password(
         return ChangePasswordPayload(ok=False, user_errors=[UserError.of(error) for error in outcome])
     forget(ctx.loaders.employee_by_id, [ctx.me.employee_id])
     return ChangePasswordPayload(ok=True)
+
+
+@strawberry.type
+class AuthMutations:
+    login: LoginPayload = strawberry.mutation(
+        resolver=login,
+        description="Exchange an email and password for a bearer token: the one field that needs no token.",
+    )
+    logout: bool = strawberry.mutation(
+        resolver=logout,
+        permission_classes=USER,
+        description="Revoke the token this request carries; true when it was revoked.",
+    )
+    change_password: ChangePasswordPayload = strawberry.mutation(
+        resolver=change_password,
+        permission_classes=USER,
+        description="Change the viewer's own password; every other token of theirs is revoked, this one stays.",
+    )
