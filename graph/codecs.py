@@ -42,6 +42,9 @@ class Codec:
     name: str
     python: Callable[[Any], Any]
     value: Callable[[Column], ColumnElement[str]]
+    # an object's field holds the stored value and Strawberry writes it, except where the stored value is not the
+    # field's (a row's key, the field its global ID): the object holds the Python twin's value
+    on_objects: bool = False
 
     def sql(self, column: Column, *, nullable: bool = True) -> ColumnElement[str]:
         """The JSON text of the column's value, `null` when NULL; a column known not NULL skips the test."""
@@ -99,6 +102,7 @@ def global_id(type_name: str) -> Codec:
         f"ID of {type_name}",
         lambda db_id: ids.encode(type_name, db_id),
         lambda column: encoded_id(prefix, column),
+        on_objects=True,
     )
 
 

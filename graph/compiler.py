@@ -162,7 +162,7 @@ def _object(
             if _nullable(row, relation.key):
                 present = getattr(row, relation.key).is_not(None)
             if relation.shown is not None:
-                shown = relation.shown(row, viewing)
+                shown = relation.shown.sql(row, viewing)
                 present = shown if present is None else and_(present, shown)
             target = joins.join(relation, row, outer=absent)
             written = _object(member.tree, target, joins, viewing, outer=absent)

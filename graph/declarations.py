@@ -1,16 +1,19 @@
 """What each field of the API's object types is, declared once per type: a column with its codec, an expression of
 the row, a relation to one row of another type, or a field only Python answers.
 
-`graph.compiler` writes a selection of these fields as one SQL expression of JSON text; a field declared `Python`
-(a resolver with its own rules or loaders) keeps the whole selection on the object path.
-tests/graph/test_declarations.py fails when a type gains a field without a declaration.
+Both renderers come from here. `graph.compiler` writes a selection of these fields as one SQL expression of JSON
+text; `graph.objects.declared_view` makes the Strawberry objects that mutation payloads and graphql-core need, each
+column read from the row, each ID through its codec's Python twin, each expression and each relation's `shown` rule
+through its Python twin (`Seeing`, the twin of `Viewing` and its parameters). A field declared `Python` (a resolver
+with its own rules or loaders) keeps the whole selection on the object path. tests/graph/test_declarations.py fails
+when a type gains a field without a declaration, and holds each expression's twins equal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from sqlalchemy import ARRAY, Boolean, ColumnElement, Integer, any_, bindparam, cast, func, true
 
@@ -77,6 +80,45 @@ class Viewing:
 _SEES_ALL, _SEES_SOME = Viewing(sees_all=True), Viewing(sees_all=False)
 
 
+class Row(Protocol):
+    """A row's columns by name, on the object path (`graph.objects.fields`)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Seeing:
+    """`Viewing` with its parameters, on the object path: the Python twin of each expression of the viewer."""
+
+    visibility: Visibility
+    viewer: Viewer | None
+    editing: bool = True  # false: nobody may edit (a STATIC list)
+
+    def bills(self) -> bool:
+        return self.viewer is not None and self.viewer.is_billing_staff
+
+    def visible(self, employee_id: int | None) -> bool:
+        return self.visibility.can_see(employee_id)
+
+    def may_edit(self, row: Row) -> bool:
+        editor = self.viewer if self.editing else None
+        return policy.entry_editable(
+            row["status"],
+            row["employee_id"],
+            writer_id=editor.employee_id if editor is not None else 0,
+            writes=policy.writes_for(editor),
+            employee_visible=self.visible(row["employee_id"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A condition of the row and the viewer, twice: `sql` for the compiled statement, `python` for objects."""
+
+    sql: Callable[[Any, Viewing], ColumnElement[bool]]
+    python: Callable[[Row, Seeing], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """The row's column `name`, written by `codec`."""
@@ -87,9 +129,11 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class Derived:
-    """An expression of the row (and of the viewer), written by `codec`; never NULL unless `nullable`."""
+    """An expression of the row (and of the viewer), written by `codec`; never NULL unless `nullable`. `python` is
+    its twin on the object path: the field's value."""
 
     expression: Callable[[Any, Viewing], Any]
+    python: Callable[[Row, Seeing], Any]
     codec: Codec
     nullable: bool = False
 
@@ -101,7 +145,7 @@ class ToOne:
 
     type_name: str
     key: str
-    shown: Callable[[Any, Viewing], ColumnElement[bool]] | None = None
+    shown: Rule | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +167,24 @@ class Declaration:
     model: Any
     fields: Mapping[str, Field]
 
+    def relation(self, name: str) -> ToOne:
+        """The field `name`, a relation to one row."""
+        field = self.fields[name]
+        if not isinstance(field, ToOne):
+            raise TypeError(f"{self.type_name}.{name} is not a relation")
+        return field
+
 
 def _id(type_name: str) -> Column:
     return Column("id", codecs.global_id(type_name))
 
 
-def _visible_employee(key: str) -> Callable[[Any, Viewing], ColumnElement[bool]]:
-    return lambda row, viewing: viewing.visible(getattr(row, key))
+def _visible_employee(key: str) -> Rule:
+    """The employee `key` names is one whose name the viewer may see (SPEC 5)."""
+    return Rule(lambda row, viewing: viewing.visible(getattr(row, key)), lambda row, seeing: seeing.visible(row[key]))
+
+
+_BILLS = Rule(lambda row, viewing: viewing.bills(), lambda row, seeing: seeing.bills())
 
 
 ROLE = Declaration(
@@ -222,7 +277,12 @@ INVOICE = Declaration(
 
 def _rounded_money(name: str) -> Derived:
     # a sum of 2-decimal amounts keeps their scale, but a sum coalesced to 0 would print "0": rounded, it prints "0.00"
-    return Derived(lambda row, viewing: func.round(getattr(row, name), 2), codecs.MONEY, nullable=True)
+    return Derived(
+        lambda row, viewing: func.round(getattr(row, name), 2),
+        lambda row, seeing: row[name],
+        codecs.MONEY,
+        nullable=True,
+    )
 
 
 # the groups of `services.reporting.Grouped.rows`: a dimension not grouped by is NULL in every row
@@ -233,7 +293,11 @@ REPORT_ROW = Declaration(
         "debtor": ToOne("Debtor", "debtor_id"),
         "case": ToOne("Case", "case_id"),
         # the folded row of hidden employees has no employee id either; the rule is said here as the API says it
-        "employee": ToOne("Employee", "employee_id", shown=lambda row, viewing: ~row.employee_hidden),
+        "employee": ToOne(
+            "Employee",
+            "employee_id",
+            shown=Rule(lambda row, viewing: ~row.employee_hidden, lambda row, seeing: not row["employee_hidden"]),
+        ),
         "employeeHidden": Column("employee_hidden", codecs.BOOLEAN),
         "activity": ToOne("Activity", "activity_id"),
         "status": Column("status", codecs.enum(TimeStatus)),
@@ -254,22 +318,32 @@ TIME_ENTRY = Declaration(
         "workDate": Column("work_date", codecs.DATE),
         "minutes": Column("minutes", codecs.INT),
         "status": Column("status", codecs.enum(TimeStatus)),
-        "billable": Derived(lambda row, viewing: policy.billable_sql(row.status), codecs.BOOLEAN),
+        "billable": Derived(
+            lambda row, viewing: policy.billable_sql(row.status),
+            lambda row, seeing: policy.is_billable(row["status"]),
+            codecs.BOOLEAN,
+        ),
         "rate": Column("rate", codecs.MONEY),
         "amount": Column("amount", codecs.MONEY),
         "description": Column("description", codecs.TEXT),
         "tags": Column("tags", codecs.TEXT_LIST),
         "source": Column("source", codecs.enum(EntrySource)),
         "employee": ToOne("Employee", "employee_id", shown=_visible_employee("employee_id")),
-        "employeeHidden": Derived(lambda row, viewing: ~viewing.visible(row.employee_id), codecs.BOOLEAN),
+        "employeeHidden": Derived(
+            lambda row, viewing: ~viewing.visible(row.employee_id),
+            lambda row, seeing: not seeing.visible(row["employee_id"]),
+            codecs.BOOLEAN,
+        ),
         "debtor": ToOne("Debtor", "debtor_id"),
         "case": ToOne("Case", "case_id"),
         "activity": ToOne("Activity", "activity_id"),
-        "editable": Derived(lambda row, viewing: viewing.may_edit(row), codecs.BOOLEAN),
+        "editable": Derived(
+            lambda row, viewing: viewing.may_edit(row), lambda row, seeing: seeing.may_edit(row), codecs.BOOLEAN
+        ),
         "version": Column("version", codecs.INT),
         "createdAt": Column("created_at", codecs.DATETIME),
         "updatedAt": Column("updated_at", codecs.DATETIME),
-        "invoice": ToOne("Invoice", "invoice_id", shown=lambda row, viewing: viewing.bills()),
+        "invoice": ToOne("Invoice", "invoice_id", shown=_BILLS),
         "overLimitOf": ToOne("TimeEntry", "over_limit_of_id"),
         "overLimitEntry": Python("the L line pointing at this entry, from a loader"),
         "createdBy": ToOne("Employee", "created_by_id", shown=_visible_employee("created_by_id")),

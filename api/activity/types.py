@@ -5,10 +5,9 @@ from typing import Any, cast
 
 import strawberry
 
-from graph import ids
 from graph.errors import UserError
 from graph.node import Node
-from graph.objects import Fields, described_enum, fields, given, user_errors_field
+from graph.objects import Fields, Prefixed, declared_view, described_enum, fields, given, user_errors_field
 from models import Activity as ActivityModel
 from models import TimeStatus
 from services.activities import ActivityData
@@ -50,14 +49,7 @@ class Activity(Node):
     @classmethod
     def from_fields(cls, f: Fields, prefix: str = "") -> Activity:
         """From an activity's columns, named with `prefix` in a joined row."""
-        db_id = f[f"{prefix}id"]
-        return cls(
-            id=ids.encode("Activity", db_id),
-            code=f[f"{prefix}code"],
-            name=f[f"{prefix}name"],
-            default_status=f[f"{prefix}default_status"],
-            default_rate=f[f"{prefix}default_rate"],
-        )
+        return _activity_of_row(Prefixed(f, prefix) if prefix else f, None)
 
 
 @strawberry.input(
@@ -89,3 +81,6 @@ class ActivityPayload:
         default=None, description="The activity as written; null when refused."
     )
     user_errors: list[UserError] = user_errors_field()
+
+
+_activity_of_row = declared_view(Activity)

@@ -14,11 +14,12 @@ from graph.errors import ApiError, TopCode, UserError
 from graph.node import Node
 from graph.objects import (
     Fields,
+    Prefixed,
+    declared_view,
     described_enum,
     described_field,
     fields,
     given,
-    row_view,
     user_errors_field,
 )
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
@@ -73,14 +74,7 @@ class Debtor(Node):
 
     @classmethod
     def from_fields(cls, row: Fields, prefix: str = "") -> Debtor:
-        db_id = row["debtor_id"] if prefix else row["id"]
-        return cls(
-            id=ids.encode("Debtor", db_id),
-            db_id=db_id,
-            code=row[f"{prefix}code"],
-            name=row[f"{prefix}name"],
-            adjusted_rate=row[f"{prefix}adjusted_rate"],
-        )
+        return _debtor_of_row(Prefixed(row, prefix) if prefix else row, None)
 
     @described_field("The debtor's cases, by code.")
     async def cases(
@@ -220,10 +214,8 @@ def _debtor_of(case: Any) -> Debtor:
 
 
 # a page builds 50 cases of 16 fields, a report thousands, and a query selects a few: read from the row when asked
-_case_of_row = row_view(
-    Case,
-    {"id": lambda case: ids.encode("Case", case._f["id"]), "db_id": lambda case: case._f["id"], "debtor": _debtor_of},
-)
+_case_of_row = declared_view(Case, {"debtor": _debtor_of})
+_debtor_of_row = declared_view(Debtor)
 
 
 async def case_connection(

@@ -9,9 +9,10 @@ from api.activity.types import Activity
 from api.role.types import Role
 from graph import ids
 from graph.context import Info
+from graph.declarations import EMPLOYEE, Seeing
 from graph.errors import UserError
 from graph.node import Node
-from graph.objects import Fields, described_field, fields, given, user_errors_field
+from graph.objects import Fields, declared_view, described_field, fields, given, shown_key, user_errors_field
 from services.employees import EmployeeData
 
 
@@ -27,6 +28,9 @@ class EmployeeRate:
         activity = await info.context.loaders.activity_by_id.load(self.activity_id)
         assert activity is not None  # a foreign key holds it
         return Activity.from_model(activity)
+
+
+_SUPERVISOR = EMPLOYEE.relation("supervisor")
 
 
 @strawberry.type(
@@ -55,30 +59,15 @@ class Employee(Node):
     @classmethod
     def from_fields(cls, f: Fields, roles: dict[int, Role] | None = None) -> Employee:
         """`roles` shares one Role object per role among the rows of one answer."""
-        db_id = f["id"]
-        role = roles.get(f["role_id"]) if roles is not None else None
-        if role is None:
-            role = Role.from_fields(f, prefix="role_")
-            if roles is not None:
-                roles[role.db_id] = role
-        return cls(
-            id=ids.encode("Employee", db_id),
-            db_id=db_id,
-            name=f["name"],
-            email=f["email"],
-            role=role,
-            active=f["active"],
-            default_rate=f["default_rate"],
-            supervisor_id=f["supervisor_id"],
-        )
+        return _employee_of_row(f, roles)
 
     @described_field("The employee above this one; null when none or when the viewer may not see their name.")
     async def supervisor(self, info: Info) -> Employee | None:
         """Null when there is none or when the viewer may not see the supervisor's name (SPEC 5)."""
-        if not info.context.visibility.can_see(self.supervisor_id):
+        supervisor_id = shown_key(self, _SUPERVISOR, Seeing(info.context.visibility, info.context.viewer))
+        if supervisor_id is None:
             return None
-        assert self.supervisor_id is not None
-        row = await info.context.loaders.employee_by_id.load(self.supervisor_id)
+        row = await info.context.loaders.employee_by_id.load(supervisor_id)
         return Employee.from_row(row) if row else None
 
     @described_field("The employee's rates per activity: for administrators and the employee only, else empty.")
@@ -144,3 +133,17 @@ class EmployeePayload:
         default=None, description="The employee as written; null when refused."
     )
     user_errors: list[UserError] = user_errors_field()
+
+
+def _role_of(employee: Any) -> Role:
+    f, roles = employee._f, employee._shared
+    role = roles.get(f["role_id"]) if roles is not None else None
+    if role is None:
+        role = Role.from_fields(f, prefix="role_")
+        if roles is not None:
+            roles[role.db_id] = role
+    return role
+
+
+# a page builds 50 employees and a query selects a few fields: read from the row when asked
+_employee_of_row = declared_view(Employee, {"role": _role_of})

@@ -8,12 +8,11 @@ import strawberry
 
 from api.activity.types import Activity
 from api.case.types import Case, Debtor
-from graph import ids
 from graph.compiler import Source
 from graph.context import Info
 from graph.errors import UserError
 from graph.node import Node
-from graph.objects import described_field, fields, user_errors_field
+from graph.objects import declared_view, described_field, fields, user_errors_field
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from models import InvoiceLine as InvoiceLineModel
 from services import time_queries
@@ -73,16 +72,7 @@ class Invoice(Node):
     @classmethod
     def from_row(cls, row: Any) -> Invoice:
         """From an invoice's row (a dict of `db.driver`, a `Row`) or model."""
-        f = fields(row)
-        return cls(
-            id=ids.encode("Invoice", f["id"]),
-            db_id=f["id"],
-            number=f["number"],
-            invoice_date=f["invoice_date"],
-            total=f["total"],
-            voided=f["voided"],
-            debtor_id=f["debtor_id"],
-        )
+        return _invoice_of_row(fields(row), None)
 
     @described_field("The debtor billed.")
     async def debtor(self, info: Info) -> Debtor:
@@ -152,3 +142,6 @@ class InvoicePayload:
         default=None, description="The invoice created or voided; null when refused."
     )
     user_errors: list[UserError] = user_errors_field()
+
+
+_invoice_of_row = declared_view(Invoice)

@@ -8,7 +8,16 @@ from graph import ids
 from graph.context import Info
 from graph.errors import UserError
 from graph.node import Node
-from graph.objects import Fields, described_enum, described_field, fields, given, user_errors_field
+from graph.objects import (
+    Fields,
+    Prefixed,
+    declared_view,
+    described_enum,
+    described_field,
+    fields,
+    given,
+    user_errors_field,
+)
 from models import EmployeeVisibility
 from services.roles import RoleData
 
@@ -51,16 +60,7 @@ class Role(Node):
 
     @classmethod
     def from_fields(cls, row: Fields, prefix: str = "") -> Role:
-        db_id = row[f"{prefix}id"] if not prefix else row["role_id"]
-        return cls(
-            id=ids.encode("Role", db_id),
-            db_id=db_id,
-            name=row[f"{prefix}name"],
-            is_administrator=row[f"{prefix}is_administrator"],
-            can_enter_time_for_others=row[f"{prefix}can_enter_time_for_others"],
-            can_invoice=row[f"{prefix}can_invoice"],
-            employee_visibility=row[f"{prefix}employee_visibility"],
-        )
+        return _role_of_row(Prefixed(row, prefix) if prefix else row, None)
 
     @described_field("Under SELECTED_ROLES, the roles whose employees this role sees; ignored under any other.")
     async def visible_roles(self, info: Info) -> list[Role]:
@@ -103,3 +103,6 @@ class RoleInput:
 class RolePayload:
     role: Role | None = strawberry.field(default=None, description="The role as written; null when refused.")
     user_errors: list[UserError] = user_errors_field()
+
+
+_role_of_row = declared_view(Role)

@@ -14,15 +14,18 @@ from api.role.types import Role
 from graph import ids
 from graph.compiler import Source
 from graph.context import Context, Info
+from graph.declarations import TIME_ENTRY, Seeing
 from graph.errors import UserError
 from graph.node import Node
 from graph.objects import (
     Fields,
+    Prefixed,
+    declared_view,
     described_enum,
     described_field,
     fields,
     given,
-    row_view,
+    shown_key,
     user_errors_field,
 )
 from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_size
@@ -30,8 +33,7 @@ from models import EntryMode, EntrySource, TimeStatus
 from models import TimeEntry as TimeEntryRow
 from services import time_queries
 from services.paging import AnyRow, Keyset, Page, Window
-from services.policy import is_billable
-from services.time_entries import EntryData, WarningCode, Writer
+from services.time_entries import EntryData, WarningCode
 from services.time_entries import Warning as WarningData
 from services.time_queries import EntryFilter, TimeListMode, TimeListOrder
 from services.timers import TimerData
@@ -92,18 +94,6 @@ if TYPE_CHECKING:
     from api.invoice.types import Invoice
 
 
-class Prefixed:
-    """A view of a joined row's columns that carry `prefix`, for the types' `from_row` and `from_fields`."""
-
-    __slots__ = ("_prefix", "_row")
-
-    def __init__(self, row: Fields, prefix: str) -> None:
-        self._row, self._prefix = row, prefix
-
-    def __getitem__(self, name: str) -> Any:
-        return self._row[self._prefix + name]
-
-
 @strawberry.type(description="Something the user should know about a write that was made.")
 class Warning:
     code: WarningCode = strawberry.field(description="What it is about.")
@@ -114,6 +104,10 @@ class Warning:
     @classmethod
     def of(cls, warning: WarningData) -> Warning:
         return cls(code=warning.code, message=warning.message)
+
+
+# the relations a TimeEntry's resolvers read, each with its declared rule
+_RELATIONS = {name: TIME_ENTRY.relation(name) for name in ("invoice", "createdBy", "updatedBy")}
 
 
 @strawberry.type(
@@ -167,12 +161,12 @@ class TimeEntry(Node):
     )
     async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("api.invoice.types")] | None:
         """The invoice that billed this entry; null for roles that may not see invoices (SPEC 5a)."""
-        viewer = info.context.viewer
-        if self.invoice_id is None or viewer is None or not viewer.is_billing_staff:
+        invoice_id = shown_key(self, _RELATIONS["invoice"])
+        if invoice_id is None:
             return None
         from api.invoice.types import Invoice
 
-        invoice = await info.context.loaders.invoice_by_id.load(self.invoice_id)
+        invoice = await info.context.loaders.invoice_by_id.load(invoice_id)
         return Invoice.from_row(invoice) if invoice else None
 
     @described_field("On an L entry: the entry whose excess over the case's maximum it holds; null otherwise.")
@@ -187,11 +181,11 @@ class TimeEntry(Node):
 
     @described_field("Who wrote it; null when the viewer may not see their name.")
     async def created_by(self, info: Info) -> Employee | None:
-        return await _load_employee(info, self.created_by_id)
+        return await _load_employee(info, shown_key(self, _RELATIONS["createdBy"]))
 
     @described_field("Who changed it last (the creator after a create); null when the viewer may not see their name.")
     async def updated_by(self, info: Info) -> Employee | None:
-        return await _load_employee(info, self.updated_by_id)
+        return await _load_employee(info, shown_key(self, _RELATIONS["updatedBy"]))
 
 
 async def _load_entry(info: Info, entry_id: int | None) -> TimeEntry | None:
@@ -201,8 +195,8 @@ async def _load_entry(info: Info, entry_id: int | None) -> TimeEntry | None:
     return EntryBuilder(info.context).build(row) if row else None
 
 
-async def _load_employee(info: Info, employee_id: int) -> Employee | None:
-    if not info.context.visibility.can_see(employee_id):
+async def _load_employee(info: Info, employee_id: int | None) -> Employee | None:
+    if employee_id is None:  # none, or hidden from the viewer
         return None
     row = await info.context.loaders.employee_by_id.load(employee_id)
     return Employee.from_row(row) if row else None
@@ -215,9 +209,7 @@ class EntryBuilder:
     entries share that case and its debtor."""
 
     def __init__(self, context: Context, *, static: bool = False, case: Case | None = None) -> None:
-        self.visibility = context.visibility
-        self.writer = Writer(context.me, context.visibility) if context.viewer else None
-        self.static = static
+        self.seeing = Seeing(context.visibility, context.viewer, editing=not static)
         self._employees: dict[int, Employee] = {}
         self._cases: dict[int, Case] = {}
         self._activities: dict[int, Activity] = {}
@@ -234,19 +226,12 @@ class EntryBuilder:
     def _build(self, f: Fields) -> TimeEntry:
         return _entry_of_row(f, self)
 
-    def employee_of(self, f: Fields) -> Employee | None:
+    def employee_of(self, f: Fields) -> Employee:
         employee_id = f["employee_id"]
-        if not self.visibility.can_see(employee_id):
-            return None
         return self._employees.get(employee_id) or self._employee(f, employee_id)
 
-    def editable(self, f: Fields) -> bool:
-        return not self.static and self.writer is not None and self.writer.may_edit(f["status"], f["employee_id"])
-
-    def case_of(self, f: Fields) -> Case | None:
+    def case_of(self, f: Fields) -> Case:
         case_id = f["case_id"]
-        if case_id is None:
-            return None
         return self._cases.get(case_id) or self._case(f, case_id)
 
     def debtor_of(self, f: Fields) -> Debtor:
@@ -297,18 +282,13 @@ class EntryBuilder:
 
 
 # a page builds 50 entries of 24 fields and a query selects a handful: each field is read from the row when asked
-_entry_of_row = row_view(
+_entry_of_row = declared_view(
     TimeEntry,
     {
-        "id": lambda entry: ids.encode("TimeEntry", entry._f["id"]),
-        "db_id": lambda entry: entry._f["id"],
-        "billable": lambda entry: is_billable(entry._f["status"]),
         "employee": lambda entry: entry._shared.employee_of(entry._f),
-        "employee_hidden": lambda entry: not entry._shared.visibility.can_see(entry._f["employee_id"]),
         "debtor": lambda entry: entry._shared.debtor_of(entry._f),
         "case": lambda entry: entry._shared.case_of(entry._f),
         "activity": lambda entry: entry._shared.activity_of(entry._f),
-        "editable": lambda entry: entry._shared.editable(entry._f),
     },
 )
 
