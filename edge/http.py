@@ -274,7 +274,7 @@ class GraphQLEndpoint:
                 read_db=read_db,
                 viewer=viewer,
                 visibility=policy,
-                loaders=Loaders(db),
+                loaders=Loaders(db, read_db),
                 config=self.config,
                 passwords=self.passwords,
                 token=token if viewer else None,

@@ -1,11 +1,15 @@
-"""Per-request DataLoaders named `<thing>_by_<key>`; their batch functions live in services."""
+"""What the fields of `api/*/types.py` read, per request: DataLoaders named `<thing>_by_<key>`, whose batch functions
+live in services, and methods that read one page of a list. Those fields never open the database themselves: they
+read here or through what the plan compiled; only root fields (`api/*/schema.py`) open it (tests/graph/test_layers.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import suppress
+from datetime import date
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
@@ -13,16 +17,19 @@ from strawberry.dataloader import DataLoader
 from db.driver import Reader
 from db.session import RequestDb
 from models import Activity, CompanySettings, InvoiceLine, Role
-from services import activities, cases, company, debtors, employees, invoicing, roles, time_queries
-from services.paging import AnyRow
+from services import activities, cap_usage, cases, company, debtors, employees, invoicing, roles, time_queries
+from services.cap_usage import CapQuery, CapSettings, CapUsage
+from services.paging import AnyRow, Keyset, Page, Window
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
 class Loaders:
-    def __init__(self, db: RequestDb) -> None:
+    def __init__(self, db: RequestDb, read_db: RequestDb | None = None) -> None:
+        """`read_db`: the database reports and read-only lists read (`Context.read_db`), when not `db`."""
         self._db = db
+        self._read_db = read_db
         self._settings: CompanySettings | None = None
         self._settings_row: AnyRow | None = None  # a row holding `company.PREFIXED`, built into settings on demand
 
@@ -48,12 +55,21 @@ class Loaders:
             self.case_by_id.prime(db_id, row)
         return row
 
-    def _loader(self, batch: Callable[[AsyncSession, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+    @cached_property
+    def replica(self) -> Loaders:
+        """The loaders of `read_db`, with caches of their own; these very loaders when there is no other."""
+        if self._read_db is None or self._read_db is self._db:
+            return self
+        return Loaders(self._read_db)
+
+    def _loader(
+        self, batch: Callable[[AsyncSession, Sequence[K]], Awaitable[list[V]]], *, cache: bool = True
+    ) -> DataLoader[K, V]:
         async def load(keys: list[K]) -> list[V]:
             async with self._db.read() as session:
                 return await batch(session, keys)
 
-        return DataLoader(load_fn=load)
+        return DataLoader(load_fn=load, cache=cache)
 
     def _prebuilt_loader(self, batch: Callable[[Reader, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
         """A loader whose batch is one prebuilt statement: it needs no session."""
@@ -103,6 +119,49 @@ class Loaders:
     @cached_property
     def lines_by_invoice_id(self) -> DataLoader[int, list[InvoiceLine]]:
         return self._loader(invoicing.lines_by_invoice_ids)
+
+    @cached_property
+    def cap_usage_by_case(self) -> DataLoader[CapQuery, CapUsage]:
+        # uncached: a mutation's later write changes the totals, and the usage is read again when asked again
+        return self._loader(cap_usage.of_cases, cache=False)
+
+    async def cap_usage_of(self, case_id: int, case: CapSettings, on: date | None) -> CapUsage | None:
+        """The case's usage of its maximum in the book year holding `on` (today by default), batched with the other
+        cases asking at the same time; None without a maximum. A DomainError for a day out of range."""
+        asked = cap_usage.query(case_id, case, on)
+        return None if asked is None else await self.cap_usage_by_case.load(asked)
+
+    # a page of a list, read when asked: one statement per page, not batched across parents
+
+    async def cases_page(
+        self,
+        *,
+        first: int,
+        after: Sequence[Any] | None,
+        debtor_id: int | None,
+        search: str | None,
+        include_blocked: bool,
+    ) -> Page[AnyRow]:
+        async with self._db.reader() as reader:
+            return await cases.page(
+                reader, first=first, after=after, debtor_id=debtor_id, search=search, include_blocked=include_blocked
+            )
+
+    async def cases_total(self, *, debtor_id: int | None, search: str | None, include_blocked: bool) -> int:
+        async with self._db.read() as session:
+            return await cases.total(session, debtor_id=debtor_id, search=search, include_blocked=include_blocked)
+
+    async def case_entries_page(self, case_id: int, keyset: Keyset, window: Window) -> Page[AnyRow]:
+        async with self._db.read() as session:
+            return await time_queries.case_page(session, case_id=case_id, keyset=keyset, window=window)
+
+    async def invoice_entries_page(self, invoice_id: int, *, first: int, after: Sequence[Any] | None) -> Page[AnyRow]:
+        async with self._db.read() as session:
+            return await time_queries.invoice_page(session, invoice_id=invoice_id, first=first, after=after)
+
+    async def invoice_entries_total(self, invoice_id: int) -> int:
+        async with self._db.read() as session:
+            return await time_queries.invoice_total(session, invoice_id=invoice_id)
 
 
 def forget(loader: DataLoader[K, V], keys: Iterable[K]) -> None:

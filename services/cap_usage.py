@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache, partial
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CapBasis, CapKind, CaseYearTotals
 from services import company, totals, validation
-from services.book_year import book_year_of
+from services.book_year import BookYear, book_year_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,27 +44,59 @@ class CapSettings(Protocol):
     def max_amount(self) -> Decimal | None: ...
 
 
-async def of_case(session: AsyncSession, case_id: int, case: CapSettings, on: date | None = None) -> CapUsage | None:
-    """Limit, used and available for the book year holding `on` (today in the company's zone); None without a cap."""
+@dataclass(frozen=True, slots=True)
+class CapQuery:
+    """The usage asked of one capped case: its cap fields and the day whose book year counts (None: today in the
+    company's zone). Hashable, so a loader can batch it."""
+
+    case_id: int
+    on: date | None
+    kind: CapKind
+    basis: CapBasis
+    max_minutes: int | None
+    max_amount: Decimal | None
+
+
+def query(case_id: int, case: CapSettings, on: date | None = None) -> CapQuery | None:
+    """What `of_cases` reads for the case, `on` checked (a DomainError out of range); None without a cap."""
     validation.day(on, "date")
     if case.max_per_book_year is CapKind.NONE:
         return None
+    return CapQuery(case_id, on, case.max_per_book_year, case.max_based_on, case.max_minutes, case.max_amount)
+
+
+async def of_case(session: AsyncSession, case_id: int, case: CapSettings, on: date | None = None) -> CapUsage | None:
+    """Limit, used and available for the book year holding `on` (today in the company's zone); None without a cap."""
+    asked = query(case_id, case, on)
+    return None if asked is None else (await of_cases(session, [asked]))[0]
+
+
+async def of_cases(session: AsyncSession, queries: Sequence[CapQuery]) -> list[CapUsage]:
+    """The usage of each query, in order, in two statements however many: the settings, then the totals rows of
+    every case and book year asked."""
     settings = await company.get(session)
-    year = book_year_of(on or company.today(settings), settings.book_year_start_month)
-    row = await session.scalar(
-        select(CaseYearTotals).where(CaseYearTotals.case_id == case_id, CaseYearTotals.year_start == year.start)
+    today = cache(partial(company.today, settings))  # one today for all, read only when a query has no day
+    years = [(asked, book_year_of(asked.on or today(), settings.book_year_start_month)) for asked in queries]
+    keys = sorted({(asked.case_id, year.start) for asked, year in years})
+    found = await session.scalars(
+        select(CaseYearTotals).where(tuple_(CaseYearTotals.case_id, CaseYearTotals.year_start).in_(keys))
     )
-    used_minutes, used_amount = totals.counted(row, case.max_based_on) if row else (0, Decimal(0))
-    by_time = case.max_per_book_year is CapKind.TIME
+    rows = {(row.case_id, row.year_start): row for row in found}
+    return [_usage(asked, year, rows.get((asked.case_id, year.start))) for asked, year in years]
+
+
+def _usage(asked: CapQuery, year: BookYear, row: CaseYearTotals | None) -> CapUsage:
+    used_minutes, used_amount = totals.counted(row, asked.basis) if row else (0, Decimal(0))
+    by_time = asked.kind is CapKind.TIME
     return CapUsage(
-        kind=case.max_per_book_year,
-        basis=case.max_based_on,
+        kind=asked.kind,
+        basis=asked.basis,
         book_year_start=year.start,
         book_year_end=year.last_day,
-        limit_minutes=case.max_minutes if by_time else None,
-        limit_amount=None if by_time else case.max_amount,
+        limit_minutes=asked.max_minutes if by_time else None,
+        limit_amount=None if by_time else asked.max_amount,
         used_minutes=used_minutes,
         used_amount=used_amount,
-        available_minutes=max((case.max_minutes or 0) - used_minutes, 0) if by_time else None,
-        available_amount=None if by_time else max((case.max_amount or Decimal(0)) - used_amount, Decimal(0)),
+        available_minutes=max((asked.max_minutes or 0) - used_minutes, 0) if by_time else None,
+        available_amount=None if by_time else max((asked.max_amount or Decimal(0)) - used_amount, Decimal(0)),
     )

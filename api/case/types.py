@@ -24,7 +24,7 @@ from graph.objects import (
 )
 from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
 from models import CapBasis, CapKind, TimeStatus
-from services import cap_usage, cases
+from services import cases
 from services.cases import CaseData
 from services.debtors import DebtorData
 from services.errors import DomainError
@@ -188,8 +188,7 @@ class Case(Node):
     ) -> CapUsage | None:
         """Limit, used and available for the book year holding `date` (today by default); null without a cap."""
         try:
-            async with info.context.db.read() as session:
-                usage = await cap_usage.of_case(session, self.db_id, self, date)
+            usage = await info.context.loaders.cap_usage_of(self.db_id, self, date)
         except DomainError as error:
             raise ApiError(TopCode.VALIDATION, error.message) from error
         return CapUsage(**dataclasses.asdict(usage)) if usage else None
@@ -233,8 +232,7 @@ async def case_connection(
     db = ctx.db
 
     async def count_total() -> int:
-        async with db.read() as session:
-            return await cases.total(session, debtor_id=debtor_id, search=search, include_blocked=include_blocked)
+        return await ctx.loaders.cases_total(debtor_id=debtor_id, search=search, include_blocked=include_blocked)
 
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
@@ -244,10 +242,9 @@ async def case_connection(
         return await compiled.connection(
             db, source, cases.KEYSET, Window(size, cursor), viewer=ctx.viewer, visibility=ctx.visibility, params=values
         )
-    async with db.reader() as reader:
-        page = await cases.page(
-            reader, first=size, after=cursor, debtor_id=debtor_id, search=search, include_blocked=include_blocked
-        )
+    page = await ctx.loaders.cases_page(
+        first=size, after=cursor, debtor_id=debtor_id, search=search, include_blocked=include_blocked
+    )
     debtors: dict[int, Debtor] = {}
     return connection(page, cases.KEYSET, lambda row: Case.from_row(row, debtors), count_total)
 

@@ -101,8 +101,7 @@ class Invoice(Node):
         cursor = decode_cursor(after, time_queries.BY_ID)
 
         async def count_total() -> int:
-            async with ctx.db.read() as session:
-                return await time_queries.invoice_total(session, invoice_id=self.db_id)
+            return await ctx.loaders.invoice_entries_total(self.db_id)
 
         compiled = ctx.compiled_edges(info)
         if compiled is not None:
@@ -115,8 +114,7 @@ class Invoice(Node):
                 visibility=ctx.visibility,
                 params={"invoice_id": self.db_id},
             )
-        async with ctx.db.read() as session:
-            page = await time_queries.invoice_page(session, invoice_id=self.db_id, first=size, after=cursor)
+        page = await ctx.loaders.invoice_entries_page(self.db_id, first=size, after=cursor)
         return connection(page, time_queries.BY_ID, EntryBuilder(ctx).build, count_total)
 
 

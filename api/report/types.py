@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
 
 from api.activity.types import Activity
 from api.case.types import Case, Debtor
@@ -13,13 +13,10 @@ from api.employee.types import Employee
 from graph.context import Info
 from graph.objects import described_enum
 from models import TimeStatus
-from services import activities, cases, debtors, employees
 from services.reporting import Dimension
 from services.reporting import ReportRow as ReportRowData
 
 T = TypeVar("T")
-R = TypeVar("R")
-Batch = Callable[[AsyncSession, Sequence[int]], Awaitable[list[R | None]]]
 
 ReportDimension = described_enum(
     Dimension,
@@ -68,29 +65,28 @@ class ReportRow:
 
 
 async def report_rows(info: Info, rows: list[ReportRowData]) -> list[ReportRow]:
-    """The rows with their debtors, cases, employees and activities, each read in one query and built once."""
+    """The rows with their debtors, cases, employees and activities, each read in one query (through the loaders of
+    `read_db`, which the report was read from) and built once."""
     visibility = info.context.visibility
+    loaders = info.context.loaders.replica
 
     def wanted(ids: set[int | None]) -> list[int]:
         return sorted(i for i in ids if i)
 
-    async def built(
-        session: AsyncSession, batch: Batch[Any], ids: list[int], build: Callable[[Any], T]
-    ) -> dict[int | None, T]:
-        found = await batch(session, ids) if ids else []
+    async def built(loader: DataLoader[int, Any], ids: list[int], build: Callable[[Any], T]) -> dict[int | None, T]:
+        found = await loader.load_many(ids)
         return {i: build(row) for i, row in zip(ids, found, strict=True) if row is not None}
 
     debtor_ids = wanted({r.debtor_id for r in rows})
     case_ids = wanted({r.case_id for r in rows})
     employee_ids = wanted({r.employee_id for r in rows if visibility.can_see(r.employee_id)})
     activity_ids = wanted({r.activity_id for r in rows})
-    async with info.context.read_db.read() as session:
-        debtor_of = await built(session, debtors.rows_by_ids, debtor_ids, Debtor.from_row)
-        # a case's debtor is built once per debtor, not once per case
-        shared = {i: d for i, d in debtor_of.items() if i is not None}
-        case_of = await built(session, cases.rows_by_ids, case_ids, lambda row: Case.from_row(row, shared))
-        employee_of = await built(session, employees.rows_by_ids, employee_ids, Employee.from_row)
-        activity_of = await built(session, activities.by_ids, activity_ids, Activity.from_model)
+    debtor_of = await built(loaders.debtor_by_id, debtor_ids, Debtor.from_row)
+    # a case's debtor is built once per debtor, not once per case
+    shared = {i: d for i, d in debtor_of.items() if i is not None}
+    case_of = await built(loaders.case_by_id, case_ids, lambda row: Case.from_row(row, shared))
+    employee_of = await built(loaders.employee_by_id, employee_ids, Employee.from_row)
+    activity_of = await built(loaders.activity_by_id, activity_ids, Activity.from_model)
     debtor, case, employee, activity = debtor_of.get, case_of.get, employee_of.get, activity_of.get
     # ids are never 0 and None finds nothing, so `get` needs no test
     return [

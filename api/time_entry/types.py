@@ -529,7 +529,6 @@ async def case_time_list(
         )
         edges = cast(list[Edge[TimeEntry]], written.edges)
         return CaseTimeList(mode=mode, page_info=written.page_info(), edges=edges, total_count=case.time_entry_count)
-    async with ctx.db.read() as session:
-        page = await time_queries.case_page(session, case_id=case.db_id, keyset=keyset, window=window)
+    page = await ctx.loaders.case_entries_page(case.db_id, keyset, window)
     edges, page_info = EntryBuilder(ctx, static=static, case=case).edges(page, keyset)
     return CaseTimeList(mode=mode, page_info=page_info, edges=edges, total_count=case.time_entry_count)

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
-from models import Activity, CapKind, Case, Debtor, EmployeeVisibility, Invoice, TimeEntry
+from models import Activity, CapBasis, CapKind, Case, Debtor, EmployeeVisibility, Invoice, TimeEntry
+from services import company
 from tests.conftest import StatementCounter
 from tests.factories import Factory, error_codes, gql
 
@@ -59,6 +60,19 @@ CAP_USAGE = """query($id: ID!, $date: Date) {
   node(id: $id) { ... on Case { capUsage(date: $date) { kind basis bookYearStart bookYearEnd limitMinutes
     usedMinutes availableMinutes } } }
 }"""
+USAGE = """fragment Usage on CapUsage { kind basis bookYearStart bookYearEnd limitMinutes limitAmount usedMinutes
+  usedAmount availableMinutes availableAmount }"""
+# the same case's usage for a given day and for today, asked of one case alone and of each case of a page
+CASE_USAGES = (
+    """query($id: ID!, $date: Date) { node(id: $id) { ... on Case { id
+  dated: capUsage(date: $date) { ...Usage } today: capUsage { ...Usage } } } }"""
+    + USAGE
+)
+PAGE_USAGES = (
+    """query($id: ID!, $date: Date) { node(id: $id) { ... on Debtor { cases(first: 50) { edges { node { id
+  dated: capUsage(date: $date) { ...Usage } today: capUsage { ...Usage } } } } } } }"""
+    + USAGE
+)
 SETTINGS = """mutation($month: Int!) {
   updateSettings(input: {bookYearStartMonth: $month}) { settings { bookYearStartMonth } userErrors { code } }
 }"""
@@ -793,6 +807,10 @@ class TestRowsWrittenByTheDatabase:
         assert [("string_agg" in s) for s in report_statements(sql_statements, before)] == [True, False]
 
 
+def totals_statements(counter: StatementCounter, since: int) -> list[str]:
+    return [s for s in counter.statements[since:] if "case_year_totals" in s]
+
+
 class TestCapUsage:
     async def test_null_without_a_cap(self, client: httpx.AsyncClient, billing: Billing) -> None:
         # when
@@ -822,6 +840,121 @@ class TestCapUsage:
             "usedMinutes": 60,
             "availableMinutes": 40,
         }
+
+    async def test_a_page_of_cases_answers_as_each_case_alone(
+        self, client: httpx.AsyncClient, factory: Factory, session: AsyncSession, billing: Billing
+    ) -> None:
+        # given: a debtor's cases with each kind of maximum and one without, with time in 2025 and today
+        debtor = await factory.debtor()
+        by_time = await factory.case(debtor=debtor, code="A-TIME", max_per_book_year=CapKind.TIME, max_minutes=100)
+        by_amount = await factory.case(
+            debtor=debtor, code="B-AMOUNT", max_per_book_year=CapKind.AMOUNT, max_amount=Decimal("80.00")
+        )
+        non_billable = await factory.case(
+            debtor=debtor,
+            code="C-N",
+            max_per_book_year=CapKind.TIME,
+            max_minutes=50,
+            max_based_on=CapBasis.NON_BILLABLE,
+        )
+        uncapped = await factory.case(debtor=debtor, code="D-NONE")
+        today = company.today(await company.get(session)).isoformat()
+        for case, minutes, day, extra in (
+            (by_time, 30, "2025-06-01", {}),
+            (by_time, 20, today, {}),
+            (by_amount, 45, "2025-06-01", {}),
+            (non_billable, 15, "2025-06-01", {"status": "NON_BILLABLE"}),
+            (non_billable, 10, "2025-06-01", {}),  # billable: not counted against an N maximum
+            (uncapped, 60, "2025-06-01", {}),
+        ):
+            await write(client, billing.admin, case=case, activity=billing.activity, minutes=minutes, day=day, **extra)
+        variables = {"id": ids.encode("Debtor", debtor.id), "date": "2025-06-01"}
+        # when
+        page = await gql(client, PAGE_USAGES, variables, token=billing.clerk)
+        alone = [
+            await gql(
+                client, CASE_USAGES, {"id": ids.encode("Case", case.id), "date": "2025-06-01"}, token=billing.clerk
+            )
+            for case in (by_time, by_amount, non_billable, uncapped)
+        ]
+        # then: the same fields, case by case, for the day given and for today
+        assert "errors" not in page, page
+        nodes = [edge["node"] for edge in page["data"]["node"]["cases"]["edges"]]
+        assert nodes == [body["data"]["node"] for body in alone]
+        time_usage, amount_usage, n_usage, no_usage = nodes
+        assert time_usage["dated"] == {
+            "kind": "TIME",
+            "basis": "BILLABLE",
+            "bookYearStart": "2025-01-01",
+            "bookYearEnd": "2025-12-31",
+            "limitMinutes": 100,
+            "limitAmount": None,
+            "usedMinutes": 30,
+            "usedAmount": "30.00",
+            "availableMinutes": 70,
+            "availableAmount": None,
+        }
+        assert (time_usage["today"]["usedMinutes"], time_usage["today"]["availableMinutes"]) == (20, 80)
+        assert time_usage["today"]["bookYearStart"] <= today <= time_usage["today"]["bookYearEnd"]
+        assert (amount_usage["dated"]["usedAmount"], amount_usage["dated"]["availableAmount"]) == ("45.00", "35.00")
+        assert (amount_usage["dated"]["limitMinutes"], amount_usage["today"]["usedAmount"]) == (None, "0.00")
+        assert (n_usage["dated"]["basis"], n_usage["dated"]["usedMinutes"]) == ("NON_BILLABLE", 15)
+        assert no_usage == {"id": ids.encode("Case", uncapped.id), "dated": None, "today": None}
+
+    async def test_a_page_reads_its_usage_in_the_same_statements_however_many_cases(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing, sql_statements: StatementCounter
+    ) -> None:
+        # given: a debtor of two capped cases and one of six, with time on each
+        async def debtor_with(capped: int) -> str:
+            debtor = await factory.debtor()
+            for n in range(capped):
+                case = await factory.case(debtor=debtor, max_per_book_year=CapKind.TIME, max_minutes=100 + n)
+                await write(client, billing.admin, case=case, activity=billing.activity, minutes=10 + n)
+            await factory.case(debtor=debtor)  # without a maximum
+            return ids.encode("Debtor", debtor.id)
+
+        few, many = await debtor_with(2), await debtor_with(6)
+        counts, totals_reads = [], []
+        # when
+        for debtor_id in (few, many):
+            before = sql_statements.count
+            body = await gql(client, PAGE_USAGES, {"id": debtor_id, "date": "2026-11-02"}, token=billing.clerk)
+            counts.append(sql_statements.count - before)
+            totals_reads.append(len(totals_statements(sql_statements, before)))
+            # then
+            assert "errors" not in body, body
+            used = [edge["node"]["dated"] for edge in body["data"]["node"]["cases"]["edges"]]
+            assert sorted(u["usedMinutes"] for u in used if u) == list(range(10, 10 + len(used) - 1))
+        # then: both the dated and today's usage of every case came from one read of the totals
+        assert counts[0] == counts[1]
+        assert totals_reads == [1, 1]
+
+    async def test_each_mutation_of_a_request_reads_the_usage_its_write_left(
+        self, client: httpx.AsyncClient, factory: Factory, billing: Billing
+    ) -> None:
+        # given: two writes on one capped case in one request, each asking the same usage after its write
+        capped = await factory.case(debtor=billing.debtor, max_per_book_year=CapKind.TIME, max_minutes=100)
+        entry = {
+            "caseId": ids.encode("Case", capped.id),
+            "activityId": ids.encode("Activity", billing.activity.id),
+            "workDate": "2026-11-02",
+        }
+        usage = 'timeEntry { case { capUsage(date: "2026-11-02") { usedMinutes } } } userErrors { code }'
+        mutation = (
+            "mutation($a: TimeEntryInput!, $b: TimeEntryInput!) { a: createTimeEntry(input: $a) { "
+            + usage
+            + " } b: createTimeEntry(input: $b) { "
+            + usage
+            + " } }"
+        )
+        # when
+        body = await gql(
+            client, mutation, {"a": {**entry, "minutes": 30}, "b": {**entry, "minutes": 20}}, token=billing.admin
+        )
+        # then: the second payload sees both writes, not the usage read for the first
+        assert "errors" not in body, body
+        used = [body["data"][name]["timeEntry"]["case"]["capUsage"]["usedMinutes"] for name in ("a", "b")]
+        assert used == [30, 50]
 
 
 class TestInvoicesHiddenFromOtherRoles:

@@ -30,8 +30,9 @@ from models import (
     invoice_entries,
 )
 from services import auth, cap_usage, company, invoicing, time_entries, visibility
-from services.errors import ErrorCode
+from services.errors import DomainError, ErrorCode
 from services.time_entries import Writer
+from tests.conftest import StatementCounter
 from tests.factories import Factory
 from tests.services.support import refused
 from tests.services.time_support import rollup_problems
@@ -555,3 +556,37 @@ class TestCapUsage:
         assert usage is not None
         assert (usage.book_year_start, usage.book_year_end) == (date(2026, 4, 1), date(2027, 3, 31))
         assert (usage.used_minutes, usage.used_amount, usage.available_minutes) == (55, Decimal("55.00"), 945)
+
+    async def test_many_cases_and_days_at_once_answer_as_each_alone(
+        self, session: AsyncSession, factory: Factory, book: Book, sql_statements: StatementCounter
+    ) -> None:
+        # given: two capped cases with time in two book years
+        by_time = await factory.case(debtor=book.debtor, max_per_book_year=CapKind.TIME, max_minutes=100)
+        by_amount = await factory.case(debtor=book.debtor, max_per_book_year=CapKind.AMOUNT, max_amount=Decimal(70))
+        for case, day, minutes in ((by_time, DAY, 30), (by_time, date(2025, 5, 5), 20), (by_amount, DAY, 45)):
+            await write(session, book.admin, case=case, activity=book.activity, day=day, minutes=minutes)
+        asked = [
+            (case, day)
+            for case in (by_time, by_amount)
+            for day in (DAY, date(2025, 5, 5), date(2031, 1, 1), None, DAY)  # the same key twice, and today
+        ]
+        queries = [cap_usage.query(case.id, case, day) for case, day in asked]
+        # when
+        before = sql_statements.count
+        together = await cap_usage.of_cases(session, [q for q in queries if q is not None])
+        statements = sql_statements.statements[before:]
+        alone = [await cap_usage.of_case(session, case.id, case, day) for case, day in asked]
+        # then: the settings and one read of the totals, and the same answers in the order asked
+        assert [("case_year_totals" in s, "company_settings" in s) for s in statements] == [
+            (False, True),
+            (True, False),
+        ]
+        assert together == alone
+        assert [(u.used_minutes, u.used_amount) for u in together[:3]] == [(30, Decimal(30)), (20, Decimal(20)), (0, 0)]
+        assert (together[5].used_amount, together[5].available_amount) == (Decimal(45), Decimal(25))
+
+    async def test_no_query_for_a_case_without_a_cap_and_a_day_out_of_range_is_refused(self, book: Book) -> None:
+        # when / then
+        assert cap_usage.query(book.case.id, book.case, DAY) is None
+        with pytest.raises(DomainError, match="date must be between"):
+            cap_usage.query(book.case.id, book.case, date(1999, 12, 31))
