@@ -9,7 +9,8 @@ compiled and the list is answered with objects.
 
 Two kinds of list: the edges of a connection over a table (`compile_edges`), whose statements are built from the tree
 when first asked for, one per source, keyset and whether the viewer sees every name, and kept on the compiled edges
-(with their page variants and counts, prebuilt for the driver); and a
+(with their page variants and counts, prebuilt for the driver); a connection that selects `totalCount` has its count
+in its page's statement, so the page and its total are one statement; and a
 list of rows of a selectable each request gives (`compile_rows`: `timeReport`'s groups), whose one statement is built
 for that request around its selectable.
 """
@@ -34,7 +35,7 @@ from graph.declarations import DECLARATIONS, Column, Declaration, Derived, Pytho
 from graph.pagination import Connection, Edge, PageInfo, encode_cursor
 from services.auth import Viewer
 from services.json_sql import NULL, Joined, json_constant, json_object, sql_text, utf8
-from services.paging import AnySelect, Keyset, Ordered, Total, Window
+from services.paging import AnySelect, Keyset, Ordered, Page, Total, Window
 from services.visibility import Visibility
 
 Collect: TypeAlias = Callable[[GraphQLObjectType, list[SelectionSetNode]], dict[str, list[FieldNode]]]
@@ -212,6 +213,7 @@ class EdgesPage:
     has_previous: bool
     first_key: list[Any] | None  # the keyset's key of the first and last rows, for the page's cursors
     last_key: list[Any] | None
+    total: int | None = None  # how many rows the source holds, when the page's statement counted them
 
     def page_info(self) -> PageInfo:
         return PageInfo(
@@ -229,19 +231,25 @@ class EdgesPage:
 @dataclass(slots=True)
 class CompiledEdges:
     """`edges { ... }` of a connection whose nodes are rows of `base`, each edge written by PostgreSQL as UTF-8
-    JSON; `statement` is the page's SELECT of the edge and then the keyset's key, FROM the base and its joins."""
+    JSON; `statement` is the page's SELECT of the edge and then the keyset's key, FROM the base and its joins.
+    `counted`: the connection selects `totalCount`, which `connection` then has its page's statement count."""
 
     base: Any
     members: tuple[tuple[str, _EdgeMember], ...]
+    counted: bool = False
     # by the ids of a source and a keyset, each kept beside its statement: the statements of this document
-    _statements: dict[tuple[int, int, bool], tuple[Source, Keyset, Ordered]] = field(default_factory=dict)
+    _statements: dict[tuple[int, int, bool, bool], tuple[Source, Keyset, Ordered]] = field(default_factory=dict)
     _counts: dict[int, tuple[Source, Total]] = field(default_factory=dict)
+
+    def _count(self, source: Source) -> AnySelect:
+        """`count(*)` of the rows `source` holds: the base's rows meeting its condition, joined to nothing."""
+        return select(func.count()).select_from(self.base.__table__).where(source.where)
 
     def total(self, db: RequestDb, source: Source, params: Mapping[str, Any] | None = None) -> Counted:
         """`totalCount`: how many rows `source` holds, counted when asked, on the request's link like the page."""
         found = self._counts.get(id(source))
         if found is None or found[0] is not source:
-            found = (source, Total.of(select(func.count()).select_from(self.base.__table__).where(source.where)))
+            found = (source, Total.of(self._count(source)))
             if source.kept:
                 self._counts[id(source)] = found
         total = found[1]
@@ -252,17 +260,25 @@ class CompiledEdges:
 
         return count
 
-    def statement(self, source: Source, keyset: Keyset, viewing: Viewing) -> Ordered:
+    def statement(self, source: Source, keyset: Keyset, viewing: Viewing, *, counted: bool = False) -> Ordered:
         """The SELECT of `source`'s rows in the keyset's order for the viewer, built (and prebuilt) once per variant
-        of a kept source."""
+        of a kept source; `counted`: each row ends with the source's count (`_select`)."""
         if not source.kept:
-            return Ordered(self._build(keyset, viewing).where(source.where), keyset, prebuild=False)
-        key = (id(source), id(keyset), viewing.sees_all)
+            return Ordered(self._select(source, keyset, viewing, counted=counted), keyset, prebuild=False)
+        key = (id(source), id(keyset), viewing.sees_all, counted)
         found = self._statements.get(key)
         if found is None or found[0] is not source or found[1] is not keyset:
-            built = Ordered(self._build(keyset, viewing).where(source.where), keyset)
+            built = Ordered(self._select(source, keyset, viewing, counted=counted), keyset)
             found = self._statements[key] = (source, keyset, built)
         return found[2]
+
+    def _select(self, source: Source, keyset: Keyset, viewing: Viewing, *, counted: bool) -> AnySelect:
+        stmt = self._build(keyset, viewing).where(source.where)
+        if not counted:
+            return stmt
+        # uncorrelated (its own FROM of the base, not the page's row): PostgreSQL runs it once for the statement (an
+        # InitPlan), with the source's own parameters; the page's bounds, order and LIMIT stay outside it
+        return stmt.add_columns(self._count(source).correlate(None).scalar_subquery().label("total"))
 
     async def connection(
         self,
@@ -275,9 +291,19 @@ class CompiledEdges:
         visibility: Visibility,
         params: Mapping[str, Any] | None = None,
     ) -> Connection[Any]:
-        """A connection's page (`page`) with its `totalCount`, counted when asked (`total`)."""
-        written = await self.page(db, source, keyset, window, viewer=viewer, visibility=visibility, params=params)
-        return written.connection(self.total(db, source, params))
+        """A connection's page (`page`) with its `totalCount`: when selected, counted by the page's own statement,
+        or by a statement of its own (`total`) when the page could not tell it."""
+        written = await self.page(
+            db, source, keyset, window, viewer=viewer, visibility=visibility, params=params, counted=self.counted
+        )
+        if written.total is None:
+            return written.connection(self.total(db, source, params))
+        total = written.total
+
+        async def known() -> int:
+            return total
+
+        return written.connection(known)
 
     async def page(
         self,
@@ -290,22 +316,26 @@ class CompiledEdges:
         visibility: Visibility,
         editing: bool = True,
         params: Mapping[str, Any] | None = None,
+        counted: bool = False,
     ) -> EdgesPage:
         """One page of `source` in the keyset's order for `viewer`, who sees names as `visibility` says and may edit
-        entries unless `editing` is false (a STATIC list); `params` fills the source's own parameters."""
+        entries unless `editing` is false (a STATIC list); `params` fills the source's own parameters. `counted`:
+        the statement counts the source's rows too, the page's `total` unless it read no row (`_total`)."""
         viewing = Viewing.of(visibility)
         values = {**(params or {}), **Viewing.parameters(visibility, viewer, editing=editing)}
-        ordered = self.statement(source, keyset, viewing)
+        ordered = self.statement(source, keyset, viewing, counted=counted)
         async with db.reader() as reader:
             page = await ordered.page(reader, window, params=values, by_position=True)
-        rows: list[Any] = page.rows  # by position: the edge, then the keyset's key
-        keys = [list(row[1:]) for row in (rows[:1] + rows[-1:])]
+        rows: list[Any] = page.rows  # by position: the edge, the keyset's key, then the count when `counted`
+        end = 1 + len(keyset.columns)
+        keys = [list(row[1:end]) for row in (rows[:1] + rows[-1:])]
         return EdgesPage(
             edges=Fragment(b"[" + b",".join(row[0] for row in rows) + b"]"),
             has_next=page.has_next,
             has_previous=page.has_previous,
             first_key=keys[0] if keys else None,
             last_key=keys[-1] if keys else None,
+            total=_total(page, window) if counted else None,
         )
 
     def _build(self, keyset: Keyset, viewing: Viewing) -> AnySelect:
@@ -323,10 +353,24 @@ class CompiledEdges:
         return select(edge, *keys).select_from(joins.joined)
 
 
+def _total(page: Page[Any], window: Window) -> int | None:
+    """The count a counted page's statement read: in every row (its last column), so in any row it read, the one
+    past the page too (a page of size 0). No row read: none when a cursor bounded the page (the rows may lie on
+    its other side); 0 when none did, as the page is then every row the source holds, which the count counts: the
+    page's joins (on NOT NULL foreign keys, or LEFT) keep every row, the viewer's rules (`Viewing`) hide a row's
+    members and never the row, and a list's own visibility condition is in the source, in both."""
+    read = page.rows[-1] if page.rows else page.beyond
+    if read is not None:
+        return int(read[-1])
+    return 0 if window.after is None and window.before is None else None
+
+
 def compile_edges(collect: Collect, connection: GraphQLObjectType, nodes: Sequence[FieldNode]) -> CompiledEdges | None:
-    """The `edges` selected below the connection field `nodes`, when every field is declared; None otherwise."""
+    """The `edges` selected below the connection field `nodes`, when every field is declared; None otherwise.
+    Whether `totalCount` is selected beside them decides whether the page's statement counts the source's rows."""
     sets = [node.selection_set for node in nodes if node.selection_set is not None]
-    edges = [found for key, found in collect(connection, sets).items() if found[0].name.value == "edges"]
+    selected = collect(connection, sets)
+    edges = [found for key, found in selected.items() if found[0].name.value == "edges"]
     if len(edges) != 1:
         return None
     edge_type = _named(connection.fields["edges"].type)
@@ -350,7 +394,8 @@ def compile_edges(collect: Collect, connection: GraphQLObjectType, nodes: Sequen
             members.append((key, tree))
         else:
             return None
-    return CompiledEdges(DECLARATIONS[node_type.name].model, tuple(members))
+    counted = any(found[0].name.value == "totalCount" for found in selected.values())
+    return CompiledEdges(DECLARATIONS[node_type.name].model, tuple(members), counted)
 
 
 @dataclass(frozen=True, slots=True)

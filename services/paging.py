@@ -38,6 +38,9 @@ class Page(Generic[T]):
     rows: list[T]
     has_next: bool
     has_previous: bool
+    # the row read past the page (a page reads one more than its size, to know whether the list goes on), None when
+    # there was none: a column every row holds alike (a compiled list's total) is read from it on a page of size 0
+    beyond: T | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,11 +224,12 @@ async def _fetch(
         connection = await reader.connection()
         rows = list((await connection.execute(variant.ordered, values)).all())
     more = len(rows) > first
+    beyond = rows[first] if more else None
     rows = rows[:first]
     if window.backwards:
         rows.reverse()
-        return Page(rows=rows, has_next=before is not None, has_previous=more)
-    return Page(rows=rows, has_next=more, has_previous=after is not None)
+        return Page(rows=rows, has_next=before is not None, has_previous=more, beyond=beyond)
+    return Page(rows=rows, has_next=more, has_previous=after is not None, beyond=beyond)
 
 
 async def fetch_window(
