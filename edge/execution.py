@@ -58,7 +58,7 @@ from graphql import (
 from graphql.pyutils import Path, Undefined
 from orjson import Fragment
 
-from graph.compiler import CompiledEdges, CompiledRows, compile_edges, compile_rows
+from graph.compiler import CompiledEdges, CompiledObjects, CompiledRows, compile_edges, compile_object, compile_rows
 from graph.strawberry_internals import (
     CAST_ATTRIBUTE,
     PermissionExtension,
@@ -230,7 +230,7 @@ class Plan:
                 raise NotPlannable
         # lists of declared rows written by PostgreSQL, by the node of the field whose resolver answers them: the
         # edges of a connection, or the rows of an object (`timeReport`)
-        self.compiled: dict[int, CompiledEdges | CompiledRows] = {}
+        self.compiled: dict[int, CompiledEdges | CompiledRows | CompiledObjects] = {}
         root = schema.query_type
         assert root is not None
         self.root = self._selection(root, [operation.selection_set])
@@ -270,6 +270,13 @@ class Plan:
 
     def _compile(self, definition: GraphQLField, nodes: list[FieldNode]) -> None:
         answer = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
+        if is_abstract_type(answer):  # `node`: each declared type it may be, with its selection
+            possible = self.schema.get_possible_types(answer)
+            objects = {t.name: compile_object(self._grouped, t, nodes) for t in possible}
+            found = {name: compiled for name, compiled in objects.items() if compiled is not None}
+            if found:
+                self.compiled[id(nodes[0])] = CompiledObjects(found)
+            return
         if not isinstance(answer, GraphQLObjectType):
             return
         compiled: CompiledEdges | CompiledRows | None
@@ -406,6 +413,8 @@ class Plan:
         def complete_abstract(run: _Run, value: Any, path: Path | None) -> Any:
             if value is None:
                 return None
+            if type(value) is Fragment:  # answered as JSON text by its resolver (`Plan.compiled`, `Context.compiled`)
+                return value
             resolve_type = abstract.resolve_type
             if resolve_type is None:
                 run.failed = True

@@ -21,20 +21,46 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, cast
 
-from graphql import FieldNode, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType, SelectionSetNode
+from graphql import (
+    FieldNode,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    SelectionSetNode,
+)
 from orjson import Fragment
-from sqlalchemy import FromClause, Table, and_, case, func, select, true
+from sqlalchemy import (
+    ARRAY,
+    FromClause,
+    Integer,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+    true,
+    tuple_,
+    type_coerce,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from db.driver import Prebuilt
 from db.session import RequestDb
 from db.sqlalchemy_internals import parameterized
 from graph.codecs import cursor_sql
-from graph.declarations import DECLARATIONS, Column, Declaration, Derived, Python, ToOne, Viewing
-from graph.pagination import Connection, Edge, PageInfo, encode_cursor
+from graph.declarations import DECLARATIONS, Column, Declaration, Derived, Python, ToMany, ToOne, Viewing
+from graph.errors import ApiError
+from graph.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
+from graph.strawberry_internals import get_argument_values
 from services.auth import Viewer
-from services.json_sql import NULL, Joined, json_constant, json_object, sql_text, utf8
+from services.json_sql import FALSE, NULL, TRUE, Joined, json_constant, json_object, sql_text, utf8
 from services.paging import AnySelect, Keyset, Ordered, Page, Total, Window
 from services.visibility import Visibility
 
@@ -58,7 +84,7 @@ class _Tree:
     """The selected members of one declared object, in the answer's order."""
 
     declaration: Declaration
-    members: tuple[tuple[str, _Constant | Column | Derived | _Related], ...]
+    members: tuple[tuple[str, _Constant | Column | Derived | _Related | _Nested], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,37 +95,171 @@ class _Cursor:
 _EdgeMember: TypeAlias = _Constant | _Cursor | _Tree
 
 
+@dataclass(frozen=True, slots=True)
+class _Edges:
+    members: tuple[tuple[str, _EdgeMember], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _PageInfo:
+    members: tuple[tuple[str, str], ...]  # each key's field of PageInfo (`__typename` too)
+
+
+@dataclass(frozen=True, slots=True)
+class _Total:
+    """`totalCount`."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Also:
+    """Another field of the connection (`ToMany.fields`)."""
+
+    name: str
+
+
+_ConnectionMember: TypeAlias = _Constant | _Edges | _PageInfo | _Total | _Also
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Nested:
+    """A connection of a declared object (`ToMany`) compiled into its row's JSON: its selection, the field's
+    definition and node (for the request's arguments) and its place among the document's nested connections, which
+    names its bind parameters (`n<index>_...`)."""
+
+    relation: ToMany
+    definition: GraphQLField
+    node: FieldNode
+    index: int
+    members: tuple[tuple[str, _ConnectionMember], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a request's arguments change in a nested connection's SQL: whether it starts after a cursor, and the
+    filters that apply."""
+
+    after: bool
+    filters: tuple[str, ...]
+
+
+Shapes: TypeAlias = tuple[_Shape, ...]  # by nested connection, in index order
+
+
 def _named(type_: GraphQLOutputType) -> GraphQLOutputType:
     while isinstance(type_, GraphQLNonNull | GraphQLList):
         type_ = type_.of_type
     return type_
 
 
-def _tree(collect: Collect, parent: GraphQLObjectType, sets: list[SelectionSetNode]) -> _Tree | None:
+def _tree(
+    collect: Collect, parent: GraphQLObjectType, sets: list[SelectionSetNode], nested: list[_Nested] | None = None
+) -> _Tree | None:
+    """The declared members selected in `sets` of `parent`; None when any is not declared (or `Python`). A
+    connection (`ToMany`) is a member when `nested` collects the document's nested connections."""
     declaration = DECLARATIONS.get(parent.name)
     if declaration is None:
         return None
-    members: list[tuple[str, _Constant | Column | Derived | _Related]] = []
+    members: list[tuple[str, _Constant | Column | Derived | _Related | _Nested]] = []
     for key, nodes in collect(parent, sets).items():
         name = nodes[0].name.value
         if name == "__typename":
             members.append((key, _Constant(parent.name)))
             continue
         declared = declaration.fields.get(name)
+        sub_sets = [node.selection_set for node in nodes if node.selection_set is not None]
+        if isinstance(declared, ToMany):
+            if nested is None or len(nodes) > 1:
+                return None
+            connection = _named(parent.fields[name].type)
+            if not isinstance(connection, GraphQLObjectType):
+                return None
+            found = _nested(collect, declared, parent.fields[name], nodes[0], connection, sub_sets, nested)
+            if found is None:
+                return None
+            members.append((key, found))
+            continue
         if declared is None or isinstance(declared, Python) or any(node.arguments for node in nodes):
             return None
         if isinstance(declared, ToOne):
             target = _named(parent.fields[name].type)
-            sub_sets = [node.selection_set for node in nodes if node.selection_set is not None]
             if not isinstance(target, GraphQLObjectType):
                 return None
-            related = _tree(collect, target, sub_sets)
+            related = _tree(collect, target, sub_sets, nested)
             if related is None:
                 return None
             members.append((key, _Related(declared, related)))
         else:
             members.append((key, declared))
     return _Tree(declaration, tuple(members))
+
+
+_PAGE_INFO = frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"})
+
+
+def _edge_members(
+    collect: Collect, edge_type: GraphQLObjectType, sets: list[SelectionSetNode], nested: list[_Nested] | None
+) -> tuple[tuple[str, _EdgeMember], ...] | None:
+    """The members of an edge: its `__typename`, `cursor` and `node`; None when anything else is selected."""
+    node_type = _named(edge_type.fields["node"].type)
+    if not isinstance(node_type, GraphQLObjectType) or node_type.name not in DECLARATIONS:
+        return None
+    members: list[tuple[str, _EdgeMember]] = []
+    for key, found in collect(edge_type, sets).items():
+        name = found[0].name.value
+        if name == "__typename":
+            members.append((key, _Constant(edge_type.name)))
+        elif name == "cursor":
+            members.append((key, _Cursor()))
+        elif name == "node":
+            tree = _tree(collect, node_type, [n.selection_set for n in found if n.selection_set is not None], nested)
+            if tree is None:
+                return None
+            members.append((key, tree))
+        else:
+            return None
+    return tuple(members)
+
+
+def _nested(
+    collect: Collect,
+    relation: ToMany,
+    definition: GraphQLField,
+    node: FieldNode,
+    connection: GraphQLObjectType,
+    sets: list[SelectionSetNode],
+    nested: list[_Nested],
+) -> _Nested | None:
+    index = len(nested)
+    nested.append(cast(_Nested, None))  # its place, taken before the connections below it
+    members: list[tuple[str, _ConnectionMember]] = []
+    for key, found in collect(connection, sets).items():
+        name = found[0].name.value
+        sub_sets = [n.selection_set for n in found if n.selection_set is not None]
+        if name == "__typename":
+            members.append((key, _Constant(connection.name)))
+        elif name == "edges":
+            edge_type = _named(connection.fields["edges"].type)
+            if not isinstance(edge_type, GraphQLObjectType) or any(isinstance(m, _Edges) for _, m in members):
+                return None  # edges under two keys: one page answers both, each as its own selection says
+            edges = _edge_members(collect, edge_type, sub_sets, nested)
+            if edges is None:
+                return None
+            members.append((key, _Edges(edges)))
+        elif name == "pageInfo":
+            info_type = _named(connection.fields["pageInfo"].type)
+            assert isinstance(info_type, GraphQLObjectType)
+            selected = {k: f[0].name.value for k, f in collect(info_type, sub_sets).items()}
+            if not set(selected.values()) <= _PAGE_INFO:
+                return None
+            members.append((key, _PageInfo(tuple(selected.items()))))
+        elif name == "totalCount":
+            members.append((key, _Total()))
+        elif name in relation.fields:
+            members.append((key, _Also(name)))
+        else:
+            return None
+    compiled = nested[index] = _Nested(relation, definition, node, index, tuple(members))
+    return compiled
 
 
 @dataclass(slots=True)
@@ -139,6 +299,7 @@ def _object(
     *,
     outer: bool = False,
     null_columns: Collection[str] = (),
+    shapes: Shapes = (),
 ) -> ColumnElement[str]:
     """The row's members as a JSON object; `outer`: the row was reached through a LEFT JOIN, so every join below it
     is one too; `null_columns`: the row's columns NULL in every row, written `null` without a test or a join."""
@@ -153,6 +314,8 @@ def _object(
             values.append((key, member.codec.sql(getattr(row, member.name), nullable=_nullable(row, member.name))))
         elif isinstance(member, Derived):
             values.append((key, member.codec.sql(member.expression(row, viewing), nullable=member.nullable)))
+        elif isinstance(member, _Nested):
+            values.append((key, _connection(member, row, viewing, shapes)))
         else:
             relation = member.relation
             if relation.key in null_columns:
@@ -166,9 +329,104 @@ def _object(
                 shown = relation.shown.sql(row, viewing)
                 present = shown if present is None else and_(present, shown)
             target = joins.join(relation, row, outer=absent)
-            written = _object(member.tree, target, joins, viewing, outer=absent)
+            written = _object(member.tree, target, joins, viewing, outer=absent, shapes=shapes)
             values.append((key, written if present is None else case((present, written), else_=NULL)))
     return json_object(values)
+
+
+def _edge(
+    members: Sequence[tuple[str, _EdgeMember]],
+    base: Any,
+    joins: _Joins,
+    keyset: Keyset,
+    viewing: Viewing,
+    shapes: Shapes,
+) -> ColumnElement[str]:
+    """An edge of a connection over the rows of `base` as JSON text."""
+    values: list[tuple[str, ColumnElement[str]]] = []
+    for key, member in members:
+        if isinstance(member, _Constant):
+            values.append((key, json_constant(member.value)))
+        elif isinstance(member, _Cursor):
+            values.append((key, cursor_sql(keyset.columns)))
+        else:
+            values.append((key, _object(member, base.c, joins, viewing, shapes=shapes)))
+    return json_object(values)
+
+
+def _connection(nested: _Nested, row: Any, viewing: Viewing, shapes: Shapes) -> ColumnElement[str]:
+    """The JSON text of the connection `nested` of the row `row`: one page of its related rows, read by a subquery
+    of the row (PostgreSQL runs it for each row the statement writes), with the page's cursors and `totalCount`."""
+    relation, shape, prefix = nested.relation, shapes[nested.index], f"n{nested.index}_"
+    parent = next(iter(row)).table  # the row's table or alias: the subqueries correlate to it alone
+    table = DECLARATIONS[relation.type_name].model.__table__
+    if table is parent:
+        raise TypeError(f"{relation.type_name}: a connection of rows of its own table")
+    joins = _Joins(table)
+    if isinstance(parent, Table):
+        joins.tables.add(parent)  # a join of the parent's table below is an alias, not the parent itself
+    keyset = relation.keyset
+    within = viewing.within(relation.editing(row) if relation.editing is not None else None)
+    where = [relation.of(table.c, row), *(relation.filters[name].condition for name in shape.filters)]
+    key = tuple_(*keyset.columns)
+    order = [column.desc() if keyset.descending else column.asc() for column in keyset.columns]
+    bounded = list(where)
+    if shape.after:
+        bound = tuple_(*(bindparam(f"{prefix}after_{i}", type_=c.type) for i, c in enumerate(keyset.columns)))
+        bounded.append(key < bound if keyset.descending else key > bound)
+    edges = [member.members for _, member in nested.members if isinstance(member, _Edges)]
+    edge = _edge(edges[0], table, joins, keyset, within, shapes) if edges else NULL
+    page = (
+        select(
+            edge.label("edge"),
+            cursor_sql(keyset.columns).label("cursor"),
+            func.row_number().over(order_by=order).label("rn"),
+        )
+        .select_from(joins.joined)
+        .where(*bounded)
+        .order_by(*order)
+        .limit(bindparam(f"{prefix}limit", type_=Integer, literal_execute=True))
+        .correlate(parent)
+        .subquery(f"n{nested.index}")
+    )
+    first = bindparam(f"{prefix}first", type_=Integer, literal_execute=True)
+    in_page = page.c.rn <= first
+    cursors = func.array_agg(aggregate_order_by(page.c.cursor, page.c.rn)).filter(in_page)
+    last_cursors = func.array_agg(aggregate_order_by(page.c.cursor, page.c.rn.desc())).filter(in_page)
+    values: list[tuple[str, ColumnElement[str]]] = []
+    for name, member in nested.members:
+        if isinstance(member, _Constant):
+            values.append((name, json_constant(member.value)))
+        elif isinstance(member, _Edges):
+            rows = func.string_agg(page.c.edge, aggregate_order_by(sql_text(","), page.c.rn)).filter(in_page)
+            values.append((name, Joined([sql_text("["), func.coalesce(rows, sql_text("")), sql_text("]")])))
+        elif isinstance(member, _PageInfo):
+            info: list[tuple[str, ColumnElement[str]]] = []
+            for info_key, field_name in member.members:
+                if field_name == "__typename":
+                    info.append((info_key, json_constant("PageInfo")))
+                elif field_name == "hasNextPage":
+                    info.append((info_key, case((func.count() > first, TRUE), else_=FALSE)))
+                elif field_name == "hasPreviousPage":
+                    info.append((info_key, TRUE if shape.after else FALSE))
+                else:
+                    chosen = cursors if field_name == "startCursor" else last_cursors
+                    info.append((info_key, func.coalesce(_first_of(chosen), NULL)))
+            values.append((name, json_object(info)))
+        elif isinstance(member, _Total):
+            if relation.total is not None:
+                values.append((name, sql_cast(relation.total(row), Text)))
+            else:
+                counted = select(func.count()).select_from(table).where(*where).correlate(parent).scalar_subquery()
+                values.append((name, sql_cast(counted, Text)))
+        else:
+            values.append((name, relation.fields[member.name](row)))
+    return select(json_object(values)).select_from(page).correlate(parent).scalar_subquery()
+
+
+def _first_of(array: Any) -> ColumnElement[str]:
+    """The first item of a text array (NULL when it has none)."""
+    return type_coerce(array, ARRAY(Text))[1]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -237,8 +495,9 @@ class CompiledEdges:
     base: Any
     members: tuple[tuple[str, _EdgeMember], ...]
     counted: bool = False
+    nested: tuple[_Nested, ...] = ()  # the connections of its nodes, compiled into each node's JSON
     # by the ids of a source and a keyset, each kept beside its statement: the statements of this document
-    _statements: dict[tuple[int, int, bool, bool], tuple[Source, Keyset, Ordered]] = field(default_factory=dict)
+    _statements: dict[tuple[int, int, bool, bool, Shapes], tuple[Source, Keyset, Ordered]] = field(default_factory=dict)
     _counts: dict[int, tuple[Source, Total]] = field(default_factory=dict)
 
     def _count(self, source: Source) -> AnySelect:
@@ -260,20 +519,26 @@ class CompiledEdges:
 
         return count
 
-    def statement(self, source: Source, keyset: Keyset, viewing: Viewing, *, counted: bool = False) -> Ordered:
+    def answers(self, variables: Any) -> bool:
+        """Whether the request's arguments of the nested connections are ones the compiled statement answers."""
+        return not self.nested or _requested(self.nested, variables) is not None
+
+    def statement(
+        self, source: Source, keyset: Keyset, viewing: Viewing, *, counted: bool = False, shapes: Shapes = ()
+    ) -> Ordered:
         """The SELECT of `source`'s rows in the keyset's order for the viewer, built (and prebuilt) once per variant
         of a kept source; `counted`: each row ends with the source's count (`_select`)."""
         if not source.kept:
-            return Ordered(self._select(source, keyset, viewing, counted=counted), keyset, prebuild=False)
-        key = (id(source), id(keyset), viewing.sees_all, counted)
+            return Ordered(self._select(source, keyset, viewing, counted, shapes), keyset, prebuild=False)
+        key = (id(source), id(keyset), viewing.sees_all, counted, shapes)
         found = self._statements.get(key)
         if found is None or found[0] is not source or found[1] is not keyset:
-            built = Ordered(self._select(source, keyset, viewing, counted=counted), keyset)
+            built = Ordered(self._select(source, keyset, viewing, counted, shapes), keyset)
             found = self._statements[key] = (source, keyset, built)
         return found[2]
 
-    def _select(self, source: Source, keyset: Keyset, viewing: Viewing, *, counted: bool) -> AnySelect:
-        stmt = self._build(keyset, viewing).where(source.where)
+    def _select(self, source: Source, keyset: Keyset, viewing: Viewing, counted: bool, shapes: Shapes) -> AnySelect:
+        stmt = self._build(keyset, viewing, shapes).where(source.where)
         if not counted:
             return stmt
         # uncorrelated (its own FROM of the base, not the page's row): PostgreSQL runs it once for the statement (an
@@ -290,11 +555,20 @@ class CompiledEdges:
         viewer: Viewer | None,
         visibility: Visibility,
         params: Mapping[str, Any] | None = None,
+        variables: Any = None,
     ) -> Connection[Any]:
         """A connection's page (`page`) with its `totalCount`: when selected, counted by the page's own statement,
         or by a statement of its own (`total`) when the page could not tell it."""
         written = await self.page(
-            db, source, keyset, window, viewer=viewer, visibility=visibility, params=params, counted=self.counted
+            db,
+            source,
+            keyset,
+            window,
+            viewer=viewer,
+            visibility=visibility,
+            params=params,
+            variables=variables,
+            counted=self.counted,
         )
         if written.total is None:
             return written.connection(self.total(db, source, params))
@@ -316,14 +590,17 @@ class CompiledEdges:
         visibility: Visibility,
         editing: bool = True,
         params: Mapping[str, Any] | None = None,
+        variables: Any = None,
         counted: bool = False,
     ) -> EdgesPage:
         """One page of `source` in the keyset's order for `viewer`, who sees names as `visibility` says and may edit
         entries unless `editing` is false (a STATIC list); `params` fills the source's own parameters. `counted`:
-        the statement counts the source's rows too, the page's `total` unless it read no row (`_total`)."""
+        the statement counts the source's rows too, the page's `total` unless it read no row (`_total`);
+        `variables`, the request's, give the nested connections' arguments (`answers` them first)."""
         viewing = Viewing.of(visibility)
         values = {**(params or {}), **Viewing.parameters(visibility, viewer, editing=editing)}
-        ordered = self.statement(source, keyset, viewing, counted=counted)
+        shapes = _with_nested(self.nested, variables, values)
+        ordered = self.statement(source, keyset, viewing, counted=counted, shapes=shapes)
         async with db.reader() as reader:
             page = await ordered.page(reader, window, params=values, by_position=True)
         rows: list[Any] = page.rows  # by position: the edge, the keyset's key, then the count when `counted`
@@ -338,17 +615,9 @@ class CompiledEdges:
             total=_total(page, window) if counted else None,
         )
 
-    def _build(self, keyset: Keyset, viewing: Viewing) -> AnySelect:
+    def _build(self, keyset: Keyset, viewing: Viewing, shapes: Shapes) -> AnySelect:
         joins = _Joins(self.base.__table__)
-        values: list[tuple[str, ColumnElement[str]]] = []
-        for key, member in self.members:
-            if isinstance(member, _Constant):
-                values.append((key, json_constant(member.value)))
-            elif isinstance(member, _Cursor):
-                values.append((key, cursor_sql(keyset.columns)))
-            else:
-                values.append((key, _object(member, self.base.__table__.c, joins, viewing)))
-        edge = utf8(json_object(values)).label("edge")
+        edge = utf8(_edge(self.members, self.base.__table__, joins, keyset, viewing, shapes)).label("edge")
         keys = [column.label(f"key_{i}") for i, column in enumerate(keyset.columns)]
         return select(edge, *keys).select_from(joins.joined)
 
@@ -365,6 +634,40 @@ def _total(page: Page[Any], window: Window) -> int | None:
     return 0 if window.after is None and window.before is None else None
 
 
+def _requested(nested: Sequence[_Nested], variables: Any) -> tuple[Shapes, dict[str, Any]] | None:
+    """The shapes of the nested connections and their bind parameters for a request's arguments; None when any asks
+    for what only its resolver answers, or what it refuses (its resolver then says why)."""
+    shapes: list[_Shape] = []
+    params: dict[str, Any] = {}
+    for one in nested:
+        relation, prefix = one.relation, f"n{one.index}_"
+        arguments = get_argument_values(one.definition, one.node, variables)
+        if not relation.compiled(arguments):
+            return None
+        try:
+            size = page_size(arguments.get("first"))
+            after = decode_cursor(arguments.get("after"), relation.keyset)
+        except ApiError:
+            return None
+        params[f"{prefix}first"], params[f"{prefix}limit"] = size, size + 1
+        for i, value in enumerate(after or ()):
+            params[f"{prefix}after_{i}"] = value
+        applied = tuple(name for name, found in relation.filters.items() if found.applies(arguments.get(name)))
+        shapes.append(_Shape(after is not None, applied))
+    return tuple(shapes), params
+
+
+def _with_nested(nested: Sequence[_Nested], variables: Any, values: dict[str, Any]) -> Shapes:
+    """The shapes of the nested connections for a request's arguments, their bind parameters added to `values`."""
+    if not nested:
+        return ()
+    requested = _requested(nested, variables)
+    if requested is None:
+        raise ValueError("arguments the compiled statement does not answer: ask `answers` first")
+    values.update(requested[1])
+    return requested[0]
+
+
 def compile_edges(collect: Collect, connection: GraphQLObjectType, nodes: Sequence[FieldNode]) -> CompiledEdges | None:
     """The `edges` selected below the connection field `nodes`, when every field is declared; None otherwise.
     Whether `totalCount` is selected beside them decides whether the page's statement counts the source's rows."""
@@ -379,23 +682,70 @@ def compile_edges(collect: Collect, connection: GraphQLObjectType, nodes: Sequen
     node_type = _named(edge_type.fields["node"].type)
     if not isinstance(node_type, GraphQLObjectType) or node_type.name not in DECLARATIONS:
         return None
-    members: list[tuple[str, _EdgeMember]] = []
-    edge_sets = [node.selection_set for node in edges[0] if node.selection_set is not None]
-    for key, found in collect(edge_type, edge_sets).items():
-        name = found[0].name.value
-        if name == "__typename":
-            members.append((key, _Constant(edge_type.name)))
-        elif name == "cursor":
-            members.append((key, _Cursor()))
-        elif name == "node":
-            tree = _tree(collect, node_type, [n.selection_set for n in found if n.selection_set is not None])
-            if tree is None:
-                return None
-            members.append((key, tree))
-        else:
-            return None
+    nested: list[_Nested] = []
+    members = _edge_members(collect, edge_type, [n.selection_set for n in edges[0] if n.selection_set], nested)
+    if members is None:
+        return None
     counted = any(found[0].name.value == "totalCount" for found in selected.values())
-    return CompiledEdges(DECLARATIONS[node_type.name].model, tuple(members), counted)
+    return CompiledEdges(DECLARATIONS[node_type.name].model, members, counted, tuple(nested))
+
+
+@dataclass(slots=True)
+class CompiledObject:
+    """One row of a declared type (`node(id:)`) written by PostgreSQL as UTF-8 JSON with everything selected of it,
+    its connections too: the object and its pages are one statement, as PostGraphile plans them."""
+
+    tree: _Tree
+    nested: tuple[_Nested, ...]
+    _statements: dict[tuple[bool, Shapes], Prebuilt] = field(default_factory=dict)
+
+    def answers(self, variables: Any) -> bool:
+        """Whether the request's arguments of the connections are ones the compiled statement answers."""
+        return not self.nested or _requested(self.nested, variables) is not None
+
+    def statement(self, viewing: Viewing, shapes: Shapes) -> Prebuilt:
+        """The row `:id` as JSON, when the declaration's `seen` rule lets the viewer see it."""
+        key = (viewing.sees_all, shapes)
+        found = self._statements.get(key)
+        if found is None:
+            declaration = self.tree.declaration
+            table = declaration.model.__table__
+            joins = _Joins(table)
+            value = utf8(_object(self.tree, table.c, joins, viewing, shapes=shapes))
+            stmt = select(value).select_from(joins.joined).where(table.c.id == bindparam("id", type_=table.c.id.type))
+            if declaration.seen is not None:
+                stmt = stmt.where(declaration.seen.sql(table.c, viewing))
+            found = self._statements[key] = Prebuilt(stmt)
+        return found
+
+    async def one(
+        self, db: RequestDb, db_id: int, *, viewer: Viewer | None, visibility: Visibility, variables: Any
+    ) -> Fragment | None:
+        """The row `db_id` as the selection asks, None when there is none or the viewer may not see it."""
+        viewing = Viewing.of(visibility)
+        values = {"id": db_id, **Viewing.parameters(visibility, viewer, editing=True)}
+        shapes = _with_nested(self.nested, variables, values)
+        async with db.reader() as reader:
+            records = await self.statement(viewing, shapes).records(reader, values)
+        return Fragment(records[0][0]) if records else None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledObjects:
+    """What a field of an abstract type (`node`) selects of each declared type it may answer."""
+
+    by_type: Mapping[str, CompiledObject]
+
+
+def compile_object(collect: Collect, parent: GraphQLObjectType, nodes: Sequence[FieldNode]) -> CompiledObject | None:
+    """The selection of the declared type `parent` below the field `nodes` (a `node(id:)` that is one), when every
+    field is declared; None otherwise."""
+    declaration = DECLARATIONS.get(parent.name)
+    if declaration is None or declaration.model is None:
+        return None
+    nested: list[_Nested] = []
+    tree = _tree(collect, parent, [node.selection_set for node in nodes if node.selection_set is not None], nested)
+    return None if tree is None else CompiledObject(tree, tuple(nested))
 
 
 @dataclass(frozen=True, slots=True)

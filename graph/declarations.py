@@ -12,28 +12,39 @@ when a type gains a field without a declaration, and holds each expression's twi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
-from sqlalchemy import ARRAY, Boolean, ColumnElement, Integer, any_, bindparam, cast, func, true
+from sqlalchemy import ARRAY, Boolean, ColumnElement, Integer, and_, any_, bindparam, case, cast, func, true
 
 from graph import codecs
 from graph.codecs import Codec
 from models import Activity, Case, Debtor, Employee, EntrySource, Invoice, Role, TimeEntry, TimeStatus
 from models.enums import CapBasis, CapKind, EmployeeVisibility
-from services import policy
+from services import cases, policy, time_queries
 from services.auth import Viewer
+from services.json_sql import json_constant
+from services.paging import Keyset
+from services.time_queries import TimeListMode, TimeListOrder
 from services.visibility import Visibility
 
 _ID_ARRAY = ARRAY(Integer)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Viewing:
     """What the request's viewer changes in a compiled statement: each value a bind parameter, except whether the
-    viewer sees every name, which picks one of two statements."""
+    viewer sees every name, which picks one of two statements. `editing`: below a connection whose rows nobody
+    may edit in some of its parents (a STATIC `timeList`), the condition of the parent's row that they may."""
 
     sees_all: bool
+    editing: ColumnElement[bool] | None = None
+
+    def within(self, editing: ColumnElement[bool] | None) -> Viewing:
+        """The viewing of a connection's rows whose editing `editing` allows (None: as the parent's)."""
+        if editing is None:
+            return self
+        return Viewing(self.sees_all, editing if self.editing is None else and_(self.editing, editing))
 
     @staticmethod
     def of(visibility: Visibility) -> Viewing:
@@ -68,13 +79,14 @@ class Viewing:
     def may_edit(self, row: Any) -> ColumnElement[bool]:
         """`policy.entry_editable` of the row for the viewer the parameters name: `me` 0 and `writes` OWN when nobody
         may edit, as in a STATIC list."""
-        return policy.entry_editable_sql(
+        editable = policy.entry_editable_sql(
             row.status,
             row.employee_id,
             writer_id=bindparam("me", type_=Integer),
             writes=bindparam("writes", type_=Integer),
             employee_visible=self.visible(row.employee_id),
         )
+        return editable if self.editing is None else and_(self.editing, editable)
 
 
 _SEES_ALL, _SEES_SOME = Viewing(sees_all=True), Viewing(sees_all=False)
@@ -155,7 +167,35 @@ class Python:
     why: str
 
 
-Field: TypeAlias = Column | Derived | ToOne | Python
+@dataclass(frozen=True, slots=True, eq=False)
+class Filter:
+    """An argument of a `ToMany` that narrows its rows: `condition` (of the related table's columns) when
+    `applies(value)` for the argument's value."""
+
+    applies: Callable[[Any], bool]
+    condition: ColumnElement[bool]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ToMany:
+    """A connection of rows of `type_name` per row: the related rows `of(rows, row)` holds (`rows`: the related
+    table's columns, `row`: this row's), in `keyset`'s order, narrowed by `filters` (by argument name). `total`: its
+    `totalCount` from this row (else the rows are counted); `fields`: the connection's other fields, each the JSON
+    text of an expression of this row; `editing`: the condition of this row that its rows may be edited at all;
+    `compiled`: whether a request's arguments (by name, as graphql-core coerced them) are ones the compiled form
+    answers (Relay's `last`/`before` and anything else is left to the field's resolver)."""
+
+    type_name: str
+    of: Callable[[Any, Any], ColumnElement[bool]]
+    keyset: Keyset
+    filters: Mapping[str, Filter] = field(default_factory=dict)
+    total: Callable[[Any], ColumnElement[int]] | None = None
+    fields: Mapping[str, Callable[[Any], ColumnElement[str]]] = field(default_factory=dict)
+    editing: Callable[[Any], ColumnElement[bool]] | None = None
+    compiled: Callable[[Mapping[str, Any]], bool] = lambda arguments: True
+
+
+Field: TypeAlias = Column | Derived | ToOne | ToMany | Python
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +206,7 @@ class Declaration:
     type_name: str
     model: Any
     fields: Mapping[str, Field]
+    seen: Rule | None = None  # who may see a row at all (`node`): everyone when None
 
     def relation(self, name: str) -> ToOne:
         """The field `name`, a relation to one row."""
@@ -173,6 +214,11 @@ class Declaration:
         if not isinstance(field, ToOne):
             raise TypeError(f"{self.type_name}.{name} is not a relation")
         return field
+
+
+def _list_mode(editable: ColumnElement[bool]) -> ColumnElement[str]:
+    """The JSON text of a time list's `mode`, EDITABLE when `editable` (`time_queries.list_mode`'s SQL twin)."""
+    return case((editable, json_constant(TimeListMode.EDITABLE.name)), else_=json_constant(TimeListMode.STATIC.name))
 
 
 def _id(type_name: str) -> Column:
@@ -203,7 +249,8 @@ ROLE = Declaration(
 EMPLOYEE = Declaration(
     "Employee",
     Employee,
-    {
+    seen=Rule(lambda row, viewing: viewing.visible(row.id), lambda row, seeing: seeing.visible(row["id"])),
+    fields={
         "id": _id("Employee"),
         "name": Column("name", codecs.TEXT),
         "email": Column("email", codecs.TEXT),
@@ -233,7 +280,12 @@ DEBTOR = Declaration(
         "code": Column("code", codecs.TEXT),
         "name": Column("name", codecs.TEXT),
         "adjustedRate": Column("adjusted_rate", codecs.MONEY),
-        "cases": Python("a connection of its own"),
+        "cases": ToMany(
+            "Case",
+            lambda rows, row: rows.debtor_id == row.id,
+            cases.KEYSET,
+            filters={"includeBlocked": Filter(lambda include: not include, cases.UNBLOCKED)},
+        ),
     },
 )
 CASE = Declaration(
@@ -255,14 +307,27 @@ CASE = Declaration(
         "maxPerBookYear": Column("max_per_book_year", codecs.enum(CapKind)),
         "maxBasedOn": Column("max_based_on", codecs.enum(CapBasis)),
         "timeEntryCount": Column("time_entry_count", codecs.INT),
-        "timeList": Python("a connection of its own, its mode set by the company's settings"),
+        "timeList": ToMany(
+            "TimeEntry",
+            lambda rows, row: rows.case_id == row.id,
+            time_queries.NEWEST_FIRST,  # in both modes unless `orderBy` asks for another: then the resolver answers
+            total=lambda row: row.time_entry_count,
+            fields={"mode": lambda row: _list_mode(time_queries.list_editable_sql(row.time_entry_count))},
+            editing=lambda row: time_queries.list_editable_sql(row.time_entry_count),
+            compiled=lambda arguments: (
+                arguments.get("last") is None
+                and arguments.get("before") is None
+                and arguments.get("orderBy") in (None, TimeListOrder.WORK_DATE_DESC)
+            ),
+        ),
         "capUsage": Python("the book year's totals, from the company's settings"),
     },
 )
 INVOICE = Declaration(
     "Invoice",
     Invoice,
-    {
+    seen=_BILLS,  # billing staff only, as the `invoices` list (SPEC 5a)
+    fields={
         "id": _id("Invoice"),
         "number": Column("number", codecs.TEXT),
         "invoiceDate": Column("invoice_date", codecs.DATE),
@@ -270,7 +335,7 @@ INVOICE = Declaration(
         "voided": Column("voided", codecs.BOOLEAN),
         "debtor": ToOne("Debtor", "debtor_id"),
         "lines": Python("a list of its own, from a loader"),
-        "timeEntries": Python("a connection of its own"),
+        "timeEntries": ToMany("TimeEntry", lambda rows, row: time_queries.billed_by(row.id), time_queries.BY_ID),
     },
 )
 

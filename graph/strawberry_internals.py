@@ -54,6 +54,7 @@ __all__ = [
     "has_enum_definition",
     "info_factory",
     "is_default_resolver",
+    "raw_variables",
     "resolver_parameters",
     "set_merge_budget",
     "strawberry_definition",
@@ -66,6 +67,9 @@ CAST_ATTRIBUTE = "__as_strawberry_type__"  # set on a value by `strawberry.cast`
 build_resolve_info = Executor.build_resolve_info
 # the field nodes under a Strawberry `Info`
 field_nodes: attrgetter[Any] = attrgetter("_raw_info.field_nodes")
+# the request's variables under a Strawberry `Info` as graphql-core holds them (`get_argument_values` takes these;
+# Strawberry's `variable_values` is a plain dict of them)
+raw_variables: attrgetter[Any] = attrgetter("_raw_info.variable_values")
 
 
 def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.driver import Reader
-from models import Activity, Case, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
+from models import Activity, Case, CompanySettings, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
 from models.time_entry import tag_keys
 from services import cases, employees, paging, policy
 from services.paging import AnyRow, AnySelect, Keyset, Page, Window, count, fetch_page, fetch_window
@@ -167,6 +167,12 @@ def list_mode(entry_count: int, threshold: int) -> TimeListMode:
     return TimeListMode.EDITABLE if entry_count <= threshold else TimeListMode.STATIC
 
 
+def list_editable_sql(entry_count: ColumnElement[int]) -> ColumnElement[bool]:
+    """`list_mode` is EDITABLE: the SQL twin, the threshold read from the company's settings."""
+    threshold = select(CompanySettings.static_list_threshold).scalar_subquery()
+    return entry_count <= threshold
+
+
 def keyset_for(mode: TimeListMode, order: TimeListOrder) -> Keyset:
     return NEWEST_FIRST if mode is TimeListMode.STATIC else KEYSETS[order]
 
@@ -178,12 +184,15 @@ async def case_page(session: AsyncSession, *, case_id: int, keyset: Keyset, wind
 BY_ID = Keyset((TimeEntry.id,))
 
 
+def billed_by(invoice_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The entries the invoice `invoice_id` billed."""
+    billed = select(invoice_entries.c.time_entry_id).where(invoice_entries.c.invoice_id == invoice_id)
+    return TimeEntry.id.in_(billed)
+
+
 def of_invoice() -> ColumnElement[bool]:
     """The entries the invoice `:invoice_id` billed."""
-    billed = select(invoice_entries.c.time_entry_id).where(
-        invoice_entries.c.invoice_id == bindparam("invoice_id", type_=invoice_entries.c.invoice_id.type)
-    )
-    return TimeEntry.id.in_(billed)
+    return billed_by(bindparam("invoice_id", type_=invoice_entries.c.invoice_id.type))
 
 
 async def invoice_page(

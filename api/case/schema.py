@@ -74,15 +74,7 @@ async def debtors_page(
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
         source, values = Source.matching(debtors.filters(search))
-        return await compiled.connection(
-            db,
-            source,
-            debtors.KEYSET,
-            Window(size, cursor),
-            viewer=ctx.viewer,
-            visibility=ctx.visibility,
-            params=values,
-        )
+        return await ctx.connection(info, compiled, source, debtors.KEYSET, Window(size, cursor), params=values)
     async with db.reader() as reader:
         page = await debtors.page(reader, first=size, after=cursor, search=search)
     return connection(page, debtors.KEYSET, Debtor.from_row, count_total)

@@ -229,7 +229,6 @@ async def case_connection(
     size = page_size(first)
     cursor = decode_cursor(after, cases.KEYSET)
     ctx = info.context
-    db = ctx.db
 
     async def count_total() -> int:
         return await ctx.loaders.cases_total(debtor_id=debtor_id, search=search, include_blocked=include_blocked)
@@ -239,9 +238,7 @@ async def case_connection(
         source, values = Source.matching(
             cases.filters(debtor_id=debtor_id, search=search, include_blocked=include_blocked)
         )
-        return await compiled.connection(
-            db, source, cases.KEYSET, Window(size, cursor), viewer=ctx.viewer, visibility=ctx.visibility, params=values
-        )
+        return await ctx.connection(info, compiled, source, cases.KEYSET, Window(size, cursor), params=values)
     page = await ctx.loaders.cases_page(
         first=size, after=cursor, debtor_id=debtor_id, search=search, include_blocked=include_blocked
     )

@@ -50,15 +50,7 @@ async def employees_page(
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
         source, values = Source.matching(employees.filters(ctx.visibility, search))
-        return await compiled.connection(
-            ctx.db,
-            source,
-            employees.KEYSET,
-            Window(size, cursor),
-            viewer=ctx.viewer,
-            visibility=ctx.visibility,
-            params=values,
-        )
+        return await ctx.connection(info, compiled, source, employees.KEYSET, Window(size, cursor), params=values)
     async with ctx.db.reader() as reader:
         page = await employees.page(reader, ctx.visibility, first=size, after=cursor, search=search)
     roles: dict[int, Role] = {}  # one Role object per role on the page

@@ -100,14 +100,8 @@ async def invoices_page(
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
         source, values = Source.matching(invoicing.filters(debtor))
-        return await compiled.connection(
-            db,
-            source,
-            invoicing.INVOICE_KEYSET,
-            Window(size, cursor),
-            viewer=ctx.viewer,
-            visibility=ctx.visibility,
-            params=values,
+        return await ctx.connection(
+            info, compiled, source, invoicing.INVOICE_KEYSET, Window(size, cursor), params=values
         )
     async with db.read() as session:
         page = await invoicing.page(session, first=size, after=cursor, debtor_id=debtor)

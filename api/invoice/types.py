@@ -105,14 +105,8 @@ class Invoice(Node):
 
         compiled = ctx.compiled_edges(info)
         if compiled is not None:
-            return await compiled.connection(
-                ctx.db,
-                _BILLED,
-                time_queries.BY_ID,
-                Window(size, cursor),
-                viewer=ctx.viewer,
-                visibility=ctx.visibility,
-                params={"invoice_id": self.db_id},
+            return await ctx.connection(
+                info, compiled, _BILLED, time_queries.BY_ID, Window(size, cursor), params={"invoice_id": self.db_id}
             )
         page = await ctx.loaders.invoice_entries_page(self.db_id, first=size, after=cursor)
         return connection(page, time_queries.BY_ID, EntryBuilder(ctx).build, count_total)

@@ -14,6 +14,7 @@ from api.role.types import Role
 from api.time_entry.types import EntryBuilder
 from graph import ids
 from graph.context import Info
+from graph.declarations import DECLARATIONS, Seeing
 from graph.node import Node
 from graph.permissions import USER
 
@@ -26,10 +27,18 @@ async def node(
     if decoded is None:
         return None
     type_name, db_id = decoded
-    loaders = info.context.loaders
+    ctx = info.context
+    declaration = DECLARATIONS.get(type_name)
+    seen = declaration.seen if declaration is not None else None
+    if seen is not None and not seen.python({"id": db_id}, Seeing(ctx.visibility, ctx.viewer)):
+        return None  # a hidden employee, an invoice for anyone but billing staff (SPEC 5, 5a)
+    compiled = ctx.compiled_object(info, type_name)
+    if compiled is not None:  # the object and its connections as one statement's JSON
+        return await compiled.one(  # type: ignore[return-value]
+            ctx.db, db_id, viewer=ctx.viewer, visibility=ctx.visibility, variables=info.context.variables(info)
+        )
+    loaders = ctx.loaders
     if type_name == "Employee":
-        if not info.context.visibility.can_see(db_id):
-            return None
         employee = await loaders.employee_by_id.load(db_id)
         return Employee.from_row(employee) if employee else None
     if type_name == "Role":
@@ -47,9 +56,7 @@ async def node(
     if type_name == "TimeEntry":  # listed for every viewer; a hidden employee's name stays out (SPEC 5)
         entry = await loaders.time_entry_by_id.load(db_id)
         return EntryBuilder(info.context).build(entry) if entry else None
-    if type_name == "Invoice":  # billing staff only, as the `invoices` list (SPEC 5a); null for anyone else
-        if not info.context.me.is_billing_staff:
-            return None
+    if type_name == "Invoice":
         invoice = await loaders.invoice_by_id.load(db_id)
         return Invoice.from_row(invoice) if invoice else None
     return None

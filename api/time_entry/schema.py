@@ -285,14 +285,8 @@ async def time_entries_page(
     compiled = ctx.compiled_edges(info)
     if compiled is not None:
         source, values = Source.matching(time_queries.conditions(ctx.visibility, entry_filter))
-        return await compiled.connection(
-            ctx.read_db,
-            source,
-            time_queries.NEWEST_FIRST,
-            Window(size, cursor),
-            viewer=ctx.viewer,
-            visibility=ctx.visibility,
-            params=values,
+        return await ctx.connection(
+            info, compiled, source, time_queries.NEWEST_FIRST, Window(size, cursor), params=values, db=ctx.read_db
         )
     async with ctx.read_db.reader() as reader:
         page = await time_queries.entries_page(reader, ctx.visibility, entry_filter, first=size, after=cursor)

@@ -526,6 +526,7 @@ async def case_time_list(
             visibility=ctx.visibility,
             editing=not static,
             params={"case_id": case.db_id},
+            variables=info.context.variables(info),
         )
         edges = cast(list[Edge[TimeEntry]], written.edges)
         return CaseTimeList(mode=mode, page_info=written.page_info(), edges=edges, total_count=case.time_entry_count)
