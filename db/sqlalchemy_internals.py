@@ -13,20 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.metadata import version
 from operator import attrgetter, methodcaller
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Connection, Dialect, Engine, bindparam
+from sqlalchemy import Connection, Dialect, Engine
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.pool import Pool, PoolProxiedConnection
-from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ClauseElement, ColumnElement
-from sqlalchemy.sql.visitors import ExternallyTraversible, InternalTraversal, replacement_traverse
+from sqlalchemy.sql.elements import BinaryExpression
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeEngine
 from sqlalchemy.util import greenlet_spawn
 
 from db.members import Member, first_missing
-
-E = TypeVar("E", bound=ColumnElement[Any])
 
 __all__ = [
     "CLAUSE_TUPLE",
@@ -38,7 +36,6 @@ __all__ = [
     "greenlet_spawn",
     "invalidate_in_pool",
     "open_transaction",
-    "parameterized",
     "raise_dbapi_error",
     "result_processor",
     "start_transaction",
@@ -61,27 +58,6 @@ def result_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any]
 def bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     """The type's conversion of a value sent, as SQLAlchemy caches it per dialect."""
     return type_._cached_bind_processor(dialect)
-
-
-def parameterized(clause: E, prefix: str) -> tuple[E, Any, dict[str, Any]]:
-    """`clause` with each value in it a bind parameter named by its place (`prefix` and a number), the key
-    SQLAlchemy's own statement cache gives it (its structure and its parameters' names and types, not their values;
-    None when it cannot be cached), and the values by name."""
-    values: dict[str, Any] = {}
-
-    def named(element: ExternallyTraversible, **_: Any) -> ExternallyTraversible | None:
-        if isinstance(element, BindParameter) and not element.literal_execute:
-            name = f"{prefix}{len(values)}"
-            values[name] = element.effective_value
-            return bindparam(name, type_=element.type, expanding=element.expanding)
-        return None
-
-    rewritten: E = replacement_traverse(clause, _NO_OPTIONS, named)
-    key = rewritten._generate_cache_key()
-    return rewritten, None if key is None else key.key, values
-
-
-_NO_OPTIONS: dict[str, Any] = {}
 
 
 def raise_dbapi_error(adapted: Any, error: Exception) -> None:
@@ -121,7 +97,6 @@ _MEMBERS: tuple[Member, ...] = (
     (Engine, "_has_events", "attribute", ()),
     (type(Connection.dispatch), "before_cursor_execute", "attribute", ()),
     (BinaryExpression, "_traverse_internals", "attribute", ()),
-    (ClauseElement, "_generate_cache_key", "method", ("self",)),
     (InternalTraversal, "dp_clauseelement_tuple", "attribute", ()),
 )
 

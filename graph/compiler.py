@@ -53,13 +53,13 @@ from sqlalchemy.sql import ColumnElement
 
 from db.driver import Prebuilt
 from db.session import RequestDb
-from db.sqlalchemy_internals import parameterized
 from graph.codecs import cursor_sql
 from graph.declarations import DECLARATIONS, Column, Declaration, Derived, Python, ToMany, ToOne, Viewing
 from graph.errors import ApiError
 from graph.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
 from graph.strawberry_internals import get_argument_values
 from services.auth import Viewer
+from services.filters import Matching, PerCombination
 from services.json_sql import FALSE, NULL, TRUE, Joined, json_constant, json_object, sql_text, utf8
 from services.paging import AnySelect, Keyset, Ordered, Page, Total, Window
 from services.visibility import Visibility
@@ -431,37 +431,25 @@ def _first_of(array: Any) -> ColumnElement[str]:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Source:
-    """Which rows a list holds: a condition on its base table. A source declared once (a module's constant, its
-    values bind parameters each request fills) has its statements kept and prebuilt; one made per request, with a
-    filter's values in it (`kept` false), is built for that request only."""
+    """Which rows a list holds: a condition on its base table. A source declared once (a module's constant, or a
+    combination of a list's declared filters), its values bind parameters each request fills, has its statements
+    kept and prebuilt; one made for a request (`kept` false) is built for that request only."""
 
     where: ColumnElement[bool]
     kept: bool = True
 
     @staticmethod
-    def matching(conditions: Sequence[ColumnElement[bool]]) -> tuple[Source, dict[str, Any]]:
-        """The rows meeting every one of `conditions` (a filter's, their values in them), and the values to bind.
+    def matching(filters: Matching) -> tuple[Source, dict[str, Any]]:
+        """The rows meeting a request's filters (`services.filters`), and the values to bind.
 
-        Each value becomes a bind parameter named by its place, so filters of one shape (which conditions, not
-        their values) share one kept source, whose statements are built and prebuilt once: building a page's
-        statement anew costs more than running it."""
-        if not conditions:
-            return EVERY_ROW, {}
-        where, key, values = parameterized(and_(*conditions), "filter_")
-        if key is None:
-            return Source(where, kept=False), values
-        found = _SHAPES.get(key)
-        if found is None:
-            if len(_SHAPES) >= _SHAPES_MAX:
-                _SHAPES.clear()
-            found = _SHAPES[key] = Source(where)
-        return found, values
+        The source is the one of the combination of declared filters the request uses, made when a request first
+        used it and kept on it, so its statements are built and prebuilt once: building a page's statement anew
+        costs more than running it."""
+        return _SOURCES.of(filters), filters.values
 
 
 EVERY_ROW = Source(true())
-# the filters' shapes seen: each is a combination of a list's filters, so they are few
-_SHAPES: dict[Any, Source] = {}
-_SHAPES_MAX = 256
+_SOURCES = PerCombination(lambda combination: EVERY_ROW if combination.where is None else Source(combination.where))
 
 
 @dataclass(frozen=True, slots=True)

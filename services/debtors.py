@@ -6,16 +6,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import ColumnElement
 
 from db.driver import Reader
 from models import Debtor
 from services import paging, validation
 from services.errors import not_found
+from services.filters import Filters, Matching, PerCombination, search_pattern, searching
 from services.integrity import flush, touch
-from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page, like_pattern
+from services.paging import AnyRow, Count, Keyset, Ordered, Page, Window
 
 _RULES = {"uq_debtors_code_ci": validation.duplicate("a debtor with this code", "code")}
 COLUMNS = (Debtor.id, Debtor.code, Debtor.name, Debtor.adjusted_rate, Debtor.version)
@@ -28,24 +28,26 @@ class DebtorData(TypedDict, total=False):
     adjusted_rate: Decimal | None
 
 
-def filters(search: str | None) -> list[ColumnElement[bool]]:
-    """Conditions on debtor columns, shared by the page and its count."""
-    if search and search.strip():
-        pattern = like_pattern(search)
-        return [or_(Debtor.code.ilike(pattern), Debtor.name.ilike(pattern))]
-    return []
+# the list's filter, on debtor columns: the page, its count and a compiled list's source are built once with it and
+# once without
+FILTERS = Filters(searching(Debtor.code, Debtor.name))
+_PAGES = PerCombination(lambda combination: Ordered(combination.narrowed(select(*COLUMNS)), KEYSET))
+_COUNTS = PerCombination(lambda combination: Count.of(combination.narrowed(select(func.count()).select_from(Debtor))))
 
 
-def _listing(search: str | None) -> AnySelect:
-    return select(*COLUMNS).where(*filters(search))
+def filters(search: str | None) -> Matching:
+    """Whether the list's search applies, with its value, shared by the page and its count."""
+    return FILTERS.matching(search=search_pattern(search))
 
 
 async def page(reader: Reader, *, first: int, after: Sequence[Any] | None, search: str | None) -> Page[AnyRow]:
-    return await fetch_page(reader, _listing(search), KEYSET, first=first, after=after)
+    matching = filters(search)
+    return await _PAGES.of(matching).page(reader, Window(first, after), params=matching.values)
 
 
 async def total(session: AsyncSession, *, search: str | None) -> int:
-    return await count(session, _listing(search))
+    matching = filters(search)
+    return await _COUNTS.of(matching)(session, matching.values)
 
 
 _BY_IDS = paging.by_ids(select(*COLUMNS), Debtor.id)

@@ -8,16 +8,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import ColumnElement
 
 from db.driver import Reader
 from models import Case, Debtor, Invoice, InvoiceCounter, InvoiceLine, TimeEntry, TimeStatus, invoice_entries
 from services import company, paging, rollup, totals, validation
 from services.auth import Viewer
 from services.errors import DomainError, ErrorCode, invalid, not_found
-from services.paging import AnyRow, AnySelect, Keyset, Page, count, fetch_page
+from services.filters import Filter, Filters, Matching, PerCombination
+from services.paging import AnyRow, Count, Keyset, Ordered, Page, Window
 from services.totals import Share
 
 NUMBER_PREFIX = "INV-"
@@ -213,21 +213,26 @@ async def lines_by_invoice_ids(session: AsyncSession, ids: Sequence[int]) -> lis
     return [grouped[i] for i in ids]
 
 
-def filters(debtor_id: int | None) -> list[ColumnElement[bool]]:
-    """Conditions on invoice columns, shared by the page and its count."""
-    return [] if debtor_id is None else [Invoice.debtor_id == debtor_id]
+# the list's filter, on invoice columns: the page, its count and a compiled list's source are built once with it
+# and once without
+FILTERS = Filters(Filter("debtor_id", Invoice.debtor_id == bindparam("debtor_id", type_=Integer)))
+_PAGES = PerCombination(lambda combination: Ordered(combination.narrowed(select(Invoice.__table__)), INVOICE_KEYSET))
+_COUNTS = PerCombination(lambda combination: Count.of(combination.narrowed(select(func.count()).select_from(Invoice))))
 
 
-def _listing(debtor_id: int | None) -> AnySelect:
-    return select(Invoice.__table__).where(*filters(debtor_id))
+def filters(debtor_id: int | None) -> Matching:
+    """Whether the list's debtor filter applies, with its value, shared by the page and its count."""
+    return FILTERS.matching(debtor_id=debtor_id)
 
 
 async def page(
     session: AsyncSession, *, first: int, after: Sequence[Any] | None, debtor_id: int | None
 ) -> Page[AnyRow]:
     """Invoices, newest first, optionally of one debtor."""
-    return await fetch_page(session, _listing(debtor_id), INVOICE_KEYSET, first=first, after=after)
+    matching = filters(debtor_id)
+    return await _PAGES.of(matching).page(session, Window(first, after), params=matching.values)
 
 
 async def total(session: AsyncSession, *, debtor_id: int | None) -> int:
-    return await count(session, _listing(debtor_id))
+    matching = filters(debtor_id)
+    return await _COUNTS.of(matching)(session, matching.values)

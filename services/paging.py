@@ -9,20 +9,14 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 from sqlalchemy import (
     ARRAY,
-    ColumnElement,
     Date,
     Integer,
     Row,
     String,
     any_,
     bindparam,
-    cast,
-    func,
-    literal,
-    select,
     tuple_,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from db.driver import DriverRow, Prebuilt, Reader
@@ -138,25 +132,6 @@ class Ordered:
         return await _fetch(reader, variant, w, params, by_position)
 
 
-# statements a service builds per request (a filter's values in them) pass through and are dropped in bulk; one
-# asked for a second time is a statement built at import, and is prebuilt then
-_ORDERED: dict[tuple[int, int], tuple[Ordered, bool]] = {}
-_ORDERED_MAX = 512
-
-
-def _ordered(stmt: AnySelect, keyset: Keyset) -> tuple[Ordered, bool]:
-    cache_key = (id(stmt), id(keyset))
-    cached = _ORDERED.get(cache_key)
-    if cached is not None and cached[0].stmt is stmt and cached[0].keyset is keyset:
-        if not cached[1]:
-            cached = _ORDERED[cache_key] = (cached[0], True)
-        return cached
-    if len(_ORDERED) >= _ORDERED_MAX:
-        _ORDERED.clear()
-    entry = _ORDERED[cache_key] = (Ordered(stmt, keyset), False)
-    return entry
-
-
 @dataclass(frozen=True, slots=True)
 class Total:
     """A `count(*)` statement, prebuilt for the driver unless it cannot take it (an expanding IN): then through
@@ -181,29 +156,6 @@ def _prebuilt(stmt: AnySelect) -> Prebuilt | None:
         return Prebuilt(stmt)
     except (TypeError, ValueError):  # a bind parameter or column the driver cannot take as it is
         return None
-
-
-async def fetch_page(
-    reader: Reader,
-    stmt: AnySelect,
-    keyset: Keyset,
-    *,
-    first: int,
-    after: Sequence[Any] | None = None,
-    before: Sequence[Any] | None = None,
-    backwards: bool = False,
-    params: dict[str, Any] | None = None,
-    by_position: bool = False,
-) -> Page[AnyRow]:
-    """One page in the keyset's order; `backwards` reads the `first` rows before `before` (Relay's last/before).
-
-    `params` fills the bind parameters of `stmt`; it runs in Core on the request's connection (no ORM layer).
-    `by_position`: the rows are read by position only (`Prebuilt.records`), for columns that need no conversion.
-    """
-    ordered, seen = _ordered(stmt, keyset)
-    window = Window(first, after, before, backwards)
-    variant = ordered.variant(after=after is not None, before=before is not None, backwards=backwards, prebuilt=seen)
-    return await _fetch(reader, variant, window, params, by_position)
 
 
 async def _fetch(
@@ -232,30 +184,6 @@ async def _fetch(
     return Page(rows=rows, has_next=more, has_previous=after is not None, beyond=beyond)
 
 
-async def fetch_window(
-    reader: Reader,
-    stmt: AnySelect,
-    keyset: Keyset,
-    window: Window,
-    *,
-    params: dict[str, Any] | None = None,
-    by_position: bool = False,
-) -> Page[AnyRow]:
-    """`fetch_page` of the page `window` names."""
-    w = window
-    return await fetch_page(
-        reader,
-        stmt,
-        keyset,
-        first=w.first,
-        after=w.after,
-        before=w.before,
-        backwards=w.backwards,
-        params=params,
-        by_position=by_position,
-    )
-
-
 def by_ids(stmt: AnySelect, column: Any) -> Prebuilt:
     """`stmt` for the rows whose `column` (keyed `id`) is in the array parameter `ids`, for `rows_by_ids`; build it
     once, at import.
@@ -273,32 +201,21 @@ async def rows_by_ids(reader: Reader, stmt: Prebuilt, ids: Sequence[int]) -> lis
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    """A `count(*)` statement built at import; unnarrowed (an administrator's list), it runs prebuilt."""
+    """A `count(*)` statement a service declares (one for each combination of a list's filters), prebuilt for the
+    driver unless it cannot take it (an expanding IN): then through SQLAlchemy's Core on the same connection."""
 
     stmt: AnySelect
-    unnarrowed: Prebuilt
+    prebuilt: Prebuilt | None
 
     @classmethod
     def of(cls, stmt: AnySelect) -> Count:
-        return cls(stmt, Prebuilt(stmt))
+        return cls(stmt, _prebuilt(stmt))
 
-    async def __call__(self, session: AsyncSession, conditions: Sequence[Any] = ()) -> int:
-        if not conditions:
-            return int(await self.unnarrowed.scalar(session) or 0)
-        connection = await session.connection()  # Core on the request's connection: no ORM execution layer
-        return int(await connection.scalar(self.stmt.where(*conditions)) or 0)
-
-
-async def count(session: AsyncSession, stmt: AnySelect) -> int:
-    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    return int(total or 0)
-
-
-def any_of(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """`column = ANY(array)`: one SQL text whatever the number of values, where an IN list renders one per count."""
-    array = ARRAY(column.type)
-    # cast: an empty array written out as a literal has no type of its own
-    return column == any_(cast(literal(list(values), array), array))  # type: ignore[no-any-return]
+    async def __call__(self, reader: Reader, params: Mapping[str, Any] | None = None) -> int:
+        if self.prebuilt is not None:
+            return int(await self.prebuilt.scalar(reader, params) or 0)
+        connection = await reader.connection()  # Core on the request's connection: no ORM execution layer
+        return int(await connection.scalar(self.stmt, dict(params or {})) or 0)
 
 
 def like_pattern(search: str) -> str:

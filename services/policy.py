@@ -132,7 +132,7 @@ def case_active_in(case: CaseRules, start: date | None, end: date | None) -> boo
 
 
 def case_active_in_sql(
-    blocked: Column, active_from: Column, active_until: Column, start: date | None, end: date | None
+    blocked: Column, active_from: Column, active_until: Column, start: Day | None, end: Day | None
 ) -> ColumnElement[bool]:
     return blocked.is_(False) & case_overlaps_sql(active_from, active_until, start, end)
 

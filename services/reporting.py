@@ -182,7 +182,7 @@ def _entry_source(visibility: Visibility, f: EntryFilter, period: Dimension | No
         columns.append(
             _period_key(period, TimeEntry.work_date.expression, start_month, monthly=False).label("period_key")
         )
-    return select(*columns).where(and_(true(), *conditions(visibility, f)))
+    return conditions(visibility, f).applied(select(*columns).where(true()))
 
 
 def _source(

@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, Text, bindparam, cast, literal, select
+from sqlalchemy import ColumnElement, Date, Integer, Select, Text, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -21,7 +21,9 @@ from db.driver import Reader
 from models import Activity, Case, CompanySettings, Debtor, Employee, Role, TimeEntry, TimeStatus, invoice_entries
 from models.time_entry import tag_keys
 from services import cases, employees, paging, policy
-from services.paging import AnyRow, AnySelect, Keyset, Page, Window, count, fetch_page, fetch_window
+from services.filters import Filter, Filters, Matching, PerCombination, any_of
+from services.paging import AnyRow, AnySelect, Count, Keyset, Ordered, Page, Window
+from services.policy import Day
 from services.visibility import Visibility
 
 
@@ -104,55 +106,86 @@ class EntryFilter:
     tags: Sequence[str] | None = None
 
 
-def conditions(visibility: Visibility, f: EntryFilter) -> list[ColumnElement[bool]]:
-    """The filter's conditions on entry columns, shared by the page and its count."""
-    found: list[ColumnElement[bool]] = []
-    if f.start is not None:
-        found.append(TimeEntry.work_date >= f.start)
-    if f.end is not None:
-        found.append(TimeEntry.work_date <= f.end)
-    if f.employee_ids is not None:
-        # an id whose name the viewer may not see matches nothing, as if it did not exist
-        found.append(paging.any_of(TimeEntry.employee_id, [i for i in f.employee_ids if visibility.can_see(i)]))
-    for column, ids in (
-        (TimeEntry.debtor_id, f.debtor_ids),
-        (TimeEntry.case_id, f.case_ids),
-        (TimeEntry.activity_id, f.activity_ids),
-    ):
-        if ids is not None:
-            found.append(paging.any_of(column, ids))
-    if f.statuses is not None:
-        found.append(TimeEntry.status.in_(f.statuses))
-    if f.active_cases_only:
-        found.append(TimeEntry.case_id.in_(active_case_ids(f)))
-    if f.tags is not None:
-        # cast: a report writes its values into the SQL, and `ARRAY[]` alone has no type
-        wanted = cast(literal([tag.strip() for tag in f.tags], ARRAY(Text)), ARRAY(Text))
-        found.append(tag_keys(TimeEntry.tags).overlap(tag_keys(wanted)))
-    return found
-
-
-def _filtered(stmt: AnySelect, visibility: Visibility, f: EntryFilter) -> AnySelect:
-    found = conditions(visibility, f)
-    return stmt.where(*found) if found else stmt
+def _cases_active_in(start: Day | None, end: Day | None) -> Select[int]:
+    return select(Case.id).where(
+        policy.case_active_in_sql(Case.blocked, Case.active_from, Case.active_until, start, end)
+    )
 
 
 def active_case_ids(f: EntryFilter) -> Select[int]:
     """The cases `activeCasesOnly` keeps (SPEC 9); time without a case is left out by `IN`."""
-    return select(Case.id).where(
-        policy.case_active_in_sql(Case.blocked, Case.active_from, Case.active_until, f.start, f.end)
-    )
+    return _cases_active_in(f.start, f.end)
+
+
+_START, _END = bindparam("start", type_=Date), bindparam("end", type_=Date)
+
+
+def _active_cases(name: str, start: Day | None, end: Day | None) -> Filter:
+    return Filter(name, TimeEntry.case_id.in_(_cases_active_in(start, end)))
+
+
+# activeCasesOnly: a case's period overlaps the filter's, whose bounds are conditions only when given; by whether
+# the start and the end are
+_ACTIVE_CASES = {
+    (False, False): _active_cases("active_cases", None, None),
+    (True, False): _active_cases("active_cases_from", _START, None),
+    (False, True): _active_cases("active_cases_until", None, _END),
+    (True, True): _active_cases("active_cases_within", _START, _END),
+}
+# the list's filters, on entry columns: the page, its count and a compiled list's source are each built once for each
+# combination of them
+FILTERS = Filters(
+    Filter("start", TimeEntry.work_date >= _START),
+    Filter("end", TimeEntry.work_date <= _END),
+    Filter("employees", any_of(TimeEntry.employee_id, "employees")),
+    Filter("debtors", any_of(TimeEntry.debtor_id, "debtors")),
+    Filter("cases", any_of(TimeEntry.case_id, "cases")),
+    Filter("activities", any_of(TimeEntry.activity_id, "activities")),
+    Filter("statuses", TimeEntry.status.in_(bindparam("statuses", expanding=True))),
+    *_ACTIVE_CASES.values(),
+    # any of the tags, ignoring case: `&&` of the GIN index on tag_keys(tags); cast: a report writes its values into
+    # the SQL, and `ARRAY[]` alone has no type
+    Filter("tags", tag_keys(TimeEntry.tags).overlap(tag_keys(cast(bindparam("tags", type_=ARRAY(Text)), ARRAY(Text))))),
+)
+_PAGES = PerCombination(lambda combination: Ordered(combination.narrowed(_ROWS), NEWEST_FIRST))
+_COUNTS = PerCombination(
+    lambda combination: Count.of(combination.narrowed(select(func.count()).select_from(TimeEntry)))
+)
+
+
+def _listed(values: Sequence[Any] | None) -> list[Any] | None:
+    return None if values is None else list(values)
+
+
+def conditions(visibility: Visibility, f: EntryFilter) -> Matching:
+    """Which of the list's filters `f` uses, with their values, shared by the page and its count."""
+    given: dict[str, Any] = {
+        "start": f.start,
+        "end": f.end,
+        # an id whose name the viewer may not see matches nothing, as if it did not exist
+        "employees": None if f.employee_ids is None else [i for i in f.employee_ids if visibility.can_see(i)],
+        "debtors": _listed(f.debtor_ids),
+        "cases": _listed(f.case_ids),
+        "activities": _listed(f.activity_ids),
+        "statuses": _listed(f.statuses),
+        "tags": None if f.tags is None else [tag.strip() for tag in f.tags],
+    }
+    if f.active_cases_only:
+        given[_ACTIVE_CASES[f.start is not None, f.end is not None].name] = True
+    return FILTERS.matching(**given)
 
 
 async def entries_page(
     reader: Reader, visibility: Visibility, f: EntryFilter, *, first: int, after: Sequence[Any] | None
 ) -> Page[AnyRow]:
     """Entries newest first; hidden employees' entries are listed, their names are not (SPEC 5)."""
-    return await fetch_page(reader, _filtered(_rows(), visibility, f), NEWEST_FIRST, first=first, after=after)
+    matching = conditions(visibility, f)
+    return await _PAGES.of(matching).page(reader, Window(first, after), params=matching.values)
 
 
 async def entries_total(session: AsyncSession, visibility: Visibility, f: EntryFilter) -> int:
-    return await count(session, _filtered(select(TimeEntry.id), visibility, f))
+    matching = conditions(visibility, f)
+    return await _COUNTS.of(matching)(session, matching.values)
 
 
 _BY_IDS = paging.by_ids(_ROWS, TimeEntry.id)
@@ -177,8 +210,15 @@ def keyset_for(mode: TimeListMode, order: TimeListOrder) -> Keyset:
     return NEWEST_FIRST if mode is TimeListMode.STATIC else KEYSETS[order]
 
 
+# a case's list in each of its orders
+_CASE_PAGES = tuple((keyset, Ordered(_CASE_ROWS, keyset)) for keyset in KEYSETS.values())
+
+
 async def case_page(session: AsyncSession, *, case_id: int, keyset: Keyset, window: Window) -> Page[AnyRow]:
-    return await fetch_window(session, _CASE_ROWS, keyset, window, params={"case_id": case_id})
+    ordered = next((declared for k, declared in _CASE_PAGES if k is keyset), None)
+    if ordered is None:  # an order not declared: built for this request
+        ordered = Ordered(_CASE_ROWS, keyset, prebuild=False)
+    return await ordered.page(session, window, params={"case_id": case_id})
 
 
 BY_ID = Keyset((TimeEntry.id,))
@@ -195,19 +235,24 @@ def of_invoice() -> ColumnElement[bool]:
     return billed_by(bindparam("invoice_id", type_=invoice_entries.c.invoice_id.type))
 
 
+_INVOICE_ID = bindparam("invoice_id", type_=Integer)
+_INVOICE_PAGE = Ordered(
+    _rows()
+    .join(invoice_entries, invoice_entries.c.time_entry_id == TimeEntry.id)
+    .where(invoice_entries.c.invoice_id == _INVOICE_ID),
+    BY_ID,
+)
+_INVOICE_COUNT = Count.of(
+    select(func.count()).select_from(invoice_entries).where(invoice_entries.c.invoice_id == _INVOICE_ID)
+)
+
+
 async def invoice_page(
     session: AsyncSession, *, invoice_id: int, first: int, after: Sequence[Any] | None
 ) -> Page[AnyRow]:
     """The entries an invoice billed (kept after voiding), by id."""
-    stmt = (
-        _rows()
-        .join(invoice_entries, invoice_entries.c.time_entry_id == TimeEntry.id)
-        .where(invoice_entries.c.invoice_id == invoice_id)
-    )
-    return await fetch_page(session, stmt, BY_ID, first=first, after=after)
+    return await _INVOICE_PAGE.page(session, Window(first, after), params={"invoice_id": invoice_id})
 
 
 async def invoice_total(session: AsyncSession, *, invoice_id: int) -> int:
-    return await count(
-        session, select(invoice_entries.c.time_entry_id).where(invoice_entries.c.invoice_id == invoice_id)
-    )
+    return await _INVOICE_COUNT(session, {"invoice_id": invoice_id})

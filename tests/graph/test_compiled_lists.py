@@ -293,9 +293,9 @@ class TestMasterData:
 
 
 class TestFilterShapes:
-    def test_filters_of_one_shape_share_one_source_and_bind_their_values(self) -> None:
+    def test_filters_of_one_combination_share_one_source_and_bind_their_values(self) -> None:
         from graph.compiler import EVERY_ROW, Source
-        from services import cases
+        from services import cases, debtors
 
         # when
         first, first_values = Source.matching(cases.filters(debtor_id=7, search="north", include_blocked=False))
@@ -305,6 +305,6 @@ class TestFilterShapes:
         assert first is second
         assert first.kept
         assert other is not first
-        assert sorted(map(str, first_values.values())) == ["%north%", "%north%", "7"]  # code and description
-        assert sorted(map(str, second_values.values())) == ["%south%", "%south%", "8"]
-        assert Source.matching([]) == (EVERY_ROW, {})
+        assert first_values == {"debtor_id": 7, "search": "%north%"}  # one pattern for code and description
+        assert second_values == {"debtor_id": 8, "search": "%south%"}
+        assert Source.matching(debtors.filters(None)) == (EVERY_ROW, {})

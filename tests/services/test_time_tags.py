@@ -218,8 +218,8 @@ class TestFilter:
         await session.flush()
 
         async def found(tags: list[str] | None) -> set[int]:
-            conditions = time_queries.conditions(scene.writer.visibility, EntryFilter(tags=tags))
-            return set(await session.scalars(select(TimeEntry.id).where(*conditions)))
+            matching = time_queries.conditions(scene.writer.visibility, EntryFilter(tags=tags))
+            return set(await session.scalars(matching.combination.narrowed(select(TimeEntry.id)), matching.values))
 
         # then
         assert await found([" urgent"]) == {written["urgent"], written["both"]}
