@@ -225,8 +225,13 @@ BY_ID = Keyset((TimeEntry.id,))
 
 
 def billed_by(invoice_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """The entries the invoice `invoice_id` billed."""
-    billed = select(invoice_entries.c.time_entry_id).where(invoice_entries.c.invoice_id == invoice_id)
+    """The entries the invoice `invoice_id` billed; `invoice_id` may be a column of a statement this condition is
+    written in, at any depth (a compiled `Invoice.timeEntries`): the subquery correlates to it."""
+    billed = (
+        select(invoice_entries.c.time_entry_id)
+        .where(invoice_entries.c.invoice_id == invoice_id)
+        .correlate_except(invoice_entries)
+    )
     return TimeEntry.id.in_(billed)
 
 

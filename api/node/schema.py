@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 
@@ -33,10 +33,11 @@ async def node(
     if seen is not None and not seen.python({"id": db_id}, Seeing(ctx.visibility, ctx.viewer)):
         return None  # a hidden employee, an invoice for anyone but billing staff (SPEC 5, 5a)
     compiled = ctx.compiled_object(info, type_name)
-    if compiled is not None:  # the object and its connections as one statement's JSON
-        return await compiled.one(  # type: ignore[return-value]
-            ctx.db, db_id, viewer=ctx.viewer, visibility=ctx.visibility, variables=info.context.variables(info)
+    if compiled is not None:  # the object and its connections as one statement's JSON text, passed on as it is
+        written = await compiled.one(
+            ctx.db, db_id, viewer=ctx.viewer, visibility=ctx.visibility, variables=ctx.variables(info)
         )
+        return cast(Node | None, written)
     loaders = ctx.loaders
     if type_name == "Employee":
         employee = await loaders.employee_by_id.load(db_id)

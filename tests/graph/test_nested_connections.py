@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from tests.conftest import StatementCounter
-from tests.factories import gql
+from tests.factories import Factory, gql
 from tests.graph import test_compiled_lists as lists
 from tests.graph.test_compiled_lists import World, is_json_statement
 
@@ -177,3 +178,63 @@ async def test_a_refused_argument_is_refused_as_before(
         body = await gql(client, query, {"id": world.ids["c1"], **variables}, token=world.admin)
         # then
         assert [e["extensions"]["code"] for e in body["errors"]] == ["VALIDATION"], body
+
+
+@pytest.fixture
+async def more(client: httpx.AsyncClient, factory: Factory, world: World) -> World:
+    """Beside the world's: a second debtor with a case of its own, time on it, and a second invoice, so that every
+    connection has parents whose rows differ."""
+    d3 = await factory.debtor(code="D3", name="Debtor Three")
+    c3 = await factory.case(debtor=d3, code="C3")
+    c3_id = lists._id("Case", c3.id)
+    for day, minutes in (("2026-11-05", 15), ("2026-11-06", 25)):
+        entry = {"caseId": c3_id, "activityId": world.ids["adv"], "employeeId": world.ids["ada"], "workDate": day}
+        await lists._write(client, world.admin, **entry, minutes=minutes)
+    invoiced = await gql(
+        client,
+        lists.INVOICE,
+        {"input": {"debtorId": lists._id("Debtor", d3.id), "upTo": "2026-11-05"}},
+        token=world.admin,
+    )
+    assert invoiced["data"]["createInvoice"]["userErrors"] == [], invoiced
+    world.ids |= {
+        "d3": lists._id("Debtor", d3.id),
+        "c3": c3_id,
+        "invoice3": invoiced["data"]["createInvoice"]["invoice"]["id"],
+    }
+    return world
+
+
+@pytest.mark.parametrize("name", LISTS, ids=list(LISTS))
+async def test_each_parent_lists_its_own_rows_only(
+    client: httpx.AsyncClient, more: World, sql_statements: StatementCounter, name: str
+) -> None:
+    # when: several parents, each with rows of its own
+    query = LISTS[name].replace("(first: 1)", "(first: 10)")
+    written, sent = await _answer(client, sql_statements, query, {}, more.admin)
+    built, _ = await _answer(client, sql_statements, by_objects(query), {}, more.admin)
+    # then
+    assert written == built
+    assert [is_json_statement(s) for s in sent].count(True) == 1
+    nodes = [edge["node"] for edge in next(iter(written.values()))["edges"]]
+    children = [next(value for value in node.values() if isinstance(value, dict)) for node in nodes]
+    listed = [orjson.dumps(edge["node"]) for child in children for edge in child["edges"]]
+    assert len(listed) >= 2
+    assert len(listed) == len(set(listed)), children  # no row under two parents
+
+
+@pytest.mark.parametrize(
+    ("target", "name"),
+    [("invoice", "node Invoice"), ("invoice3", "node Invoice"), ("d3", "node Debtor"), ("c3", "node Case")],
+)
+async def test_an_object_lists_its_own_rows_only(
+    client: httpx.AsyncClient, more: World, sql_statements: StatementCounter, target: str, name: str
+) -> None:
+    query, _, path = ANSWERS[name]
+    variables = {"id": more.ids[target], "first": 50}
+    # when
+    written, _ = await _answer(client, sql_statements, query, variables, more.admin)
+    built, _ = await _answer(client, sql_statements, by_objects(query), variables, more.admin)
+    # then
+    assert written == built
+    assert _at(written, path)["totalCount"] == len(_at(written, path)["edges"])
