@@ -376,12 +376,14 @@ def _connection(nested: _Nested, row: Any, viewing: Viewing, shapes: Shapes) -> 
         bounded.append(key < bound if keyset.descending else key > bound)
     edges = [member.members for _, member in nested.members if isinstance(member, _Edges)]
     edge = _edge(edges[0], table, joins, keyset, within, shapes) if edges else NULL
+    ends = any(
+        isinstance(member, _PageInfo) and {"startCursor", "endCursor"} & {name for _, name in member.members}
+        for _, member in nested.members
+    )
+    # a row's cursor again beside its edge only when the page's first or last is asked for: it costs a base64
+    cursor = [cursor_sql(keyset.columns).label("cursor")] if ends else []
     page = (
-        select(
-            edge.label("edge"),
-            cursor_sql(keyset.columns).label("cursor"),
-            func.row_number().over(order_by=order).label("rn"),
-        )
+        select(edge.label("edge"), *cursor, func.row_number().over(order_by=order).label("rn"))
         .select_from(joins.joined)
         .where(*bounded)
         .order_by(*order)
@@ -391,8 +393,6 @@ def _connection(nested: _Nested, row: Any, viewing: Viewing, shapes: Shapes) -> 
     )
     first = bindparam(f"{prefix}first", type_=Integer, literal_execute=True)
     in_page = page.c.rn <= first
-    cursors = func.array_agg(aggregate_order_by(page.c.cursor, page.c.rn)).filter(in_page)
-    last_cursors = func.array_agg(aggregate_order_by(page.c.cursor, page.c.rn.desc())).filter(in_page)
     values: list[tuple[str, ColumnElement[str]]] = []
     for name, member in nested.members:
         if isinstance(member, _Constant):
@@ -410,7 +410,8 @@ def _connection(nested: _Nested, row: Any, viewing: Viewing, shapes: Shapes) -> 
                 elif field_name == "hasPreviousPage":
                     info.append((info_key, TRUE if shape.after else FALSE))
                 else:
-                    chosen = cursors if field_name == "startCursor" else last_cursors
+                    rn = page.c.rn if field_name == "startCursor" else page.c.rn.desc()
+                    chosen = func.array_agg(aggregate_order_by(page.c.cursor, rn)).filter(in_page)
                     info.append((info_key, func.coalesce(_first_of(chosen), NULL)))
             values.append((name, json_object(info)))
         elif isinstance(member, _Total):
