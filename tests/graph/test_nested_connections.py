@@ -113,11 +113,20 @@ async def test_an_object_and_its_connection_are_one_statement_page_by_page(
             assert after == connection["edges"][0]["cursor"]
 
 
-@pytest.mark.parametrize("name", LISTS, ids=list(LISTS))
+# a connection of a related object of each row: the page's own table again, below (a time list of each entry's case)
+DEEPER = {
+    "timeEntries { case { timeList } }": (
+        "query { timeEntries(first: 10) { edges { node { id case { code"
+        " timeList(first: 2) { mode totalCount edges { node { id minutes employee { name } } } } } } } } }"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", [*LISTS, *DEEPER], ids=[*LISTS, *DEEPER])
 async def test_a_list_of_objects_with_connections_is_one_statement(
     client: httpx.AsyncClient, world: World, sql_statements: StatementCounter, name: str
 ) -> None:
-    query = LISTS[name]
+    query = {**LISTS, **DEEPER}[name]
     # when
     written, sent = await _answer(client, sql_statements, query, {}, world.admin)
     built, built_sent = await _answer(client, sql_statements, by_objects(query), {}, world.admin)
