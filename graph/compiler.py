@@ -1,18 +1,20 @@
 """A selection of declared fields (`graph.declarations`) written as SQL that makes the answer's JSON text, so a page
-of a list is one statement and no Python object per row.
+of a list, or an object with its pages, is one statement and no Python object per row (PostGraphile's shape).
 
-A document is compiled once, when it is planned (`edge.execution.Plan`): the selection below a list field becomes a
-tree of members (constants, declared fields, relations to one row of another type). Each relation is a join (LEFT
-when the related row may be absent) of its table, or of an alias when that table is joined already; a member a
-relation's `shown` rule hides is `null`. A selection with any field declared `Python`, or with arguments, is not
-compiled and the list is answered with objects.
+A document is compiled once, when it is planned (`edge.execution.Plan`): the selection below a field becomes a tree
+of members (constants, declared fields, relations to one row of another type, connections of the row). Each
+relation is a join (LEFT when the related row may be absent) of its table, or of an alias when that table is joined
+already; a member a relation's `shown` rule hides is `null`. A connection (`ToMany`) is a subquery correlated to its
+row that writes one page of the related rows with its cursors and `totalCount`; its arguments are bind parameters
+(`n<index>_...`), and a request whose arguments only the field's resolver answers (`ToMany.compiled`), or refuses,
+is answered by that resolver. A selection with any field declared `Python` is not compiled and is answered with
+objects (`graph.objects.declared_view`, from the same declarations).
 
-Two kinds of list: the edges of a connection over a table (`compile_edges`), whose statements are built from the tree
-when first asked for, one per source, keyset and whether the viewer sees every name, and kept on the compiled edges
-(with their page variants and counts, prebuilt for the driver); a connection that selects `totalCount` has its count
-in its page's statement, so the page and its total are one statement; and a
-list of rows of a selectable each request gives (`compile_rows`: `timeReport`'s groups), whose one statement is built
-for that request around its selectable.
+Three kinds of answer: the edges of a connection over a table (`compile_edges`), whose statements are built when
+first asked for, one per source, keyset, whether the viewer sees every name and the nested connections' shapes, and
+kept on the compiled edges (prebuilt for the driver), with `totalCount` in the page's statement when selected; one
+row of a declared type (`compile_object`: `node(id:)`), with its connections; and a list of rows of a selectable
+each request gives (`compile_rows`: `timeReport`'s groups), whose one statement is built for that request around it.
 """
 
 from __future__ import annotations
