@@ -57,10 +57,6 @@ async def rows_by_ids(reader: Reader, ids: Sequence[int]) -> list[AnyRow | None]
     return await paging.rows_by_ids(reader, _BY_IDS, ids)
 
 
-async def existing_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
-    return set((await session.scalars(select(Debtor.id).where(Debtor.id.in_(ids)))).all())
-
-
 _FIELDS = validation.Fields(
     {"code": validation.name, "name": validation.name, "adjusted_rate": validation.money}, needed=("code", "name")
 )
