@@ -32,7 +32,7 @@ schema: $(STAMP)
 migrate: $(STAMP)
 	$(PY) cli.py migrate
 
-# run, time_bench and report_bench by default; BENCH=lists_bench (any of those, lists_bench or peer_bench) for others
+# run, time_bench and report_bench by default; BENCH=lists_bench (any of those, lists_bench, peer_bench or write_bench) for others
 BENCH ?= run time_bench report_bench
 bench: $(STAMP)
 	@for module in $(BENCH); do $(PY) -m bench.$$module $(BENCH_ARGS) || exit 1; done

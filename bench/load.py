@@ -11,7 +11,8 @@ next, until `seconds` have passed; requests in flight then finish, so the server
 counted. Plain asyncio streams on uvloop with a prebuilt request keep the client's own cost low.
 Every answer counts in the latencies, refusals included; `busy` counts the answers other than 200 whose
 body carries the error code BUSY. A connection the server closes is counted as an error (status 0) and
-opened again. `token` may be empty (no Authorization header).
+opened again. `token` may be empty (no Authorization header). With `"bodies": [...]` in place of `"body"`, connection
+i sends bodies i, i + concurrency, ... in turn (bench/write_bench.py spreads writes over cases so).
 """
 
 from __future__ import annotations
@@ -89,15 +90,18 @@ async def read_chunks(reader: asyncio.StreamReader) -> bytes:
         await reader.readexactly(2)
 
 
-async def connection_loop(port: int, request: bytes, expect: bytes, deadline: float, tally: Tally) -> None:
+async def connection_loop(port: int, requests: list[bytes], expect: bytes, deadline: float, tally: Tally) -> None:
+    """Send `requests` in turn (one request: always the same) until `deadline`."""
     clock = time.perf_counter
     finished = 0.0
+    turn = 0
     while finished < deadline:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             while True:
                 started = clock()
-                writer.write(request)
+                writer.write(requests[turn % len(requests)])
+                turn += 1
                 try:
                     status, body = await read_response(reader)
                 except (asyncio.IncompleteReadError, ConnectionError) as closed:
@@ -129,15 +133,17 @@ def percentile(ordered: list[float], fraction: float) -> float:
 
 async def run_round(command: dict[str, Any]) -> dict[str, Any]:
     port = int(command["port"])
-    request = build_request(port, command["body"].encode(), command["token"])
+    # "bodies" (a list) instead of "body": connection i sends bodies i, i + concurrency, ... in turn
+    bodies: list[str] = command.get("bodies") or [command["body"]]
+    concurrency = int(command["concurrency"])
+    requests = [build_request(port, body.encode(), command["token"]) for body in bodies]
+    shares = [requests[i::concurrency] or [requests[i % len(requests)]] for i in range(concurrency)]
     expect = command.get("expect", "").encode()
     tally = Tally()
     cpu_before = time.process_time()
     started = time.perf_counter()
     deadline = started + float(command["seconds"])
-    await asyncio.gather(
-        *(connection_loop(port, request, expect, deadline, tally) for _ in range(int(command["concurrency"])))
-    )
+    await asyncio.gather(*(connection_loop(port, share, expect, deadline, tally) for share in shares))
     elapsed = time.perf_counter() - started
     ordered = sorted(tally.latencies)
     return {
