@@ -9,8 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
+from sqlalchemy import ARRAY, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,17 +86,33 @@ async def apply(
         await _upsert(session, TimeRollupMonth, month_values, "month")
 
 
+def _upsert_statement(table: type[TimeRollup | TimeRollupMonth], first: str) -> Any:
+    """`INSERT … ON CONFLICT` adding each row given as arrays (one per column, unnested in step) to `table`: one
+    statement built once for any number of rows, so a write never builds or compiles it again."""
+    columns = [first, *Key._fields[1:], "minutes", "amount", "entries"]
+    # the table, not the mapped class: the ORM would take the arrays for rows to insert
+    rows = cast(Table, table.__table__)
+    unnested = select(*(func.unnest(bindparam(name, type_=ARRAY(rows.c[name].type))).label(name) for name in columns))
+    stmt = insert(rows).from_select(columns, unnested)
+    return stmt.on_conflict_do_update(
+        index_elements=[first, *Key._fields[1:]],
+        set_={
+            "minutes": rows.c.minutes + stmt.excluded.minutes,
+            "amount": rows.c.amount + stmt.excluded.amount,
+            "entries": rows.c.entries + stmt.excluded.entries,
+        },
+    )
+
+
+_UPSERTS = {
+    TimeRollup: _upsert_statement(TimeRollup, "work_date"),
+    TimeRollupMonth: _upsert_statement(TimeRollupMonth, "month"),
+}
+
+
 async def _upsert(
     session: AsyncSession, table: type[TimeRollup | TimeRollupMonth], values: list[dict[str, Any]], first: str
 ) -> None:
-    stmt = insert(table).values(values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[first, *Key._fields[1:]],
-            set_={
-                "minutes": table.minutes + stmt.excluded.minutes,
-                "amount": table.amount + stmt.excluded.amount,
-                "entries": table.entries + stmt.excluded.entries,
-            },
-        )
-    )
+    """The rows `values` (in the order given: the key order every writer locks in) added to `table`."""
+    columns = [first, *Key._fields[1:], "minutes", "amount", "entries"]
+    await session.execute(_UPSERTS[table], {name: [value[name] for value in values] for name in columns})
