@@ -113,7 +113,7 @@ def row_view(cls: type[T], derived: Mapping[str, Callable[[Any], Any]]) -> Calla
 
 
 def _column(key: str) -> property:
-    return property(lambda view: view._f[key])
+    return property(_read(key))
 
 
 def _snake(graphql_name: str) -> str:
