@@ -695,7 +695,7 @@ class CompiledObject:
         return not self.nested or _requested(self.nested, variables) is not None
 
     def statement(self, viewing: Viewing, shapes: Shapes) -> Prebuilt:
-        """The row `:id` as JSON, when the declaration's `seen` rule lets the viewer see it."""
+        """The row `:id` as JSON; whether the viewer may see it at all (`Declaration.seen`) is asked before."""
         key = (viewing.sees_all, shapes)
         found = self._statements.get(key)
         if found is None:
@@ -704,8 +704,6 @@ class CompiledObject:
             joins = _Joins(table)
             value = utf8(_object(self.tree, table.c, joins, viewing, shapes=shapes))
             stmt = select(value).select_from(joins.joined).where(table.c.id == bindparam("id", type_=table.c.id.type))
-            if declaration.seen is not None:
-                stmt = stmt.where(declaration.seen.sql(table.c, viewing))
             found = self._statements[key] = Prebuilt(stmt)
         return found
 

@@ -206,7 +206,8 @@ class Declaration:
     type_name: str
     model: Any
     fields: Mapping[str, Field]
-    seen: Rule | None = None  # who may see a row at all (`node`): everyone when None
+    # who may see a row at all, by its id (`node`, which asks before reading it): everyone when None
+    seen: Callable[[int, Seeing], bool] | None = None
 
     def relation(self, name: str) -> ToOne:
         """The field `name`, a relation to one row."""
@@ -249,7 +250,7 @@ ROLE = Declaration(
 EMPLOYEE = Declaration(
     "Employee",
     Employee,
-    seen=Rule(lambda row, viewing: viewing.visible(row.id), lambda row, seeing: seeing.visible(row["id"])),
+    seen=lambda db_id, seeing: seeing.visible(db_id),
     fields={
         "id": _id("Employee"),
         "name": Column("name", codecs.TEXT),
@@ -326,7 +327,7 @@ CASE = Declaration(
 INVOICE = Declaration(
     "Invoice",
     Invoice,
-    seen=_BILLS,  # billing staff only, as the `invoices` list (SPEC 5a)
+    seen=lambda db_id, seeing: seeing.bills(),  # billing staff only, as the `invoices` list (SPEC 5a)
     fields={
         "id": _id("Invoice"),
         "number": Column("number", codecs.TEXT),

@@ -30,7 +30,7 @@ async def node(
     ctx = info.context
     declaration = DECLARATIONS.get(type_name)
     seen = declaration.seen if declaration is not None else None
-    if seen is not None and not seen.python({"id": db_id}, Seeing(ctx.visibility, ctx.viewer)):
+    if seen is not None and not seen(db_id, Seeing(ctx.visibility, ctx.viewer)):
         return None  # a hidden employee, an invoice for anyone but billing staff (SPEC 5, 5a)
     compiled = ctx.compiled_object(info, type_name)
     if compiled is not None:  # the object and its connections as one statement's JSON text, passed on as it is
