@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Select
 
+from db import lock_budget
 from db import sqlalchemy_internals as internals
+from db.lock_budget import LockBudget
 from db.sqlalchemy_internals import execute_mutex, greenlet_spawn, open_transaction, start_transaction
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
@@ -187,10 +189,14 @@ Reader: TypeAlias = AsyncSession | Link  # what prebuilt statements run on
 class Prebuilt:
     """A SELECT compiled once for asyncpg; a bind parameter marked `literal_execute` (a page's LIMIT) is written into
     the SQL as an int. A statement with a bind parameter or column of a type whose values SQLAlchemy converts (beyond
-    enum columns) runs through SQLAlchemy instead, as `fallback` says why: its rows are the same, only slower."""
+    enum columns) runs through SQLAlchemy instead, as `fallback` says why: its rows are the same, only slower.
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    `locks`: the statement takes row locks (FOR UPDATE, or data-modifying CTEs), so in a write watched by a
+    `LockBudget` its waits count against the budget, as a statement through SQLAlchemy's cursor does."""
+
+    def __init__(self, statement: Select[*tuple[Any, ...]], *, locks: bool = False) -> None:
         self._statement = statement
+        self.locks = locks
         self.fallback: str | None = None
         compiled = statement.compile(dialect=_DIALECT)
         self._sql = str(compiled)
@@ -255,18 +261,25 @@ class Prebuilt:
         values = params or {}
         text = self._text(values)
         args = [values.get(name, default) for name, default in self._binds]
+        budget: LockBudget | None = None
         if isinstance(reader, Link):
             sync, adapted = None, await reader.adapted()
             reader._announce(text, args)
         else:
             sync, adapted = await _connection(reader)
             internals.announce(sync, text, args)
+            if self.locks:
+                budget = reader.info.get(lock_budget.KEY)
         # as SQLAlchemy's own cursor does: one statement at a time, and BEGIN first when a session's transaction is
         # due (a link never begins one)
         async with execute_mutex(adapted):
             try:
                 if sync is not None and open_transaction(adapted) is None:
                     await start_transaction(adapted)
+                if budget is not None:
+                    timeout = budget.statement()
+                    if timeout is not None:
+                        await adapted.driver_connection.execute(lock_budget.SET_LOCK_TIMEOUT, timeout)
                 records: list[Any] = await adapted.driver_connection.fetch(text, *args)
             except Exception as error:
                 failure = _translated(adapted, error, text, args)

@@ -7,7 +7,9 @@ statement is preceded by a `SET LOCAL lock_timeout` of what is left. An unconten
 part, so it sends no extra statement.
 
 The counting listens on the write's own connection only, for as long as the write runs: listeners on the engine
-would put every statement of every read on SQLAlchemy's slower path for events.
+would put every statement of every read on SQLAlchemy's slower path for events. A prebuilt statement that takes locks
+(db.driver's `Prebuilt(locks=True)`) runs past SQLAlchemy's cursor: it finds the budget in the session's `info` and
+counts itself through `statement`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # spent beyond this share of the budget, each statement gets its own lock_timeout
 _SHARE_BEFORE_TIGHTENING = 1 / 20
+# where a watched session keeps its budget (`Session.info`)
+KEY = "casetime.lock_budget"
+SET_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', $1, true)"
 
 
 class LockBudget:
@@ -40,10 +45,12 @@ class LockBudget:
         connection = (await session.connection()).sync_connection
         event.listen(connection, "before_cursor_execute", self._before)
         event.listen(connection, "after_cursor_execute", self._after)
+        session.info[KEY] = self
         try:
             yield
         finally:
             self._stop()  # a statement that failed has no `after`: its wait counts up to here
+            session.info.pop(KEY, None)
             event.remove(connection, "before_cursor_execute", self._before)
             event.remove(connection, "after_cursor_execute", self._after)
 
@@ -53,13 +60,20 @@ class LockBudget:
             return None
         return max(1, int(self.total_ms - self.spent_ms))
 
-    def _before(self, _conn: Any, cursor: Any, *_args: Any) -> None:
-        if cursor is None:  # a prebuilt SELECT (db.driver): it takes no row lock
-            return
+    def statement(self) -> str | None:
+        """A statement that may wait for locks starts: the `lock_timeout` to set first (for SET_LOCK_TIMEOUT), or
+        None; its time counts until the next `statement` or the end of the write."""
+        self._stop()
         remaining = self.remaining_ms()
-        if remaining is not None:
-            cursor.execute("SELECT set_config('lock_timeout', $1, true)", (f"{remaining}ms",))
         self._started = perf_counter()
+        return None if remaining is None else f"{remaining}ms"
+
+    def _before(self, _conn: Any, cursor: Any, *_args: Any) -> None:
+        if cursor is None:  # a prebuilt statement (db.driver): a locking one counts itself through `statement`
+            return
+        timeout = self.statement()
+        if timeout is not None:
+            cursor.execute(SET_LOCK_TIMEOUT, (timeout,))
 
     def _after(self, *_args: Any) -> None:
         self._stop()

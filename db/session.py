@@ -59,9 +59,9 @@ class RequestDb:
         """The transaction of one mutation: committed on success, rolled back on any exception."""
         async with self._gate:
             session = await self._the_session()
-            # a read earlier in the request may have opened a transaction; start the write afresh
-            if session.in_transaction():
-                await session.commit()
+            # a read earlier in the request (its authentication) may have opened a transaction: the write goes on in
+            # it rather than paying a COMMIT and a BEGIN, as every statement of it reads what is committed when it
+            # starts (READ COMMITTED), and its rollback undoes reads only
             try:
                 yield session
             except BaseException:

@@ -18,7 +18,8 @@ from db.driver import Reader
 from db.session import RequestDb
 from models import Activity, CompanySettings, InvoiceLine, Role
 from services import activities, cap_usage, cases, company, debtors, employees, invoicing, roles, time_queries
-from services.cap_usage import CapQuery, CapSettings, CapUsage
+from services.cap import CapSettings
+from services.cap_usage import CapQuery, CapUsage
 from services.paging import AnyRow, Keyset, Page, Window
 
 K = TypeVar("K")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import ColumnElement, Date, Integer, case, cast, extract, func
+
 
 @dataclass(frozen=True, slots=True)
 class BookYear:
@@ -26,3 +28,9 @@ def book_year_of(day: date, start_month: int) -> BookYear:
     year = day.year if day.month >= start_month else day.year - 1
     start = date(year, start_month, 1)
     return BookYear(start=start, end=date(year + 1, start_month, 1))
+
+
+def year_start_sql(day: ColumnElement[date], start_month: ColumnElement[int]) -> ColumnElement[date]:
+    """`book_year_of(day, start_month).start`: the SQL twin, for a statement that locks a book year's totals row."""
+    year = cast(extract("year", day), Integer) - case((cast(extract("month", day), Integer) < start_month, 1), else_=0)
+    return func.make_date(year, start_month, 1, type_=Date)

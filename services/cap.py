@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
+from typing import Protocol
 
-from models import CapBasis, CapKind, Case, TimeStatus
+from models import CapBasis, CapKind, TimeStatus
 from services.policy import BILLABLE, NON_BILLABLE
 
 COUNTED = {CapBasis.BILLABLE: BILLABLE, CapBasis.NON_BILLABLE: NON_BILLABLE}
 
 
-def counts_towards(case: Case, status: TimeStatus) -> bool:
+class CapSettings(Protocol):
+    """The cap fields of a case, as a model or a read row carries them."""
+
+    @property
+    def max_per_book_year(self) -> CapKind: ...
+    @property
+    def max_based_on(self) -> CapBasis: ...
+    @property
+    def max_minutes(self) -> int | None: ...
+    @property
+    def max_amount(self) -> Decimal | None: ...
+
+
+def counts_towards(case: CapSettings, status: TimeStatus) -> bool:
     """Whether time of `status` on `case` is held against its maximum (L never is)."""
     return case.max_per_book_year is not CapKind.NONE and status in COUNTED[case.max_based_on]
 
@@ -40,7 +54,7 @@ class CapOutcome:
     used: str
 
 
-def describe(case: Case, used_minutes: int, used_amount: Decimal) -> tuple[str, str]:
+def describe(case: CapSettings, used_minutes: int, used_amount: Decimal) -> tuple[str, str]:
     if case.max_per_book_year is CapKind.TIME:
         return f"{case.max_minutes} minutes", f"{used_minutes} minutes"
     return f"{case.max_amount:.2f}", f"{used_amount:.2f}"

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache, partial
-from typing import Protocol
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import CapBasis, CapKind, CaseYearTotals
 from services import company, totals, validation
 from services.book_year import BookYear, book_year_of
+from services.cap import CapSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +29,6 @@ class CapUsage:
     used_amount: Decimal
     available_minutes: int | None
     available_amount: Decimal | None
-
-
-class CapSettings(Protocol):
-    """The cap fields of a case, as a model or a read row carries them."""
-
-    @property
-    def max_per_book_year(self) -> CapKind: ...
-    @property
-    def max_based_on(self) -> CapBasis: ...
-    @property
-    def max_minutes(self) -> int | None: ...
-    @property
-    def max_amount(self) -> Decimal | None: ...
 
 
 @dataclass(frozen=True, slots=True)

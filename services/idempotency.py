@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,7 +63,10 @@ async def record(
     over_limit_entry_id: int | None,
     warnings: list[dict[str, str]],
 ) -> None:
-    stored = await session.get(IdempotencyKey, (writer_id, key))
-    assert stored is not None
-    stored.time_entry_id, stored.over_limit_entry_id, stored.warnings = time_entry_id, over_limit_entry_id, warnings
-    await session.flush()
+    """What the create claimed with `key` wrote, for its repeats."""
+    await session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.employee_id == writer_id, IdempotencyKey.key == key)
+        .values(time_entry_id=time_entry_id, over_limit_entry_id=over_limit_entry_id, warnings=warnings)
+        .execution_options(synchronize_session=False)
+    )

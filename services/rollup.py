@@ -46,10 +46,16 @@ def of(entry: TimeEntry) -> Contribution:
     return Contribution(key, entry.minutes, entry.amount)
 
 
-async def apply(
-    session: AsyncSession, *, removed: Iterable[Contribution] = (), added: Iterable[Contribution] = ()
-) -> None:
-    """Move contributions in one statement, rows upserted in key order so concurrent writers cannot deadlock."""
+Rows = dict[str, list[Any]]  # one array per column, the rows in key order
+
+
+def _columns(first: str) -> list[str]:
+    return [first, *Key._fields[1:], "minutes", "amount", "entries"]
+
+
+def changes(*, removed: Iterable[Contribution] = (), added: Iterable[Contribution] = ()) -> tuple[Rows, Rows]:
+    """The day rows and the month rows that move `removed` out and `added` in, each in key order (the order every
+    writer locks them in, so concurrent writers cannot deadlock); rows that net to nothing are left out."""
     minutes: dict[Key, int] = defaultdict(int)
     amounts: dict[Key, Decimal] = defaultdict(Decimal)
     counts: dict[Key, int] = defaultdict(int)
@@ -63,8 +69,6 @@ async def apply(
         for key in sorted(minutes)
         if minutes[key] or amounts[key] or counts[key]
     ]
-    if not values:
-        return
     months: dict[tuple[Any, ...], dict[str, Any]] = {}
     for value in values:
         month_key = (value["work_date"].replace(day=1), *(value[k] for k in Key._fields[1:]))
@@ -80,19 +84,32 @@ async def apply(
         for _, m in sorted(months.items())
         if m["minutes"] or m["amount"] or m["entries"]
     ]
-    # day rows first, then month rows, each in key order: every writer takes their locks in one order
-    await _upsert(session, TimeRollup, values, "work_date")
-    if month_values:
-        await _upsert(session, TimeRollupMonth, month_values, "month")
+    day_rows = {name: [value[name] for value in values] for name in _columns("work_date")}
+    return day_rows, {name: [value[name] for value in month_values] for name in _columns("month")}
 
 
-def _upsert_statement(table: type[TimeRollup | TimeRollupMonth], first: str) -> Any:
-    """`INSERT … ON CONFLICT` adding each row given as arrays (one per column, unnested in step) to `table`: one
-    statement built once for any number of rows, so a write never builds or compiles it again."""
-    columns = [first, *Key._fields[1:], "minutes", "amount", "entries"]
+async def apply(
+    session: AsyncSession, *, removed: Iterable[Contribution] = (), added: Iterable[Contribution] = ()
+) -> None:
+    """Move contributions, day rows first, then month rows: one statement each."""
+    day_rows, month_rows = changes(removed=removed, added=added)
+    if day_rows["work_date"]:
+        await session.execute(_UPSERTS[TimeRollup], day_rows)
+    if month_rows["month"]:
+        await session.execute(_UPSERTS[TimeRollupMonth], month_rows)
+
+
+def upsert(table: type[TimeRollup | TimeRollupMonth], *, prefix: str = "") -> Any:
+    """`INSERT … ON CONFLICT` adding the rows of `changes` (one array per column, unnested in step, each bound as
+    `prefix` + its column) to `table`: one statement built once for any number of rows, so a write never builds or
+    compiles it again."""
+    first = "work_date" if table is TimeRollup else "month"
+    columns = _columns(first)
     # the table, not the mapped class: the ORM would take the arrays for rows to insert
     rows = cast(Table, table.__table__)
-    unnested = select(*(func.unnest(bindparam(name, type_=ARRAY(rows.c[name].type))).label(name) for name in columns))
+    unnested = select(
+        *(func.unnest(bindparam(prefix + name, type_=ARRAY(rows.c[name].type))).label(name) for name in columns)
+    )
     stmt = insert(rows).from_select(columns, unnested)
     return stmt.on_conflict_do_update(
         index_elements=[first, *Key._fields[1:]],
@@ -104,15 +121,4 @@ def _upsert_statement(table: type[TimeRollup | TimeRollupMonth], first: str) -> 
     )
 
 
-_UPSERTS = {
-    TimeRollup: _upsert_statement(TimeRollup, "work_date"),
-    TimeRollupMonth: _upsert_statement(TimeRollupMonth, "month"),
-}
-
-
-async def _upsert(
-    session: AsyncSession, table: type[TimeRollup | TimeRollupMonth], values: list[dict[str, Any]], first: str
-) -> None:
-    """The rows `values` (in the order given: the key order every writer locks in) added to `table`."""
-    columns = [first, *Key._fields[1:], "minutes", "amount", "entries"]
-    await session.execute(_UPSERTS[table], {name: [value[name] for value in values] for name in columns})
+_UPSERTS = {TimeRollup: upsert(TimeRollup), TimeRollupMonth: upsert(TimeRollupMonth)}

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypedDict
+from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.driver import DriverRow
 from models import (
     Activity,
+    CapBasis,
     CapKind,
     Case,
     CaseYearTotals,
@@ -25,9 +27,10 @@ from models import (
     TimeEntry,
     TimeStatus,
 )
-from services import company, idempotency, policy, rates, rollup, totals, validation
+from services import company, idempotency, policy, rates, rollup, totals, validation, writing
 from services.auth import Viewer
-from services.cap import counts_towards, describe, split_amount, split_minutes
+from services.book_year import book_year_of
+from services.cap import CapSettings, counts_towards, describe, split_amount, split_minutes
 from services.errors import DomainError, DomainErrors, ErrorCode, invalid, not_found
 from services.visibility import Visibility
 
@@ -58,11 +61,90 @@ class Warning:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A new entry as its write returned it."""
+
+    id: int
+    employee_id: int
+    debtor_id: int
+    case_id: int | None
+    activity_id: int
+    work_date: date
+    minutes: int
+    status: TimeStatus
+    rate: Decimal
+    amount: Decimal
+    description: str | None
+    tags: list[str]
+    source: EntrySource
+    invoice_id: int | None
+    over_limit_of_id: int | None
+    created_by_id: int
+    updated_by_id: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> Written:
+        return cls(**{name: row[name] for name in _WRITTEN_FIELDS})
+
+
+_WRITTEN_FIELDS = tuple(Written.__dataclass_fields__)
+
+
+class CaseOfEntry(CapSettings, policy.CaseRules, Protocol):
+    """What a write checks and decides with of an entry's case, as a model or `CaseTerms` carries it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def debtor_id(self) -> int: ...
+    @property
+    def invoicing(self) -> TimeStatus: ...
+    @property
+    def adjusted_rate(self) -> Decimal | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CaseTerms:
+    """What a write checks and decides with of its case: its period, debtor, invoicing, rate and maximum."""
+
+    id: int
+    debtor_id: int
+    invoicing: TimeStatus
+    blocked: bool
+    active_from: date | None
+    active_until: date | None
+    adjusted_rate: Decimal | None
+    max_per_book_year: CapKind
+    max_based_on: CapBasis
+    max_minutes: int | None
+    max_amount: Decimal | None
+
+    @classmethod
+    def of(cls, facts: Mapping[str, Any]) -> CaseTerms:
+        """From a row holding the case's columns as `c_<name>` (services/writing.py's FACTS)."""
+        return cls(**{name: facts[f"c_{name}"] for name in _CASE_TERMS})
+
+
+_CASE_TERMS = tuple(CaseTerms.__dataclass_fields__)
+
+
+E = TypeVar("E", bound=TimeEntry | Written)
+
+
 @dataclass
-class WriteResult:
-    entry: TimeEntry
-    over_limit_entry: TimeEntry | None = None
+class WriteResult(Generic[E]):
+    """What a write wrote: a new entry as its write returned it (`Written`), an edited one as loaded (`TimeEntry`).
+    `shown`, when the write has them, are its rows with everything a listed entry shows (`time_queries.ENTRY_COLUMNS`),
+    so its payload needs no read back."""
+
+    entry: E
+    over_limit_entry: E | None = None
     warnings: list[Warning] = field(default_factory=list)
+    shown: list[DriverRow] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +233,7 @@ async def _settings(session: AsyncSession) -> CompanySettings:
 
 
 async def _employee_for(session: AsyncSession, writer: Writer, employee_id: int) -> Employee:
-    if employee_id != writer.viewer.employee_id and not writer.visibility.can_see(employee_id):
-        raise not_found("Employee", "employeeId")  # as if that employee did not exist (SPEC 5a)
-    if not writer.may_write_for(employee_id):
-        raise DomainError(ErrorCode.FORBIDDEN, "You may not write time for another employee", ("employeeId",))
+    _check_writer(writer, employee_id)
     employee = await session.get(Employee, employee_id)
     if employee is None:
         raise not_found("Employee", "employeeId")
@@ -173,7 +252,7 @@ def _work_date(value: date | None, field: str = "workDate") -> date:
     return checked
 
 
-def check_case(case: Case, *, debtor_id: int | None, on: date) -> None:
+def check_case(case: CaseOfEntry, *, debtor_id: int | None, on: date) -> None:
     """A case one may write on at `on` for `debtor_id` (SPEC 2, 6)."""
     if debtor_id is not None and case.debtor_id != debtor_id:
         raise DomainError(ErrorCode.CASE_DEBTOR_MISMATCH, "The case belongs to another debtor", ("caseId",))
@@ -223,7 +302,7 @@ async def _resolve(
     return _Resolved(employee, debtor, case, activity, day, checked_minutes)
 
 
-def _cap_warning(case: Case, used_minutes: int, used_amount: Decimal, excess: int) -> Warning:
+def _cap_warning(case: CaseOfEntry, used_minutes: int, used_amount: Decimal, excess: int) -> Warning:
     limit, used = describe(case, used_minutes, used_amount)
     return Warning(
         WarningCode.CAP_EXCEEDED,
@@ -240,93 +319,145 @@ async def create(
     mode: EntryMode = EntryMode.PER_DATE,
     source: EntrySource | None = None,
     status: TimeStatus | None = None,
-) -> WriteResult:
-    """Write a new entry; in PER_DATE mode its case's book-year maximum is never overshot (SPEC 6)."""
+) -> WriteResult[Written]:
+    """Write a new entry; in PER_DATE mode its case's book-year maximum is never overshot (SPEC 6).
+
+    Two statements (services/writing.py): one reads what the rules need and locks the case's book-year totals, one
+    writes the entry, its L line, the totals, the case's entry count and both rollups."""
     _checked(data, creating=True)
-    settings = await _settings(session)
     employee_id = data.get("employee_id") or writer.viewer.employee_id
-    target = await _resolve(
-        session,
-        settings,
-        writer,
-        employee_id=employee_id,
-        debtor_id=data.get("debtor_id"),
-        case_id=data.get("case_id"),
-        activity_id=data.get("activity_id"),
-        work_date=data.get("work_date"),
-        minutes=data.get("minutes"),
+    case_id, activity_id = data.get("case_id"), validation.required(data.get("activity_id"), "activityId")
+    day, minutes = _work_date(data.get("work_date")), _minutes(data.get("minutes"))
+    params = writing.facts_params(
+        employee_id=employee_id, case_id=case_id, debtor_id=data.get("debtor_id"), activity_id=activity_id, day=day
     )
-    chosen = status or default_status(
-        status=data.get("status"), billable=data.get("billable"), case=target.case, activity=target.activity
-    )
-    resolved_rate = await rates.resolve(
-        session, employee=target.employee, activity=target.activity, debtor=target.debtor, case=target.case
-    )
-    now = datetime.now(UTC)
-    entry = TimeEntry(
-        employee_id=target.employee.id,
-        debtor_id=target.debtor.id,
-        case_id=target.case.id if target.case else None,
-        activity_id=target.activity.id,
-        work_date=target.work_date,
-        minutes=target.minutes,
-        status=chosen,
-        rate=resolved_rate.rate,
-        amount=rates.amount(target.minutes, resolved_rate.rate),
-        description=validation.description(data.get("description")),
-        tags=validation.tags(data.get("tags")),
-        source=source or EntrySource(mode.value),
-        created_by_id=writer.viewer.employee_id,
-        updated_by_id=writer.viewer.employee_id,
-        created_at=now,
-        updated_at=now,
-    )
-    result = WriteResult(entry)
-    case = target.case
+    facts = await _facts(session, params)
+    settings = company.from_prefixed(facts)
+    assert settings is not None
+    if not settings.time_tracking_enabled:
+        raise DomainError(ErrorCode.FEATURE_DISABLED, "Time tracking is not enabled")
+    _check_writer(writer, employee_id)
+    if facts["emp_id"] is None:
+        raise not_found("Employee", "employeeId")
+    if not facts["emp_active"]:
+        raise invalid("employeeId may not be an inactive employee", "employeeId")
+    case: CaseTerms | None = None
+    if case_id is not None:
+        if not settings.use_case_column:
+            raise DomainError(ErrorCode.CASES_DISABLED, "Cases are not used for time writing", ("caseId",))
+        if facts["c_id"] is None:
+            raise not_found("Case", "caseId")
+        case = CaseTerms.of(facts)
+        check_case(case, debtor_id=data.get("debtor_id"), on=day)
+    elif settings.require_case:
+        raise DomainError(ErrorCode.CASE_REQUIRED, "Every entry needs a case", ("caseId",))
+    elif data.get("debtor_id") is None:
+        raise invalid("debtorId may not be empty", "debtorId")
+    if facts["found_debtor_id"] is None:
+        raise not_found("Debtor", "debtorId")
+    if facts["act_id"] is None:
+        raise not_found("Activity", "activityId")
+    chosen = status or chosen_status(data.get("status"), data.get("billable"))
+    if chosen is None:
+        chosen = case.invoicing if case is not None else facts["act_default_status"]
+    rate = rates.first_rate(
+        case_rate=case.adjusted_rate if case else None,
+        debtor_rate=facts["debtor_adjusted_rate"],
+        employee_activity_rate=facts["employee_activity_rate"],
+        employee_rate=facts["emp_default_rate"],
+        activity_rate=facts["act_default_rate"],
+    ).rate
+    warnings: list[Warning] = []
+    line_minutes = 0
+    year_start = None
     if case is not None:
-        start_month = settings.book_year_start_month
-        key = totals.key_of(entry, start_month)
-        assert key is not None
-        row = (await totals.lock(session, [key]))[key]
-        excess = _hold_to_cap(entry, case, row, mode, result.warnings)
-        if excess:
-            result.over_limit_entry = _over_limit_line(entry, excess)
-        for written in (entry, result.over_limit_entry):
-            if written is not None:
-                _count(row, written, start_month)
-        await totals.count_entries(session, case.id, 1 if result.over_limit_entry is None else 2)
-    session.add(entry)
-    await session.flush()
-    if result.over_limit_entry is not None:
-        result.over_limit_entry.over_limit_of_id = entry.id
-        session.add(result.over_limit_entry)
-        await session.flush()
-    await rollup.apply(session, added=[rollup.of(e) for e in (entry, result.over_limit_entry) if e is not None])
-    return result
+        if facts["locked_case_id"] is None:  # the first write in this book year: its totals row is made, then locked
+            await writing.NEW_TOTALS.records(session, params)
+            facts = await _facts(session, params)
+        chosen, minutes, line_minutes = _cap_split(case, facts, mode, chosen, minutes, rate, warnings)
+        year_start = book_year_of(day, settings.book_year_start_month).start
+    entry, line = await writing.write(
+        session,
+        writing.NewEntry(
+            employee_id=employee_id,
+            debtor_id=facts["found_debtor_id"],
+            case_id=case_id,
+            activity_id=activity_id,
+            work_date=day,
+            minutes=minutes,
+            status=chosen,
+            rate=rate,
+            description=validation.description(data.get("description")),
+            tags=validation.tags(data.get("tags")),
+            source=source or EntrySource(mode.value),
+            writer_id=writer.viewer.employee_id,
+            line_minutes=line_minutes,
+            year_start=year_start,
+        ),
+    )
+    line_id = line["id"] if line else None
+    return WriteResult(
+        Written.of(entry),
+        Written.of(line) if line else None,
+        warnings,
+        shown=[writing.shown(facts, row, line_id=line_id) for row in (entry, line) if row is not None],
+    )
 
 
-def _hold_to_cap(entry: TimeEntry, case: Case, row: CaseYearTotals, mode: EntryMode, warnings: list[Warning]) -> int:
-    """The cap check (SPEC 6 steps 2-3) of `entry` against its case's locked totals `row`, which must not hold the
-    entry's own share: cut it to the space left. Returns the minutes an L line must take, none when the entry fits or
-    when no whole minute fits and the entry itself becomes L."""
-    if mode is not EntryMode.PER_DATE or not counts_towards(case, entry.status):
-        return 0
+async def _facts(session: AsyncSession, params: dict[str, Any]) -> DriverRow:
+    facts = await writing.facts(session, params)
+    if facts is None:  # the settings row was deleted by hand: `company.get` makes it again
+        await company.get(session)
+        facts = await writing.facts(session, params)
+        assert facts is not None
+    return facts
+
+
+def _check_writer(writer: Writer, employee_id: int) -> None:
+    """May `writer` write for `employee_id` at all: answered before anything is read (SPEC 5a)."""
+    if employee_id != writer.viewer.employee_id and not writer.visibility.can_see(employee_id):
+        raise not_found("Employee", "employeeId")  # as if that employee did not exist (SPEC 5a)
+    if not writer.may_write_for(employee_id):
+        raise DomainError(ErrorCode.FORBIDDEN, "You may not write time for another employee", ("employeeId",))
+
+
+def _cap_split(
+    case: CaseOfEntry,
+    row: CaseYearTotals | DriverRow,
+    mode: EntryMode,
+    status: TimeStatus,
+    minutes: int,
+    rate: Decimal,
+    warnings: list[Warning],
+) -> tuple[TimeStatus, int, int]:
+    """The cap check (SPEC 6 steps 2-3) of an entry against its case's locked totals `row`, which must not hold the
+    entry's own share: (the entry's status, its minutes, the minutes an L line must take). The entry is cut to the
+    space left; when no whole minute fits, the entry itself becomes L and no line is needed."""
+    if mode is not EntryMode.PER_DATE or not counts_towards(case, status):
+        return status, minutes, 0
     used_minutes, used_amount = totals.counted(row, case.max_based_on)
     if case.max_per_book_year is CapKind.TIME:
         assert case.max_minutes is not None
-        fits, excess = split_minutes(limit=case.max_minutes, used=used_minutes, requested=entry.minutes)
+        fits, excess = split_minutes(limit=case.max_minutes, used=used_minutes, requested=minutes)
     else:
         assert case.max_amount is not None
-        fits, excess = split_amount(limit=case.max_amount, used=used_amount, requested=entry.minutes, rate=entry.rate)
+        fits, excess = split_amount(limit=case.max_amount, used=used_amount, requested=minutes, rate=rate)
     if not excess:
-        return 0
+        return status, minutes, 0
     warnings.append(_cap_warning(case, used_minutes, used_amount, excess))
     if fits == 0:  # no whole minute fits: the entry itself is parked
-        entry.minutes, entry.status = excess, TimeStatus.OVER_LIMIT
-        entry.amount = rates.amount(excess, entry.rate)
-        return 0
-    entry.minutes = fits
-    entry.amount = rates.amount(fits, entry.rate)
+        return TimeStatus.OVER_LIMIT, excess, 0
+    return status, fits, excess
+
+
+def _hold_to_cap(
+    entry: TimeEntry, case: Case, row: CaseYearTotals | DriverRow, mode: EntryMode, warnings: list[Warning]
+) -> int:
+    """`_cap_split` of an entry being edited: it is cut in place. Returns the minutes an L line must take."""
+    status, minutes, excess = _cap_split(case, row, mode, entry.status, entry.minutes, entry.rate, warnings)
+    if (status, minutes) != (entry.status, entry.minutes):
+        entry.status, entry.minutes = status, minutes
+        entry.amount = rates.amount(minutes, entry.rate)
     return excess
 
 
@@ -385,7 +516,7 @@ async def update(
     *,
     expected_version: int | None = None,
     mode: EntryMode = EntryMode.PER_DATE,
-) -> WriteResult:
+) -> WriteResult[TimeEntry]:
     """Patch an entry; in PER_DATE mode it is re-checked against the cap leaving its own share out (SPEC 6.4)."""
     _checked(data, creating=False)
     settings = await _settings(session)
@@ -451,22 +582,23 @@ async def update(
     if old_share is not None:
         totals.add(rows[old_share.key], old_share, -1)
 
-    result = WriteResult(entry)
+    result: WriteResult[TimeEntry] = WriteResult(entry)
+    parked: TimeEntry | None = None
     case = target.case
     if case is not None and new_key is not None:
         row = rows[new_key]
         excess = _hold_to_cap(entry, case, row, mode, result.warnings)
         if excess:
-            line = await _park_excess(session, entry, over_limit, excess, writer)
+            parked = await _park_excess(session, entry, over_limit, excess, writer)
             if line_share is not None:
                 totals.add(rows[line_share.key], line_share, -1)
-            _count(row, line, start_month)  # the line follows its entry's case and date: the same row
-            result.over_limit_entry = line
+            _count(row, parked, start_month)  # the line follows its entry's case and date: the same row
+            result.over_limit_entry = parked
         _count(row, entry, start_month)
     if "tags" in data and over_limit is not None and over_limit.tags != entry.tags:
         # the line holds part of the same work: it is tagged as its entry is, and changed once by this edit
         over_limit.tags = list(entry.tags)
-        if over_limit is not result.over_limit_entry:
+        if over_limit is not parked:
             _stamp(over_limit, writer)
     if old_case_id != new_case_id:
         if old_case_id is not None:
@@ -475,7 +607,7 @@ async def update(
             await totals.count_entries(session, new_case_id, 1)
     _stamp(entry, writer)
     await session.flush()
-    lines = [line for line in (over_limit, result.over_limit_entry) if line is not None]
+    lines = [line for line in (over_limit, parked) if line is not None]
     after = [rollup.of(entry)] + [rollup.of(line) for line in dict.fromkeys(lines)]
     await rollup.apply(session, removed=before, added=after)
     return result
@@ -535,7 +667,9 @@ async def delete(session: AsyncSession, writer: Writer, entry_id: int, *, expect
     return entry_id
 
 
-async def copy(session: AsyncSession, writer: Writer, entry_ids: Sequence[int], to_date: date) -> list[WriteResult]:
+async def copy(
+    session: AsyncSession, writer: Writer, entry_ids: Sequence[int], to_date: date
+) -> list[WriteResult[Written]]:
     """Copy entries to another date: fresh rates, no cap check; J/F copy as J, N as N, L as a new entry would.
 
     At most `validation.MAX_BULK` entries per call (SPEC 12)."""
@@ -543,9 +677,11 @@ async def copy(session: AsyncSession, writer: Writer, entry_ids: Sequence[int], 
     problems.check(validation.bulk, entry_ids, "ids")
     problems.check(_work_date, to_date, "toDate")
     problems.raise_if_any()
+    found = await session.scalars(select(TimeEntry).where(TimeEntry.id.in_(entry_ids)))
+    sources = {source.id: source for source in found}
     results = []
     for index, entry_id in enumerate(entry_ids):
-        source = await session.get(TimeEntry, entry_id)
+        source = sources.get(entry_id)
         if source is None:
             raise not_found("Time entry", "ids", str(index))
         status = {
@@ -581,7 +717,7 @@ class ListChange:
 
 async def save_case_list(
     session: AsyncSession, writer: Writer, case_id: int, changes: Sequence[ListChange]
-) -> list[WriteResult]:
+) -> list[WriteResult[Any]]:
     """Apply a case time list's changes in order, in one transaction, each as its PER_DATE twin (SPEC 7); at most
     `validation.MAX_BULK` changes (SPEC 12)."""
     validation.bulk(changes, "changes")  # beyond it the list is refused whole, its items unread
@@ -590,12 +726,12 @@ async def save_case_list(
         _check_change(change, problems.within("changes", str(index)))
     problems.raise_if_any()
     settings = await _settings(session)
-    case = await session.get(Case, case_id)
+    case = await session.get(Case, case_id, populate_existing=True)  # its entry count, as new entries keep it
     if case is None:
         raise not_found("Case", "caseId")
     if case.time_entry_count > settings.static_list_threshold:
         raise DomainError(ErrorCode.STATIC_LIST, "This case's time list is static; edit entries one by one")
-    results: list[WriteResult] = []
+    results: list[WriteResult[Any]] = []
     for index, change in enumerate(changes):
         try:
             results.extend(await _apply_change(session, writer, case, change))
@@ -615,7 +751,9 @@ def _check_change(change: ListChange, problems: validation.Problems) -> None:
     check_input(change.data, problems, creating=change.entry_id is None)
 
 
-async def _apply_change(session: AsyncSession, writer: Writer, case: Case, change: ListChange) -> list[WriteResult]:
+async def _apply_change(
+    session: AsyncSession, writer: Writer, case: Case, change: ListChange
+) -> list[WriteResult[Any]]:
     if change.entry_id is None:
         return [await create(session, writer, {**change.data, "case_id": case.id})]
     entry = await session.get(TimeEntry, change.entry_id)
@@ -629,7 +767,7 @@ async def _apply_change(session: AsyncSession, writer: Writer, case: Case, chang
 
 async def create_once(
     session: AsyncSession, writer: Writer, data: EntryData, *, mode: EntryMode, idempotency_key: str | None
-) -> WriteResult:
+) -> WriteResult[Any]:
     """`create`, made safe to retry: a repeat with the same key and input returns the first result (SPEC 6)."""
     _checked(data, creating=True)  # before the key is claimed: a refused input leaves no trace to look up
     if idempotency_key is None:

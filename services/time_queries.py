@@ -52,20 +52,24 @@ _ACTIVITY_COLUMNS = tuple(
     getattr(Activity, name).label(f"act_{name}")
     for name in ("id", "code", "name", "default_status", "default_rate", "version")
 )
-# the columns of an entry in a case's list: its case and debtor are the list's own
-CASE_ENTRY_COLUMNS = (
-    *(column for column in TimeEntry.__table__.columns),
-    _over_limit.id.label("over_limit_entry_id"),
-    *(column.label(f"emp_{column.key}") for column in employees.COLUMNS),
-    *_ACTIVITY_COLUMNS,
-)
-ENTRY_COLUMNS = (
-    *CASE_ENTRY_COLUMNS,
+_EMPLOYEE_COLUMNS = tuple(column.label(f"emp_{column.key}") for column in employees.COLUMNS)
+_PLACE_COLUMNS = (
     Debtor.code.label("debtor_code"),
     Debtor.name.label("debtor_name"),
     Debtor.adjusted_rate.label("debtor_adjusted_rate"),
     *(column.label(f"c_{column.key}") for column in cases.COLUMNS),
 )
+# what a row shows beside the entry's own columns and its L line: its employee (with role), activity, debtor and case;
+# a write reads them before it writes, for its payload
+AROUND_ENTRY = (*_EMPLOYEE_COLUMNS, *_ACTIVITY_COLUMNS, *_PLACE_COLUMNS)
+# the columns of an entry in a case's list: its case and debtor are the list's own
+CASE_ENTRY_COLUMNS = (
+    *(column for column in TimeEntry.__table__.columns),
+    _over_limit.id.label("over_limit_entry_id"),
+    *_EMPLOYEE_COLUMNS,
+    *_ACTIVITY_COLUMNS,
+)
+ENTRY_COLUMNS = (*CASE_ENTRY_COLUMNS, *_PLACE_COLUMNS)
 
 
 def _rows() -> AnySelect:

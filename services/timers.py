@@ -13,7 +13,7 @@ from models import Activity, Case, Debtor, EntryMode, EntrySource, Timer
 from services import company, validation
 from services.errors import DomainError, ErrorCode, not_found
 from services.integrity import flush
-from services.time_entries import MAX_MINUTES, Warning, WarningCode, Writer, WriteResult, check_case, create
+from services.time_entries import MAX_MINUTES, Warning, WarningCode, Writer, WriteResult, Written, check_case, create
 
 _RULES = {"uq_timers_employee_id": DomainError(ErrorCode.TIMER_RUNNING, "A timer is already running")}
 
@@ -89,7 +89,7 @@ async def discard(session: AsyncSession, writer: Writer) -> Timer:
     return timer
 
 
-async def stop(session: AsyncSession, writer: Writer, *, now: datetime | None = None) -> WriteResult:
+async def stop(session: AsyncSession, writer: Writer, *, now: datetime | None = None) -> WriteResult[Written]:
     """Write the timer's time through the PER_DATE cap check; past 1440 minutes write 1440 and warn."""
     timer = await _locked(session, writer)
     settings = await company.get(session)

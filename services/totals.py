@@ -10,11 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.driver import DriverRow
 from models import CapBasis, Case, CaseYearTotals, TimeEntry, TimeStatus
 from services.book_year import book_year_of
 from services.cap import COUNTED
@@ -55,6 +57,7 @@ _COLUMNS = {
     TimeStatus.NON_BILLABLE: ("n_minutes", "n_amount"),
     TimeStatus.OVER_LIMIT: ("l_minutes", "l_amount"),
 }
+COUNT_COLUMNS = tuple(name for pair in _COLUMNS.values() for name in pair)
 
 
 async def lock(session: AsyncSession, keys: Iterable[Key]) -> dict[Key, CaseYearTotals]:
@@ -83,7 +86,17 @@ def add(totals: CaseYearTotals, share: Share, sign: int = 1) -> None:
     setattr(totals, amount_column, getattr(totals, amount_column) + sign * share.amount)
 
 
-def counted(totals: CaseYearTotals, basis: CapBasis) -> tuple[int, Decimal]:
+def added(shares: Iterable[tuple[TimeStatus, int, Decimal]]) -> dict[str, Any]:
+    """What `shares` (status, minutes, amount) add to each of a totals row's `COUNT_COLUMNS`."""
+    values: dict[str, Any] = dict.fromkeys(COUNT_COLUMNS, 0)
+    for status, minutes, amount in shares:
+        minutes_column, amount_column = _COLUMNS[status]
+        values[minutes_column] += minutes
+        values[amount_column] += amount
+    return values
+
+
+def counted(totals: CaseYearTotals | DriverRow, basis: CapBasis) -> tuple[int, Decimal]:
     """Minutes and amount held against a maximum of `basis`."""
     minutes, amount = 0, Decimal(0)
     for status in COUNTED[basis]:

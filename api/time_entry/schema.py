@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,19 +60,21 @@ def written_entries(info: Info, rows: list[AnyRow]) -> list[TimeEntry]:
     return [builder.build(row) for row in rows]
 
 
-def _ids(result: WriteResult) -> list[int]:
+def _ids(result: WriteResult[Any]) -> list[int]:
     return [e.id for e in (result.entry, result.over_limit_entry) if e is not None]
 
 
-async def _rows(session: AsyncSession, result: WriteResult) -> list[AnyRow]:
+async def _rows(session: AsyncSession, result: WriteResult[Any]) -> list[AnyRow]:
+    if result.shown is not None:  # a new entry's write returns its rows
+        return list(result.shown)
     return await entry_rows(session, _ids(result))
 
 
-async def _many_rows(session: AsyncSession, results: list[WriteResult]) -> list[AnyRow]:
+async def _many_rows(session: AsyncSession, results: list[WriteResult[Any]]) -> list[AnyRow]:
     return await entry_rows(session, [i for r in results for i in _ids(r)])
 
 
-def _payload(info: Info, outcome: tuple[WriteResult, list[AnyRow]]) -> TimeEntryPayload:
+def _payload(info: Info, outcome: tuple[WriteResult[Any], list[AnyRow]]) -> TimeEntryPayload:
     result, rows = outcome
     written = written_entries(info, rows)
     return TimeEntryPayload(
@@ -160,7 +162,7 @@ async def delete_time_entry(
     return DeletePayload(deleted_id=id)
 
 
-def _many(info: Info, outcome: tuple[list[WriteResult], list[AnyRow]]) -> TimeEntriesPayload:
+def _many(info: Info, outcome: tuple[list[WriteResult[Any]], list[AnyRow]]) -> TimeEntriesPayload:
     results, rows = outcome
     warnings = [Warning.of(w) for r in results for w in r.warnings]
     return TimeEntriesPayload(time_entries=written_entries(info, rows), warnings=warnings)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CapKind, Case, TimeStatus
 from services import time_entries, totals
-from services.time_entries import EntryData, WriteResult
+from services.time_entries import EntryData, WriteResult, Written
 from tests.concurrency.conftest import RATE, World
 from tests.concurrency.support import Maker, Outcome, all_at_once, audit, books_of, retries, tally, write
 
@@ -27,12 +27,12 @@ WORK_DATE = date(2026, 3, 2)
 ONE_MINUTE = RATE / 60
 
 
-async def _fifty_creates(world: World, maker: Maker, case: Case) -> list[Outcome[WriteResult]]:
+async def _fifty_creates(world: World, maker: Maker, case: Case) -> list[Outcome[WriteResult[Written]]]:
     """50 PER_DATE creates of 37 minutes on `case`, lined up so that they reach the cap check together."""
     start = asyncio.Barrier(WRITERS)
     data: EntryData = {"case_id": case.id, "activity_id": world.activity_id, "work_date": WORK_DATE, "minutes": MINUTES}
 
-    async def create(session: AsyncSession) -> WriteResult:
+    async def create(session: AsyncSession) -> WriteResult[Written]:
         return await time_entries.create(session, world.writer, data)
 
     return await all_at_once(write(maker, create, start) for _ in range(WRITERS))

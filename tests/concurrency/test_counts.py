@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CapKind, TimeEntry
 from services import time_entries
-from services.time_entries import EntryData, WriteResult
+from services.time_entries import EntryData, WriteResult, Written
 from tests.concurrency.conftest import World
 from tests.concurrency.support import Maker, Outcome, all_at_once, audit, books_of, retries, tally, write
 
@@ -47,7 +47,7 @@ class TestEntryCountUnderCreatesAndDeletes:
         async with wide() as session:
             doomed = list(await session.scalars(select(TimeEntry.id).where(TimeEntry.case_id == case.id)))
 
-        def create(year: int) -> Callable[[AsyncSession], Awaitable[WriteResult]]:
+        def create(year: int) -> Callable[[AsyncSession], Awaitable[WriteResult[Written]]]:
             return lambda session: time_entries.create(session, world.writer, on(year))
 
         def delete(entry_id: int) -> Callable[[AsyncSession], Awaitable[int]]:
@@ -57,7 +57,9 @@ class TestEntryCountUnderCreatesAndDeletes:
         works = [create(YEARS[i % len(YEARS)]) for i in range(CREATES)] + [delete(i) for i in doomed]
         random.Random(11).shuffle(works)
         start = asyncio.Barrier(len(works))
-        outcomes: list[Outcome[WriteResult | int]] = await all_at_once(write(wide, work, start) for work in works)
+        outcomes: list[Outcome[WriteResult[Written] | int]] = await all_at_once(
+            write(wide, work, start) for work in works
+        )
         # then
         counts = tally(outcomes)
         log.info("creates and deletes at once: %s, retried: %s", dict(counts), dict(retries(outcomes)))

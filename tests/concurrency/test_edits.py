@@ -14,7 +14,7 @@ import pytest
 from graph import ids
 from models import CapKind, Case, TimeEntry
 from services import time_entries
-from services.time_entries import EntryData
+from services.time_entries import EntryData, Written
 from tests.concurrency.conftest import World
 from tests.concurrency.support import Maker, all_at_once, audit, books_of
 
@@ -32,7 +32,7 @@ EDITORS = 10
 CAP = 100
 
 
-async def _entry(world: World, case: Case, minutes: int) -> TimeEntry:
+async def _entry(world: World, case: Case, minutes: int) -> Written:
     data: EntryData = {"case_id": case.id, "activity_id": world.activity_id, "work_date": WORK_DATE, "minutes": minutes}
     async with world.maker() as session, session.begin():
         return (await time_entries.create(session, world.writer, data)).entry

@@ -28,17 +28,22 @@ from tests.factories import Factory, gql
 # (one statement, many parameter sets) counts once, as SQLAlchemy sends it once.
 EXPECTED: dict[str, int | tuple[int, int]] = {
     "authentication": 1,  # the bearer token's session and employee, once per request
-    "createTimeEntry capped, fits": 14,
-    "createTimeEntry capped, splits onto an L line": 15,  # the fit's 14 and the L line's INSERT
-    "createTimeEntry without a cap": 14,
-    "createTimeEntry PER_DEBTOR": 9,
-    "createTimeEntry idempotencyKey, first": 18,
+    # a create reads and locks what it needs in one statement and writes everything in another (L line included)
+    "createTimeEntry capped, fits": 2,
+    "createTimeEntry capped, splits onto an L line": 2,
+    "createTimeEntry without a cap": 2,
+    # the first write in a case's book year also makes the year's totals row, then reads and locks again
+    "createTimeEntry, the first in its case's book year": 4,
+    "createTimeEntry PER_DEBTOR": 2,
+    "createTimeEntry idempotencyKey, first": 5,  # expire old keys, claim the key, the create, record it
     "createTimeEntry idempotencyKey, replay": 5,
     "updateTimeEntry into another book year": 14,
-    "copyTimeEntries": (1, 14),  # n entries: each one copied as its own create
+    "copyTimeEntries": (2, 2),  # the sources in one read, each copy a create, the payload read back
     "startTimer": 9,
-    "stopTimer": 17,
-    "saveCaseTimeList": (3, 12),  # n new entries: each one written as its own create
+    "stopTimer": 7,  # the timer, the settings (its time zone dates the entry), a create the book year's first
+    # n new entries, each a create, the first the book year's first; the settings and the case first (STATIC_LIST),
+    # the payload read back
+    "saveCaseTimeList": (5, 2),
     "createInvoice": (15, 0),  # n entries: the same statements however many
     "voidInvoice": 10,
     "releaseOverLimit": 9,
@@ -141,6 +146,10 @@ class World:
         payload, _ = await self.write(client, CREATE, "createTimeEntry", {"input": entry, **variables})
         return payload
 
+    async def open_book_year(self, client: httpx.AsyncClient, case: Case) -> None:
+        """One minute on `case` in the book year of `entry`'s date, so that its totals row exists."""
+        await self.create(client, self.entry(case, minutes=1))
+
 
 @pytest.fixture
 async def world(factory: Factory, client: httpx.AsyncClient, sql_statements: StatementCounter) -> World:
@@ -165,6 +174,8 @@ async def test_authentication(world: World) -> None:
 
 
 async def test_create_on_a_capped_case_that_fits(client: httpx.AsyncClient, world: World) -> None:
+    # given
+    await world.open_book_year(client, world.capped)
     # when
     payload, sent = await world.write(client, CREATE, "createTimeEntry", {"input": world.entry(world.capped)})
     # then
@@ -180,21 +191,33 @@ async def test_create_on_a_capped_case_that_fits(client: httpx.AsyncClient, worl
 
 
 async def test_create_on_a_capped_case_that_splits(client: httpx.AsyncClient, world: World) -> None:
-    # when: 90 minutes against a 60-minute maximum
+    # given: 1 of a 60-minute maximum used
+    await world.open_book_year(client, world.small)
+    # when: 90 minutes more
     payload, sent = await world.write(client, CREATE, "createTimeEntry", {"input": world.entry(world.small)})
     # then
-    assert (payload["timeEntry"]["minutes"], payload["timeEntry"]["status"]) == (60, "BILLABLE")
-    assert (payload["overLimitEntry"]["minutes"], payload["overLimitEntry"]["status"]) == (30, "OVER_LIMIT")
+    assert (payload["timeEntry"]["minutes"], payload["timeEntry"]["status"]) == (59, "BILLABLE")
+    assert (payload["overLimitEntry"]["minutes"], payload["overLimitEntry"]["status"]) == (31, "OVER_LIMIT")
     assert len(sent) == expected("createTimeEntry capped, splits onto an L line"), sent
 
 
 async def test_create_on_a_case_without_a_cap(client: httpx.AsyncClient, world: World) -> None:
+    # given
+    await world.open_book_year(client, world.uncapped)
     # when
     payload, sent = await world.write(client, CREATE, "createTimeEntry", {"input": world.entry(world.uncapped)})
     # then
     assert (payload["timeEntry"]["minutes"], payload["timeEntry"]["status"]) == (90, "BILLABLE")
     assert payload["overLimitEntry"] is None
     assert len(sent) == expected("createTimeEntry without a cap"), sent
+
+
+async def test_create_first_in_its_case_book_year(client: httpx.AsyncClient, world: World) -> None:
+    # when
+    payload, sent = await world.write(client, CREATE, "createTimeEntry", {"input": world.entry(world.capped)})
+    # then
+    assert (payload["timeEntry"]["minutes"], payload["timeEntry"]["status"]) == (90, "BILLABLE")
+    assert len(sent) == expected("createTimeEntry, the first in its case's book year"), sent
 
 
 async def test_create_per_debtor(client: httpx.AsyncClient, world: World) -> None:
@@ -208,6 +231,7 @@ async def test_create_per_debtor(client: httpx.AsyncClient, world: World) -> Non
 
 
 async def test_create_with_an_idempotency_key_and_its_replay(client: httpx.AsyncClient, world: World) -> None:
+    await world.open_book_year(client, world.capped)
     variables = {"input": world.entry(world.capped), "key": "retry-1"}
     # when
     first, sent_first = await world.write(client, CREATE, "createTimeEntry", variables)

@@ -119,7 +119,7 @@ class TimeMachine(RuleBasedStateMachine):
 
         return self.run(step())
 
-    def written(self, result: WriteResult | DomainError) -> list[int]:
+    def written(self, result: WriteResult[Any] | DomainError) -> list[int]:
         """Ids a write added; refusals are allowed only where the rules say so."""
         if isinstance(result, DomainError):
             assert result.code in ALLOWED_REFUSALS, (result.code, result.message)
