@@ -32,7 +32,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -216,22 +216,30 @@ def first_line(statement: str) -> str:
     return text if len(text) <= 140 else text[:137] + "..."
 
 
-async def app_statements(url: str, case_id: int) -> list[str]:
-    """What the app sends for one write (its second: the first warms caches), counted through SQLAlchemy's events."""
+Send = Callable[[dict[str, Any], bool], Awaitable[dict[str, Any]]]
+
+
+async def counted_statements(url: str, drive: Callable[[Send], Awaitable[None]]) -> list[tuple[str, int]]:
+    """What the app sends while `drive` posts bodies through it (`await send(body, record)`, the JSON answer back),
+    counted through SQLAlchemy's events for the bodies posted with `record`: each statement with the number of
+    parameter sets it went with (an executemany sends the statement once per set; any other, 1)."""
     from sqlalchemy import event
+    from sqlalchemy.engine.interfaces import ExecuteStyle
 
     from db.engine import create_engine
     from edge.app import create_app
 
-    statements: list[str] = []
+    statements: list[tuple[str, int]] = []
     recording = False
 
-    def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def executed(_conn: Any, _cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        # an INSERT of many rows in one statement (insertmanyvalues) comes with `many` too, and goes once
         if recording:
-            statements.append(statement)
+            sets = many and getattr(context, "execute_style", None) is ExecuteStyle.EXECUTEMANY
+            statements.append((statement, len(parameters) if sets else 1))
 
     def mark(word: str) -> Any:
-        return lambda *_args: statements.append(word) if recording else None
+        return lambda *_args: statements.append((word, 1)) if recording else None
 
     engine = create_engine(url, pool_size=2)
     event.listen(engine.sync_engine, "before_cursor_execute", executed)
@@ -247,14 +255,32 @@ async def app_statements(url: str, case_id: int) -> list[str]:
             answer = (await client.post("/graphql", json={"query": LOGIN, "variables": variables})).json()
             token = answer["data"]["login"]["token"]
             headers = {"authorization": f"Bearer {token}"}
-            for number in range(2):
-                recording = number == 1
-                answer = (await client.post("/graphql", json=body(case_id), headers=headers)).json()
-                if answer.get("errors"):
-                    raise RuntimeError(f"the app's counted write failed: {answer}")
+
+            async def send(body_: dict[str, Any], record: bool) -> dict[str, Any]:
+                nonlocal recording
+                recording = record
+                try:
+                    answered: dict[str, Any] = (await client.post("/graphql", json=body_, headers=headers)).json()
+                finally:
+                    recording = False
+                return answered
+
+            await drive(send)
     finally:
         await engine.dispose()
     return statements
+
+
+async def app_statements(url: str, case_id: int) -> list[str]:
+    """What the app sends for one write (its second: the first warms caches), counted through SQLAlchemy's events."""
+
+    async def drive(send: Send) -> None:
+        for number in range(2):
+            answer = await send(body(case_id), number == 1)
+            if answer.get("errors"):
+                raise RuntimeError(f"the app's counted write failed: {answer}")
+
+    return [statement for statement, _ in await counted_statements(url, drive)]
 
 
 async def floor_statements(url: str, token: str, case_id: int) -> list[str]:
