@@ -3,8 +3,12 @@
 On a shared machine the same server measures ±15% of CPU per request from one run to the next, more than most
 single changes are worth. This serves a checkout of REV (a temporary git worktree, with this project's virtualenv)
 and the working tree side by side on the database a benchmark left (`make bench` for employees and cases,
-`bench.time_bench` for page, `bench.report_bench` for report), checks that they answer alike, then measures them in
-alternating rounds and prints the medians and the median of the per-round CPU ratios (B / A, working tree / REV).
+`bench.time_bench` for page, `bench.report_bench` for report, `bench.write_bench` for write), checks that they answer
+alike, then measures them in alternating rounds and prints the medians and the median of the per-round CPU ratios
+(B / A, working tree / REV).
+
+`--query write` is write_bench's spread load: `createTimeEntry` on its 499 capped cases in turn (their caps raised, so
+every write is written whole); both sides write into the same database, and their answers are compared without ids.
 
 `--query` takes several names when they share a database, e.g. the lists of issue 14 (`bench.lists_bench`'s
 documents on its database): `--query lists` for all eight, or `--query lists.cases lists.invoices`. One pair of
@@ -25,7 +29,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import orjson
 
-from bench import lists_bench, report_bench, seed, time_bench
+from bench import lists_bench, report_bench, seed, time_bench, write_bench
 from bench.run import QUERIES, DbBackends, LoadProcess, Server, login, measure, post, start_server, wait_ready
 from db import embedded
 from settings import PROJECT_ROOT
@@ -35,6 +39,7 @@ DATABASES = {
     "cases": seed.DATABASE,
     "page": time_bench.DATABASE,
     "report": report_bench.DATABASE,
+    "write": write_bench.DATABASE,
     **{f"lists.{name}": lists_bench.DATABASE for name in lists_bench.LISTS},
 }
 
@@ -58,7 +63,20 @@ def _body(query: str, url: str) -> bytes:
         return orjson.dumps({"query": time_bench.PAGE_QUERY, "variables": variables})
     if query == "report":
         return report_bench.REPORTS[1].body()  # the quarter by [EMPLOYEE, CASE]
+    if query == "write":  # the first of the spread load's bodies, to compare the answers
+        return asyncio.run(write_bench.spread_bodies(url))[0].encode()
     return orjson.dumps({"query": QUERIES[query]})
+
+
+def _comparable(query: str, answer: bytes) -> Any:
+    return write_bench.without_ids(orjson.loads(answer)) if query == "write" else orjson.loads(answer)
+
+
+def _command(query: str, url: str, body: bytes, token: str, answer: bytes) -> dict[str, Any]:
+    """What the load process sends: a write goes round the spread cases and is not checked against one answer."""
+    if query == "write":
+        return {"bodies": asyncio.run(write_bench.spread_bodies(url)), "token": token, "expect": ""}
+    return {"body": body.decode(), "token": token, "expect": answer.decode()}
 
 
 def queries_of(names: list[str]) -> list[str]:
@@ -97,11 +115,9 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
             commands: dict[str, list[dict[str, Any]]] = {}
             for query, body in bodies.items():
                 answers = [post(each, body, token) for each in servers]
-                if orjson.loads(answers[0]) != orjson.loads(answers[1]):
+                if _comparable(query, answers[0]) != _comparable(query, answers[1]):
                     print(f"WARNING: A and B answer {query} differently", file=sys.stderr)
-                commands[query] = [
-                    {"body": body.decode(), "token": token, "expect": answer.decode()} for answer in answers
-                ]
+                commands[query] = [_command(query, url, body, token, answer) for answer in answers]
                 for each, command in zip(servers, commands[query], strict=True):
                     measure(each, load, db, command, seconds=1, concurrency=args.concurrency)  # warm-up
             cpu: dict[str, dict[str, list[float]]] = {query: {"A": [], "B": []} for query in queries}

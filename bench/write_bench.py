@@ -94,10 +94,10 @@ async def fill(url: str, per_case: int, watch: timedata.Stopwatch) -> Cases:
     try:
         await timedata.fill_base(connection, url)
         watch.lap("base data")
-        spread = await timedata.insert_entries(
+        written = await timedata.insert_entries(
             connection, timedata.entries_from(SPREAD), per_case * 2000, rebuild_indexes=True
         )
-        watch.lap(f"{spread:,} entries over all cases")
+        watch.lap(f"{written:,} entries over all cases")
         await timedata.add_kept(connection, 0, fresh=True)
         watch.lap("counts, book-year totals and rollup")
         twins = []
@@ -116,12 +116,7 @@ async def fill(url: str, per_case: int, watch: timedata.Stopwatch) -> Cases:
             list(TWINS),
         )
         hot = await timedata.case_id(connection, HOT_CASE)
-        rows = await connection.fetch(
-            "SELECT id FROM cases WHERE max_per_book_year = 'TIME' AND NOT blocked AND id <> $1"
-            " AND NOT (code = ANY($2::text[])) ORDER BY id",
-            hot,
-            list(TWINS),
-        )
+        spread = await spread_cases(connection, hot)
         await timedata.vacuum_analyze(
             connection, "time_entries", "time_rollup", "time_rollup_month", "case_year_totals", "cases"
         )
@@ -129,7 +124,28 @@ async def fill(url: str, per_case: int, watch: timedata.Stopwatch) -> Cases:
         await timedata.check_kept(connection)
     finally:
         await connection.close()
-    return Cases(hot=hot, spread=[int(r["id"]) for r in rows], twins=(int(twins[0]), int(twins[1])))
+    return Cases(hot=hot, spread=spread, twins=(int(twins[0]), int(twins[1])))
+
+
+async def spread_cases(connection: Any, hot: int) -> list[int]:
+    """The TIME-capped cases the spread load writes on: all but the hot case and the twins."""
+    rows = await connection.fetch(
+        "SELECT id FROM cases WHERE max_per_book_year = 'TIME' AND NOT blocked AND id <> $1"
+        " AND NOT (code = ANY($2::text[])) ORDER BY id",
+        hot,
+        list(TWINS),
+    )
+    return [int(row["id"]) for row in rows]
+
+
+async def spread_bodies(url: str) -> list[str]:
+    """The spread load's bodies, one per case, on the database a full run left."""
+    connection = await timedata.connect(url)
+    try:
+        cases = await spread_cases(connection, await timedata.case_id(connection, HOT_CASE))
+    finally:
+        await connection.close()
+    return [orjson.dumps(body(case_id)).decode() for case_id in cases]
 
 
 # what a twin holds, with its own ids left out: entries (L lines by their entry's rank), totals, rollups, count

@@ -269,7 +269,7 @@ class Prebuilt:
             sync, adapted = await _connection(reader)
             internals.announce(sync, text, args)
             if self.locks:
-                budget = reader.info.get(lock_budget.KEY)
+                budget = lock_budget.of(sync)
         # as SQLAlchemy's own cursor does: one statement at a time, and BEGIN first when a session's transaction is
         # due (a link never begins one)
         async with execute_mutex(adapted):

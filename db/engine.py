@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from db import sqlalchemy_internals
+from db import lock_budget, sqlalchemy_internals
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 # the libpq parameters casetime understands (SPEC 12); anything else is refused rather than silently ignored
@@ -174,7 +174,7 @@ def create_engine(
     for one of them is as busy as one refused at admission."""
     sqlalchemy_internals.check()  # what the prebuilt statements need of SQLAlchemy, refused at start if it is gone
     target = database_target(url)
-    return create_async_engine(
+    engine = create_async_engine(
         target.url,
         pool_size=pool_size,
         max_overflow=0,
@@ -195,6 +195,8 @@ def create_engine(
             "statement_cache_size": 512,
         },
     )
+    lock_budget.listen(engine.sync_engine)
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -6,9 +6,10 @@ a write runs, the time its statements take is counted, and once a noticeable par
 statement is preceded by a `SET LOCAL lock_timeout` of what is left. An uncontended write spends well under that
 part, so it sends no extra statement.
 
-The counting listens on the write's own connection only, for as long as the write runs: listeners on the engine
-would put every statement of every read on SQLAlchemy's slower path for events. A prebuilt statement that takes locks
-(db.driver's `Prebuilt(locks=True)`) runs past SQLAlchemy's cursor: it finds the budget in the session's `info` and
+A write's budget sits in its connection's `info` while the write runs. The engine listens for every statement once,
+from its start (`listen`), and a statement on a connection with no budget costs the listener one dict lookup: adding
+and removing listeners for each write cost more than the write's own statements. A prebuilt statement that takes
+locks (db.driver's `Prebuilt(locks=True)`) runs past SQLAlchemy's cursor: it finds the budget in the same place and
 counts itself through `statement`.
 """
 
@@ -19,12 +20,12 @@ from contextlib import asynccontextmanager
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # spent beyond this share of the budget, each statement gets its own lock_timeout
 _SHARE_BEFORE_TIGHTENING = 1 / 20
-# where a watched session keeps its budget (`Session.info`)
+# where a watched write's connection keeps its budget (`Connection.info`)
 KEY = "casetime.lock_budget"
 SET_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', $1, true)"
 
@@ -42,17 +43,13 @@ class LockBudget:
     @asynccontextmanager
     async def watching(self, session: AsyncSession) -> AsyncIterator[None]:
         """Count the statements `session` runs on its connection (its transaction's) inside the block."""
-        connection = (await session.connection()).sync_connection
-        event.listen(connection, "before_cursor_execute", self._before)
-        event.listen(connection, "after_cursor_execute", self._after)
-        session.info[KEY] = self
+        info = (await session.connection()).sync_connection.info  # type: ignore[union-attr]
+        info[KEY] = self
         try:
             yield
         finally:
-            self._stop()  # a statement that failed has no `after`: its wait counts up to here
-            session.info.pop(KEY, None)
-            event.remove(connection, "before_cursor_execute", self._before)
-            event.remove(connection, "after_cursor_execute", self._after)
+            self.stop()  # a statement that failed has no `after`: its wait counts up to here
+            info.pop(KEY, None)
 
     def remaining_ms(self) -> int | None:
         """What the next statement may wait for locks, or None while the connection's own setting is close enough."""
@@ -63,22 +60,38 @@ class LockBudget:
     def statement(self) -> str | None:
         """A statement that may wait for locks starts: the `lock_timeout` to set first (for SET_LOCK_TIMEOUT), or
         None; its time counts until the next `statement` or the end of the write."""
-        self._stop()
+        self.stop()
         remaining = self.remaining_ms()
         self._started = perf_counter()
         return None if remaining is None else f"{remaining}ms"
 
-    def _before(self, _conn: Any, cursor: Any, *_args: Any) -> None:
-        if cursor is None:  # a prebuilt statement (db.driver): a locking one counts itself through `statement`
-            return
-        timeout = self.statement()
-        if timeout is not None:
-            cursor.execute(SET_LOCK_TIMEOUT, (timeout,))
-
-    def _after(self, *_args: Any) -> None:
-        self._stop()
-
-    def _stop(self) -> None:
+    def stop(self) -> None:
         if self._started is not None:
             self.spent_ms += (perf_counter() - self._started) * 1000
             self._started = None
+
+
+def of(connection: Connection | None) -> LockBudget | None:
+    """The budget of the write running on `connection`, if one is."""
+    return None if connection is None else connection.info.get(KEY)
+
+
+def listen(engine: Engine) -> None:
+    """Count the statements of every write watched on `engine`'s connections; once, when the engine is made."""
+    event.listen(engine, "before_cursor_execute", _before)
+    event.listen(engine, "after_cursor_execute", _after)
+
+
+def _before(connection: Connection | None, cursor: Any, *_args: Any) -> None:
+    budget = of(connection)
+    if budget is None or cursor is None:  # a prebuilt statement (db.driver): a locking one counts itself
+        return
+    timeout = budget.statement()
+    if timeout is not None:
+        cursor.execute(SET_LOCK_TIMEOUT, (timeout,))
+
+
+def _after(connection: Connection | None, *_args: Any) -> None:
+    budget = of(connection)
+    if budget is not None:
+        budget.stop()
