@@ -57,6 +57,7 @@ from bench.run import (
 )
 from bench.time_bench import SPREAD, WRITE_MUTATION, global_id
 from bench.write_floor import WriteFloor
+from db.engine import DEFAULT_APPLICATION_NAME
 
 DATABASE = "casetime_bench_write"
 HOT_CASE = "C001-D001"
@@ -68,6 +69,7 @@ WRITE_MINUTES = 30
 
 TARGET_REQ_S = 0.5  # app req/s >= 0.5x the floor's, spread and hot
 TARGET_CPU = 3.0  # app CPU <= 3x the floor's, spread
+TARGET_P99_OVER_P50 = 5.0  # at 64 clients, the app's p99 <= 5x its p50
 
 
 @dataclass(frozen=True)
@@ -350,8 +352,28 @@ def log_round(label: str, number: int, rounds: int, result: Round) -> None:
     )
 
 
+async def app_backends(url: str) -> dict[int, Any]:
+    """The app's connections to the database (its pool), by backend pid, with when each was opened."""
+    connection = await timedata.connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid, backend_start FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = $1",
+            DEFAULT_APPLICATION_NAME,
+        )
+    finally:
+        await connection.close()
+    return {int(row["pid"]): row["backend_start"] for row in rows}
+
+
 def run_load(
-    args: argparse.Namespace, servers: dict[str, Server], load: LoadProcess, db: DbBackends, token: str, cases: Cases
+    args: argparse.Namespace,
+    servers: dict[str, Server],
+    load: LoadProcess,
+    db: DbBackends,
+    token: str,
+    cases: Cases,
+    url: str,
 ) -> tuple[dict[str, Any], int]:
     parts: dict[str, dict[str, Any]] = {
         "spread": {"bodies": [orjson.dumps(body(c)).decode() for c in cases.spread], "token": token, "expect": ""},
@@ -366,11 +388,15 @@ def run_load(
                     warm = measure(server, load, db, cmd, seconds=args.warmup, concurrency=clients)
                     answered += warm.requests - warm.errors
         rounds: dict[tuple[str, str], list[Round]] = {(p, s): [] for p in parts for s in servers}
+        opened = dict.fromkeys(parts, 0)  # PostgreSQL connections the app opened during its measured rounds
         for number in range(args.rounds):
             order = ["app", "floor"] if number % 2 == 0 else ["floor", "app"]
             for part, cmd in parts.items():
                 for side in order:
+                    pool_before = asyncio.run(app_backends(url)) if side == "app" else {}
                     result = measure(servers[side], load, db, cmd, seconds=args.seconds, concurrency=clients)
+                    if side == "app":
+                        opened[part] += len(set(asyncio.run(app_backends(url))) - set(pool_before))
                     answered += result.requests - result.errors  # refusals (BUSY) wrote nothing
                     rounds[part, side].append(result)
                     log_round(f"{clients} {part} {side}", number, args.rounds, result)
@@ -386,6 +412,8 @@ def run_load(
                 "floor": medians(f),
                 "ratio": {field: statistics.median(values) for field, values in paired.items()},
                 "ratio_rounds": paired,
+                "app_connections_opened": opened[part],
+                "app_p99_over_p50": ratio(medians(a)["p99_ms"], medians(a)["p50_ms"]),
             }
         results[str(clients)] = per_part
     return results, answered
@@ -412,7 +440,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         measured = [cases.hot, *cases.spread]
         before = asyncio.run(written_on(url, measured))
         load = LoadProcess()
-        results["load"], answered = run_load(args, {"app": app, "floor": floor}, load, db, token, cases)
+        results["load"], answered = run_load(args, {"app": app, "floor": floor}, load, db, token, cases, url)
         written = asyncio.run(written_on(url, measured)) - before
         results["written"] = {"answered": answered, "entries": written}
         if written != answered:
@@ -464,6 +492,13 @@ def print_tables(results: dict[str, Any], args: argparse.Namespace) -> None:
             verdicts = [f"req/s {r['req_s']:.2f}x ({'meets' if r['req_s'] >= TARGET_REQ_S else 'MISSES'} >= 0.5x)"]
             if part == "spread":
                 verdicts.append(f"CPU {r['cpu_ms']:.2f}x ({'meets' if r['cpu_ms'] <= TARGET_CPU else 'MISSES'} <= 3x)")
+            if int(clients) >= 64:
+                spread = figures["app_p99_over_p50"]
+                verdicts.append(
+                    f"p99/p50 {spread:.2f}x ({'meets' if spread <= TARGET_P99_OVER_P50 else 'MISSES'} <= 5x)"
+                )
+                opened_now = figures["app_connections_opened"]
+                verdicts.append(f"connections opened {opened_now} ({'meets' if opened_now == 0 else 'MISSES'} 0)")
             print("   target: " + ", ".join(verdicts))
     print(f"\nseed seconds: {results['seed_seconds']}")
 

@@ -106,6 +106,14 @@ def _lookup(session: Session) -> tuple[Connection, Any]:
     return connection, connection.connection.dbapi_connection
 
 
+@event.listens_for(Session, "after_transaction_create")
+def _begin_nested(session: Session, transaction: SessionTransaction) -> None:
+    """A SAVEPOINT is emitted when the session's connection is next asked for: ask for it again, or a prebuilt
+    statement would run before the SAVEPOINT, outside what its rollback undoes."""
+    if transaction.nested:
+        session.info.pop(_CONNECTION, None)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_connection(session: Session, transaction: SessionTransaction) -> None:
     """The connection a transaction held goes back to the pool when it ends (commit, rollback, close)."""

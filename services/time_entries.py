@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypedDict, TypeVar
+from itertools import takewhile
+from typing import Any, Generic, NoReturn, Protocol, TypedDict, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -311,6 +312,22 @@ def _cap_warning(case: CaseOfEntry, used_minutes: int, used_amount: Decimal, exc
     )
 
 
+@dataclass(frozen=True, slots=True)
+class New:
+    """One entry of `create_many`: its input, and the status it takes whatever the input says (a copy's), if any."""
+
+    data: EntryData
+    status: TimeStatus | None = None
+
+
+class RowRefused(Exception):
+    """The `index`-th entry of a `create_many` was refused; nothing of the call was written."""
+
+    def __init__(self, index: int, refusal: DomainError | DomainErrors) -> None:
+        super().__init__(index, refusal)
+        self.index, self.refusal = index, refusal
+
+
 async def create(
     session: AsyncSession,
     writer: Writer,
@@ -320,46 +337,109 @@ async def create(
     source: EntrySource | None = None,
     status: TimeStatus | None = None,
 ) -> WriteResult[Written]:
-    """Write a new entry; in PER_DATE mode its case's book-year maximum is never overshot (SPEC 6).
+    """Write a new entry; in PER_DATE mode its case's book-year maximum is never overshot (SPEC 6)."""
+    try:
+        (result,) = await create_many(session, writer, [New(data, status)], mode=mode, source=source)
+    except RowRefused as refused:
+        raise refused.refusal from None
+    return result
 
-    Two statements (services/writing.py): one reads what the rules need and locks the case's book-year totals, one
-    writes the entry, its L line, the totals, the case's entry count and both rollups."""
-    _checked(data, creating=True)
-    employee_id = data.get("employee_id") or writer.viewer.employee_id
-    case_id, activity_id = data.get("case_id"), validation.required(data.get("activity_id"), "activityId")
-    day, minutes = _work_date(data.get("work_date")), _minutes(data.get("minutes"))
-    params = writing.facts_params(
-        employee_id=employee_id, case_id=case_id, debtor_id=data.get("debtor_id"), activity_id=activity_id, day=day
-    )
-    facts = await _facts(session, params)
-    settings = company.from_prefixed(facts)
+
+async def create_many(
+    session: AsyncSession,
+    writer: Writer,
+    new: Sequence[New],
+    *,
+    mode: EntryMode = EntryMode.PER_DATE,
+    source: EntrySource | None = None,
+) -> list[WriteResult[Written]]:
+    """Write new entries as if one by one, in order: in PER_DATE mode each is held to its case's book-year maximum
+    as left by those before it (SPEC 6). Any refusal refuses them all, as `RowRefused` of the first refused.
+
+    Two statements however many (services/writing.py), three or four when a book year gets its first entry: one reads
+    what the rules need and locks the cases' book-year totals, one writes the entries, their L lines, the totals, the
+    cases' entry counts and both rollups."""
+    wanted = []
+    for index, item in enumerate(new):
+        try:
+            wanted.append(_wanted(writer, item.data))
+        except (DomainError, DomainErrors) as refusal:
+            raise RowRefused(index, refusal) from None
+    facts = await writing.facts(session, wanted)
+    if not facts:  # the settings row was deleted by hand: `company.get` makes it again
+        await company.get(session)
+        facts = await writing.facts(session, wanted)
+    settings = company.from_prefixed(facts[0])
     assert settings is not None
+    start_month = settings.book_year_start_month
+    running: dict[tuple[int, date], DriverRow] = {}  # each totals row as the entries before have left it
+    decided: list[tuple[writing.NewEntry, list[Warning]]] = []
+    for index, (item, want, found) in enumerate(zip(new, wanted, facts, strict=True)):
+        try:
+            decided.append(_decide(writer, settings, item, want, found, running, mode, source))
+        except (DomainError, DomainErrors) as refusal:
+            raise RowRefused(index, refusal) from None
+    written = await writing.write(
+        session, [entry for entry, _ in decided], writer_id=writer.viewer.employee_id, start_month=start_month
+    )
+    results = []
+    for (_, warnings), found, (entry, line) in zip(decided, facts, written, strict=True):
+        line_id = line["id"] if line else None
+        shown = [writing.shown(found, row, line_id=line_id) for row in (entry, line) if row is not None]
+        results.append(WriteResult(Written.of(entry), Written.of(line) if line else None, warnings, shown=shown))
+    return results
+
+
+def _wanted(writer: Writer, data: EntryData) -> writing.Wanted:
+    """What an entry's facts are read for, its input checked first."""
+    _checked(data, creating=True)
+    return writing.Wanted(
+        employee_id=data.get("employee_id") or writer.viewer.employee_id,
+        case_id=data.get("case_id"),
+        debtor_id=data.get("debtor_id"),
+        activity_id=validation.required(data.get("activity_id"), "activityId"),
+        work_date=_work_date(data.get("work_date")),
+    )
+
+
+def _decide(
+    writer: Writer,
+    settings: CompanySettings,
+    item: New,
+    want: writing.Wanted,
+    facts: DriverRow,
+    running: dict[tuple[int, date], DriverRow],
+    mode: EntryMode,
+    source: EntrySource | None,
+) -> tuple[writing.NewEntry, list[Warning]]:
+    """The rules of SPEC 6 for one new entry, against its `facts` and the totals rows `running`: what to write."""
+    data = item.data
     if not settings.time_tracking_enabled:
         raise DomainError(ErrorCode.FEATURE_DISABLED, "Time tracking is not enabled")
-    _check_writer(writer, employee_id)
+    _check_writer(writer, want.employee_id)
     if facts["emp_id"] is None:
         raise not_found("Employee", "employeeId")
     if not facts["emp_active"]:
         raise invalid("employeeId may not be an inactive employee", "employeeId")
     case: CaseTerms | None = None
-    if case_id is not None:
+    if want.case_id is not None:
         if not settings.use_case_column:
             raise DomainError(ErrorCode.CASES_DISABLED, "Cases are not used for time writing", ("caseId",))
         if facts["c_id"] is None:
             raise not_found("Case", "caseId")
         case = CaseTerms.of(facts)
-        check_case(case, debtor_id=data.get("debtor_id"), on=day)
+        check_case(case, debtor_id=want.debtor_id, on=want.work_date)
     elif settings.require_case:
         raise DomainError(ErrorCode.CASE_REQUIRED, "Every entry needs a case", ("caseId",))
-    elif data.get("debtor_id") is None:
+    elif want.debtor_id is None:
         raise invalid("debtorId may not be empty", "debtorId")
     if facts["found_debtor_id"] is None:
         raise not_found("Debtor", "debtorId")
     if facts["act_id"] is None:
         raise not_found("Activity", "activityId")
-    chosen = status or chosen_status(data.get("status"), data.get("billable"))
-    if chosen is None:
-        chosen = case.invoicing if case is not None else facts["act_default_status"]
+    status = item.status or chosen_status(data.get("status"), data.get("billable"))
+    if status is None:
+        status = case.invoicing if case is not None else facts["act_default_status"]
     rate = rates.first_rate(
         case_rate=case.adjusted_rate if case else None,
         debtor_rate=facts["debtor_adjusted_rate"],
@@ -367,50 +447,33 @@ async def create(
         employee_rate=facts["emp_default_rate"],
         activity_rate=facts["act_default_rate"],
     ).rate
+    minutes, line_minutes = _minutes(data.get("minutes")), 0
     warnings: list[Warning] = []
-    line_minutes = 0
-    year_start = None
+    row: DriverRow | None = None
     if case is not None:
-        if facts["locked_case_id"] is None:  # the first write in this book year: its totals row is made, then locked
-            await writing.NEW_TOTALS.records(session, params)
-            facts = await _facts(session, params)
-        chosen, minutes, line_minutes = _cap_split(case, facts, mode, chosen, minutes, rate, warnings)
-        year_start = book_year_of(day, settings.book_year_start_month).start
-    entry, line = await writing.write(
-        session,
-        writing.NewEntry(
-            employee_id=employee_id,
-            debtor_id=facts["found_debtor_id"],
-            case_id=case_id,
-            activity_id=activity_id,
-            work_date=day,
-            minutes=minutes,
-            status=chosen,
-            rate=rate,
-            description=validation.description(data.get("description")),
-            tags=validation.tags(data.get("tags")),
-            source=source or EntrySource(mode.value),
-            writer_id=writer.viewer.employee_id,
-            line_minutes=line_minutes,
-            year_start=year_start,
-        ),
+        key = (case.id, book_year_of(want.work_date, settings.book_year_start_month).start)
+        row = running.get(key)
+        if row is None:
+            row = running[key] = DriverRow((name, facts[name]) for name in totals.COUNT_COLUMNS)
+        status, minutes, line_minutes = _cap_split(case, row, mode, status, minutes, rate, warnings)
+    entry = writing.NewEntry(
+        employee_id=want.employee_id,
+        debtor_id=facts["found_debtor_id"],
+        case_id=want.case_id,
+        activity_id=want.activity_id,
+        work_date=want.work_date,
+        minutes=minutes,
+        status=status,
+        rate=rate,
+        description=validation.description(data.get("description")),
+        tags=validation.tags(data.get("tags")),
+        source=source or EntrySource(mode.value),
+        line_minutes=line_minutes,
     )
-    line_id = line["id"] if line else None
-    return WriteResult(
-        Written.of(entry),
-        Written.of(line) if line else None,
-        warnings,
-        shown=[writing.shown(facts, row, line_id=line_id) for row in (entry, line) if row is not None],
-    )
-
-
-async def _facts(session: AsyncSession, params: dict[str, Any]) -> DriverRow:
-    facts = await writing.facts(session, params)
-    if facts is None:  # the settings row was deleted by hand: `company.get` makes it again
-        await company.get(session)
-        facts = await writing.facts(session, params)
-        assert facts is not None
-    return facts
+    if row is not None:  # the next entry on this case and book year is held to what this one leaves
+        for name, value in totals.added(entry.rows()).items():
+            row[name] += value
+    return entry, warnings
 
 
 def _check_writer(writer: Writer, employee_id: int) -> None:
@@ -679,7 +742,7 @@ async def copy(
     problems.raise_if_any()
     found = await session.scalars(select(TimeEntry).where(TimeEntry.id.in_(entry_ids)))
     sources = {source.id: source for source in found}
-    results = []
+    copies = []
     for index, entry_id in enumerate(entry_ids):
         source = sources.get(entry_id)
         if source is None:
@@ -699,10 +762,11 @@ async def copy(
             "description": source.description,
             "tags": list(source.tags),
         }
-        results.append(
-            await create(session, writer, data, mode=EntryMode.PER_DEBTOR, source=EntrySource.COPY, status=status)
-        )
-    return results
+        copies.append(New(data, status))
+    try:
+        return await create_many(session, writer, copies, mode=EntryMode.PER_DEBTOR, source=EntrySource.COPY)
+    except RowRefused as refused:
+        raise refused.refusal from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -732,14 +796,29 @@ async def save_case_list(
     if case.time_entry_count > settings.static_list_threshold:
         raise DomainError(ErrorCode.STATIC_LIST, "This case's time list is static; edit entries one by one")
     results: list[WriteResult[Any]] = []
-    for index, change in enumerate(changes):
+    index = 0
+    while index < len(changes):
+        # a run of new rows is written at once, as if one by one
+        run = list(takewhile(lambda change: change.entry_id is None, changes[index:]))
         try:
-            results.extend(await _apply_change(session, writer, case, change))
+            if run:
+                new = [New({**change.data, "case_id": case.id}) for change in run]
+                results.extend(await create_many(session, writer, new))
+            else:
+                results.extend(await _apply_change(session, writer, case, changes[index]))
+        except RowRefused as refused:
+            _refuse_change(index + refused.index, refused.refusal)
         except (DomainError, DomainErrors) as refusal:
-            failed = validation.Problems("changes", str(index))
-            failed.add(refusal)
-            failed.raise_if_any()
+            _refuse_change(index, refusal)
+        index += len(run) or 1
     return results
+
+
+def _refuse_change(index: int, refusal: DomainError | DomainErrors) -> NoReturn:
+    failed = validation.Problems("changes", str(index))
+    failed.add(refusal)
+    failed.raise_if_any()
+    raise AssertionError("unreachable: a refusal was added")
 
 
 def _check_change(change: ListChange, problems: validation.Problems) -> None:
@@ -754,15 +833,15 @@ def _check_change(change: ListChange, problems: validation.Problems) -> None:
 async def _apply_change(
     session: AsyncSession, writer: Writer, case: Case, change: ListChange
 ) -> list[WriteResult[Any]]:
-    if change.entry_id is None:
-        return [await create(session, writer, {**change.data, "case_id": case.id})]
+    """An edit or a delete of a row of the list."""
+    assert change.entry_id is not None  # new rows are written in runs
     entry = await session.get(TimeEntry, change.entry_id)
     if entry is None or entry.case_id != case.id:
         raise not_found("Time entry", "id")
     if change.delete:
-        await delete(session, writer, change.entry_id, expected_version=change.expected_version)
+        await delete(session, writer, entry.id, expected_version=change.expected_version)
         return []
-    return [await update(session, writer, change.entry_id, change.data, expected_version=change.expected_version)]
+    return [await update(session, writer, entry.id, change.data, expected_version=change.expected_version)]
 
 
 async def create_once(

@@ -1,24 +1,27 @@
-"""The two statements that write a new entry (SPEC 6), each compiled once and sent straight to the driver.
+"""The two statements that write new entries (SPEC 6), one entry or a list's many alike, each compiled once and sent
+straight to the driver.
 
-`facts` reads everything the write checks and decides with, in one round trip: the settings, the writer's employee
-(with role), the case, the debtor, the activity, the employee's activity rate, and the case's book-year totals row,
-locked FOR UPDATE (the lock that queues writers on a case's book year, SPEC 6 step 1). Its employee, activity,
-debtor and case columns are those a listed entry shows (`time_queries.AROUND_ENTRY`), so the payload of the write
-is built from them and the written rows, with nothing read back.
+`facts` reads everything the writes check and decide with, in one round trip: for each wanted entry the settings,
+its employee (with role), case, debtor, activity and the employee's activity rate, and the book-year totals row of
+its case, each such row locked FOR UPDATE once, all in key order (the lock that queues writers on a case's book year,
+SPEC 6 step 1). Its employee, activity, debtor and case columns are those a listed entry shows
+(`time_queries.AROUND_ENTRY`), so a write's payload is built from them and the written rows, with nothing read back.
 
-`WRITE` then writes, as data-modifying CTEs of one statement: the entry, its L line when the cap split it, the
-totals row, the case's entry count, and the day and month rollups; it returns both written rows and the case's new
-count.
+`write` then writes, as data-modifying CTEs of one statement: the entries, their L lines where the cap split them,
+the totals rows, the cases' entry counts, and the day and month rollups; it returns the written rows, each with its
+case's new count. Every row's values travel as arrays, one per column, unnested in step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -27,16 +30,17 @@ from sqlalchemy import (
     Numeric,
     Table,
     Text,
+    and_,
     bindparam,
-    case,
+    column,
     func,
     literal,
     literal_column,
     select,
-    true,
+    tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.driver import DriverRow, Prebuilt
@@ -56,160 +60,216 @@ from models import (
     TimeStatus,
 )
 from services import rates, rollup, time_queries, totals
-from services.book_year import year_start_sql
+from services.book_year import book_year_of, year_start_sql
 from services.company import PREFIXED
 
 _SETTINGS: Table = CompanySettings.__table__  # type: ignore[assignment]
 _TOTALS: Table = CaseYearTotals.__table__  # type: ignore[assignment]
 _ENTRIES: Table = TimeEntry.__table__  # type: ignore[assignment]
 _CASES: Table = Case.__table__  # type: ignore[assignment]
-
-_EMPLOYEE_ID = bindparam("employee_id", type_=BigInteger)
-_CASE_ID = bindparam("case_id", type_=BigInteger)
-_ACTIVITY_ID = bindparam("activity_id", type_=BigInteger)
-_WORK_DATE = bindparam("work_date", type_=Date)
-
 _COUNTS = tuple((name, _TOTALS.c[name]) for name in totals.COUNT_COLUMNS)
-_START_MONTH = select(_SETTINGS.c.book_year_start_month).where(_SETTINGS.c.id == 1).scalar_subquery()
-_EMPLOYEE_ACTIVITY_RATE = (
-    select(EmployeeRate.rate)
-    .where(EmployeeRate.employee_id == _EMPLOYEE_ID, EmployeeRate.activity_id == _ACTIVITY_ID)
-    .scalar_subquery()
-    .label("employee_activity_rate")
+_MONEY = Numeric(12, 2)
+
+
+def _unnested(name: str, prefix: str, columns: Sequence[tuple[str, Any]]) -> Any:
+    """Arrays bound as `prefix` + column, unnested in step into rows numbered from 1 (`i`)."""
+    arrays = [bindparam(prefix + key, type_=ARRAY(type_)) for key, type_ in columns]
+    return (
+        func.unnest(*arrays)
+        .table_valued(*(column(key, type_) for key, type_ in columns), with_ordinality="i")
+        .render_derived(name=name)
+    )
+
+
+# --- facts -----------------------------------------------------------------------------------------------------------
+
+_WANTED = (
+    ("employee_id", BigInteger),
+    ("case_id", BigInteger),
+    ("debtor_id", BigInteger),
+    ("activity_id", BigInteger),
+    ("work_date", Date),
 )
+_START_MONTH = select(_SETTINGS.c.book_year_start_month).where(_SETTINGS.c.id == 1).scalar_subquery()
 
 
 def _facts(*, lock: bool) -> Any:
-    # the totals row of the entry's case and book year, none yet for a book year nobody wrote in (see `NEW_TOTALS`)
-    totals_row = select(
-        _TOTALS.c.case_id.label("locked_case_id"), *(_TOTALS.c[name] for name in totals.COUNT_COLUMNS)
-    ).where(_TOTALS.c.case_id == _CASE_ID, _TOTALS.c.year_start == year_start_sql(_WORK_DATE, _START_MONTH))
-    locked = (totals_row.with_for_update() if lock else totals_row).cte("locked")
+    wanted = _unnested("wanted", "wanted_", _WANTED)
+    year_start = year_start_sql(wanted.c.work_date, _START_MONTH)
+    # the totals rows of the wanted entries' cases and book years, none yet for a book year nobody wrote in (see
+    # `NEW_TOTALS`); locked in key order, so that two writers never wait on each other in a circle
+    keys = select(wanted.c.case_id, year_start).where(wanted.c.case_id.is_not(None))
+    rows = (
+        select(_TOTALS.c.case_id, _TOTALS.c.year_start, *(c for _, c in _COUNTS))
+        .where(tuple_(_TOTALS.c.case_id, _TOTALS.c.year_start).in_(keys))
+        .order_by(_TOTALS.c.case_id, _TOTALS.c.year_start)
+    )
+    locked = (rows.with_for_update() if lock else rows).cte("locked")
+    employee_activity_rate = (
+        select(EmployeeRate.rate)
+        .where(EmployeeRate.employee_id == wanted.c.employee_id, EmployeeRate.activity_id == wanted.c.activity_id)
+        .scalar_subquery()
+        .label("employee_activity_rate")
+    )
     return (
         select(
             *PREFIXED,
             *time_queries.AROUND_ENTRY,
             Debtor.id.label("found_debtor_id"),
-            _EMPLOYEE_ACTIVITY_RATE,
-            *locked.c,
+            employee_activity_rate,
+            locked.c.case_id.label("locked_case_id"),
+            *(locked.c[name] for name, _ in _COUNTS),
         )
-        .select_from(_SETTINGS)
-        .outerjoin(Employee, Employee.id == _EMPLOYEE_ID)
+        .select_from(wanted)
+        .join(_SETTINGS, _SETTINGS.c.id == 1)
+        .outerjoin(Employee, Employee.id == wanted.c.employee_id)
         .outerjoin(Role, Role.id == Employee.role_id)
-        .outerjoin(Case, Case.id == _CASE_ID)
+        .outerjoin(Case, Case.id == wanted.c.case_id)
         # a case's debtor is the entry's (CASE_DEBTOR_MISMATCH otherwise)
-        .outerjoin(Debtor, Debtor.id == func.coalesce(Case.debtor_id, bindparam("debtor_id", type_=BigInteger)))
-        .outerjoin(Activity, Activity.id == _ACTIVITY_ID)
-        .outerjoin(locked, true())
-        .where(_SETTINGS.c.id == 1)
+        .outerjoin(Debtor, Debtor.id == func.coalesce(Case.debtor_id, wanted.c.debtor_id))
+        .outerjoin(Activity, Activity.id == wanted.c.activity_id)
+        .outerjoin(
+            locked,
+            and_(
+                locked.c.case_id == wanted.c.case_id,
+                locked.c.year_start == year_start_sql(wanted.c.work_date, _SETTINGS.c.book_year_start_month),
+            ),
+        )
+        .order_by(wanted.c.i)
     )
 
 
 _FACTS = {True: Prebuilt(_facts(lock=True), locks=True), False: Prebuilt(_facts(lock=False))}
 
-
-async def facts(session: AsyncSession, params: Mapping[str, Any]) -> DriverRow | None:
-    """`FACTS`: the totals row locked, unless a test switched `totals.LOCK_ROWS` off (its negative control)."""
-    return await _FACTS[totals.LOCK_ROWS].first(session, params)
-
-
-def facts_params(
-    *, employee_id: int, case_id: int | None, debtor_id: int | None, activity_id: int, day: date
-) -> dict[str, Any]:
-    return {
-        "employee_id": employee_id,
-        "case_id": case_id,
-        "debtor_id": debtor_id,
-        "activity_id": activity_id,
-        "work_date": day,
-    }
-
-
-# the first write in a case's book year makes its totals row, then `facts` are read again to lock it
+# the first write in a case's book year makes its totals row, then the facts are read again to lock it
+_MADE = _unnested("made", "made_", (("case_id", BigInteger), ("work_date", Date)))
 NEW_TOTALS = Prebuilt(
     select(literal(1).label("made")).add_cte(
         insert(_TOTALS)
-        .values(
-            case_id=_CASE_ID,
-            year_start=year_start_sql(_WORK_DATE, _START_MONTH),
+        .from_select(
+            ["case_id", "year_start", *totals.COUNT_COLUMNS],
             # the columns' defaults are SQLAlchemy's, which no prebuilt statement runs
-            **{name: literal_column("0") for name in totals.COUNT_COLUMNS},
+            select(
+                _MADE.c.case_id,
+                year_start_sql(_MADE.c.work_date, _START_MONTH),
+                *(literal_column("0") for _ in _COUNTS),
+            ).distinct(),
         )
         .on_conflict_do_nothing()
-        .cte("made")
+        .cte("made_totals")
     ),
     locks=True,
 )
 
 
-def _new(name: str, type_: Any) -> Any:
-    """A value of `WRITE`, bound as `new_<name>`: SQLAlchemy reserves a column's own name for its INSERT."""
-    return bindparam(f"new_{name}", type_=type_)
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """An entry to be written, as far as its facts go."""
+
+    employee_id: int
+    case_id: int | None
+    debtor_id: int | None
+    activity_id: int
+    work_date: date
+
+
+async def facts(session: AsyncSession, wanted: Sequence[Wanted]) -> list[DriverRow]:
+    """The facts of each wanted entry, in order, its case's book-year totals row made when missing and locked (unless
+    a test switched `totals.LOCK_ROWS` off: its negative control); [] when the settings row is missing."""
+    params: dict[str, Any] = {f"wanted_{key}": [getattr(w, key) for w in wanted] for key, _ in _WANTED}
+    read = _FACTS[totals.LOCK_ROWS]
+    rows = await read.fetch(session, params)
+    missing = [
+        w for w, row in zip(wanted, rows, strict=False) if row["c_id"] is not None and row["locked_case_id"] is None
+    ]
+    if missing:
+        await NEW_TOTALS.records(
+            session, {"made_case_id": [w.case_id for w in missing], "made_work_date": [w.work_date for w in missing]}
+        )
+        rows = await read.fetch(session, params)
+    return rows
+
+
+# --- write -----------------------------------------------------------------------------------------------------------
+
+# each written row's own values; `position` numbers the rows from 1 in the order written, and a line's `of` is its
+# entry's position (0 for an entry)
+_ROWS = (
+    ("of", Integer),
+    ("employee_id", BigInteger),
+    ("debtor_id", BigInteger),
+    ("case_id", BigInteger),
+    ("activity_id", BigInteger),
+    ("work_date", Date),
+    ("minutes", Integer),
+    ("status", Text),
+    ("rate", _MONEY),
+    ("amount", _MONEY),
+    ("description", Text),
+    ("tags", Text),  # a JSON array: the rows' tag lists differ in length, which one text[][] cannot hold
+    ("source", Text),
+)
 
 
 def _write() -> Any:
-    # The entry and its L line are one INSERT of the rows' own values (minutes, status, amount, and whether the row
-    # is the line) unnested in step, beside what both share: SQLAlchemy compiles a bind of an INSERT's SELECT for
-    # one INSERT only. The entry's id is drawn first, so that its line can point at it and has the higher id.
+    written_rows = _unnested("rows", "row_", _ROWS)
+    # every row's id is drawn first, in the order written, so ids run as if the rows were written one by one
     next_id = func.nextval(func.pg_get_serial_sequence(_ENTRIES.name, "id"))
-    entry_id = select(next_id.label("id")).cte("entry_id")
-    rows = select(
-        *(
-            func.unnest(_new(name, ARRAY(type_))).label(name)
-            # `line` is 1 for the L line: a BOOLEAN[] bind would need SQLAlchemy's conversion
-            for name, type_ in (("minutes", Integer), ("status", Text), ("amount", Numeric(12, 2)), ("line", Integer))
-        )
-    ).subquery("rows")
-    writer, now = _new("writer_id", BigInteger), _new("now", DateTime(timezone=True))
-    shared = {
-        "employee_id": _new("employee_id", BigInteger),
-        "debtor_id": _new("debtor_id", BigInteger),
-        "case_id": _new("case_id", BigInteger),
-        "activity_id": _new("activity_id", BigInteger),
-        "work_date": _new("work_date", Date),
-        "rate": _new("rate", Numeric(12, 2)),
-        "description": _new("description", Text),
-        "tags": _new("tags", ARRAY(Text)),
-        "source": _new("source", Text),
+    ids = select(func.generate_series(1, bindparam("row_count", type_=Integer)).label("i")).subquery("numbers")
+    drawn = select(ids.c.i, next_id.label("id")).order_by(ids.c.i).cte("drawn")
+    own, of = drawn.alias("own"), drawn.alias("of")
+    writer, now = bindparam("writer_id", type_=BigInteger), bindparam("now", type_=DateTime(timezone=True))
+    tag = func.jsonb_array_elements_text(func.cast(written_rows.c.tags, JSONB)).table_valued("value").alias("tag")
+    values = {
+        "id": own.c.id,
+        **{key: written_rows.c[key] for key, _ in _ROWS if key not in ("of", "tags")},
+        "tags": func.array(select(tag.c.value).scalar_subquery()),
+        "over_limit_of_id": of.c.id,
         "created_by_id": writer,
         "updated_by_id": writer.label("updated_by"),
         "created_at": now,
         "updated_at": now.label("updated"),
         "version": literal_column("1", Integer),  # as for NEW_TOTALS' counts
     }
-    own = {
-        "id": case(
-            (rows.c.line == 1, func.nextval(func.pg_get_serial_sequence(_ENTRIES.name, "id"))), else_=entry_id.c.id
-        ),
-        "minutes": rows.c.minutes,
-        "status": rows.c.status,
-        "amount": rows.c.amount,
-        "over_limit_of_id": case((rows.c.line == 1, entry_id.c.id)),
-    }
     written = (
         insert(_ENTRIES)
-        .from_select([*shared, *own], select(*shared.values(), *own.values()).select_from(entry_id, rows))
+        .from_select(
+            list(values),
+            select(*values.values())
+            .select_from(written_rows)
+            .join(own, own.c.i == written_rows.c.i)
+            .outerjoin(of, of.c.i == written_rows.c["of"])
+            .order_by(written_rows.c.i),
+        )
         .returning(*_ENTRIES.c)
         .cte("written")
     )
-    case_id = _new("case", BigInteger)  # `new_case_id` is the INSERT's: SQLAlchemy wants another name here
-    totals = (
+    added = _unnested(
+        "added", "totals_", (("case_id", BigInteger), ("year_start", Date), *((n, c.type) for n, c in _COUNTS))
+    )
+    totals_rows = (
         update(_TOTALS)
-        .where(_TOTALS.c.case_id == case_id, _TOTALS.c.year_start == _new("year_start", Date))
-        .values({name: column + _new(f"add_{name}", column.type) for name, column in _COUNTS})
+        .where(_TOTALS.c.case_id == added.c.case_id, _TOTALS.c.year_start == added.c.year_start)
+        .values({name: column + added.c[name] for name, column in _COUNTS})
         .cte("totals")
     )
+    counts = _unnested("counts", "count_", (("case_id", BigInteger), ("added", Integer)))
     counted = (
         update(_CASES)
-        .where(_CASES.c.id == case_id)
-        .values(time_entry_count=_CASES.c.time_entry_count + _new("entries_added", Integer))
-        .returning(_CASES.c.time_entry_count)
+        .where(_CASES.c.id == counts.c.case_id)
+        .values(time_entry_count=_CASES.c.time_entry_count + counts.c.added)
+        .returning(_CASES.c.id, _CASES.c.time_entry_count)
         .cte("counted")
     )
     day = rollup.upsert(TimeRollup, prefix="day_").cte("day_rollup")
     month = rollup.upsert(TimeRollupMonth, prefix="month_").cte("month_rollup")
-    case_count = select(counted.c.time_entry_count).scalar_subquery().label("case_entry_count")
-    return select(*written.c, case_count).add_cte(totals, counted, day, month)
+    case_count = (
+        select(counted.c.time_entry_count)
+        .where(counted.c.id == written.c.case_id)
+        .scalar_subquery()
+        .label("case_entry_count")
+    )
+    return select(*written.c, case_count).add_cte(totals_rows, counted, day, month).order_by(written.c.id)
 
 
 WRITE = Prebuilt(_write(), locks=True)
@@ -217,8 +277,7 @@ WRITE = Prebuilt(_write(), locks=True)
 
 @dataclass(frozen=True, slots=True)
 class NewEntry:
-    """An entry decided on, to be written: `line_minutes` > 0 adds its L line; `year_start` is its case's book year
-    (None without a case)."""
+    """An entry decided on, to be written: `line_minutes` > 0 adds its L line."""
 
     employee_id: int
     debtor_id: int
@@ -231,59 +290,71 @@ class NewEntry:
     description: str | None
     tags: list[str]
     source: EntrySource
-    writer_id: int
     line_minutes: int
-    year_start: date | None
+
+    def rows(self) -> list[tuple[TimeStatus, int, Decimal]]:
+        """(status, minutes, amount) of the entry and of its L line when it has one."""
+        written = [(self.status, self.minutes, rates.amount(self.minutes, self.rate))]
+        if self.line_minutes:
+            written.append((TimeStatus.OVER_LIMIT, self.line_minutes, rates.amount(self.line_minutes, self.rate)))
+        return written
 
 
-async def write(session: AsyncSession, new: NewEntry) -> tuple[DriverRow, DriverRow | None]:
-    """`WRITE` of `new`: the written entry and its L line (None when there is none), each with `case_entry_count`,
-    the case's entry count after the write."""
-    amount, line_amount = rates.amount(new.minutes, new.rate), rates.amount(new.line_minutes, new.rate)
-    shares = [(new.status, new.minutes, amount)]
-    if new.line_minutes:
-        shares.append((TimeStatus.OVER_LIMIT, new.line_minutes, line_amount))
-    day_rows, month_rows = rollup.changes(
-        added=[
-            rollup.Contribution(
-                rollup.Key(new.work_date, new.employee_id, new.debtor_id, new.case_id or 0, new.activity_id, status),
-                minutes,
-                share_amount,
+async def write(
+    session: AsyncSession, new: Sequence[NewEntry], *, writer_id: int, start_month: int
+) -> list[tuple[DriverRow, DriverRow | None]]:
+    """`WRITE` of `new`: each written entry and its L line (None when it has none), in order, each with
+    `case_entry_count`, its case's entry count after the write."""
+    columns: dict[str, list[Any]] = {key: [] for key, _ in _ROWS}
+    added: dict[tuple[int, date], dict[str, Any]] = defaultdict(lambda: dict.fromkeys(totals.COUNT_COLUMNS, 0))
+    counts: dict[int, int] = defaultdict(int)
+    contributions = []
+    for entry in new:
+        shares = entry.rows()
+        position = len(columns["of"]) + 1
+        tags = orjson.dumps(entry.tags).decode()
+        for index, (status, minutes, amount) in enumerate(shares):
+            for name, value in (
+                ("of", position if index else 0),
+                ("employee_id", entry.employee_id),
+                ("debtor_id", entry.debtor_id),
+                ("case_id", entry.case_id),
+                ("activity_id", entry.activity_id),
+                ("work_date", entry.work_date),
+                ("minutes", minutes),
+                ("status", status.value),
+                ("rate", entry.rate),
+                ("amount", amount),
+                ("description", entry.description),
+                ("tags", tags),
+                ("source", entry.source.value),
+            ):
+                columns[name].append(value)
+            rolled = rollup.Key(
+                entry.work_date, entry.employee_id, entry.debtor_id, entry.case_id or 0, entry.activity_id, str(status)
             )
-            for status, minutes, share_amount in shares
-        ]
-    )
-    values: dict[str, Any] = {
-        "employee_id": new.employee_id,
-        "debtor_id": new.debtor_id,
-        "case_id": new.case_id,
-        "activity_id": new.activity_id,
-        "work_date": new.work_date,
-        "minutes": [minutes for _, minutes, _ in shares],
-        "status": [status.value for status, _, _ in shares],
-        "amount": [share_amount for _, _, share_amount in shares],
-        "line": [0, 1][: len(shares)],
-        "rate": new.rate,
-        "description": new.description,
-        "tags": new.tags,
-        "source": new.source.value,
-        "writer_id": new.writer_id,
-        "now": datetime.now(UTC),
-        "case": new.case_id,
-        "year_start": new.year_start,
-        "entries_added": len(shares) if new.case_id is not None else 0,
-    }
-    values.update((f"add_{name}", value) for name, value in totals.added(shares).items())
-    params = {f"new_{name}": value for name, value in values.items()}
+            contributions.append(rollup.Contribution(rolled, minutes, amount))
+        if entry.case_id is not None:
+            year = book_year_of(entry.work_date, start_month).start
+            for name, value in totals.added(shares).items():
+                added[entry.case_id, year][name] += value
+            counts[entry.case_id] += len(shares)
+    day_rows, month_rows = rollup.changes(added=contributions)
+    params: dict[str, Any] = {f"row_{key}": values for key, values in columns.items()}
+    params["row_count"] = len(columns["of"])
+    params["writer_id"], params["now"] = writer_id, datetime.now(UTC)
+    keys = sorted(added)  # the rows are locked already; in key order all the same
+    params["totals_case_id"], params["totals_year_start"] = [k[0] for k in keys], [k[1] for k in keys]
+    params.update((f"totals_{name}", [added[k][name] for k in keys]) for name in totals.COUNT_COLUMNS)
+    params["count_case_id"], params["count_added"] = sorted(counts), [counts[c] for c in sorted(counts)]
     params.update((f"day_{name}", values) for name, values in day_rows.items())
     params.update((f"month_{name}", values) for name, values in month_rows.items())
     rows = await WRITE.fetch(session, params)
-    entry = next(row for row in rows if row["over_limit_of_id"] is None)
-    line = next((row for row in rows if row["over_limit_of_id"] is not None), None)
-    return entry, line
+    lines = {row["over_limit_of_id"]: row for row in rows if row["over_limit_of_id"] is not None}
+    return [(row, lines.get(row["id"])) for row in rows if row["over_limit_of_id"] is None]
 
 
-def shown(facts: Mapping[str, Any], row: DriverRow, *, line_id: int | None) -> DriverRow:
+def shown(facts: DriverRow, row: DriverRow, *, line_id: int | None) -> DriverRow:
     """A written row with everything a listed entry shows (`time_queries.ENTRY_COLUMNS`): the payload's row."""
     found = DriverRow(facts)
     found.update(row)

@@ -38,12 +38,13 @@ EXPECTED: dict[str, int | tuple[int, int]] = {
     "createTimeEntry idempotencyKey, first": 5,  # expire old keys, claim the key, the create, record it
     "createTimeEntry idempotencyKey, replay": 5,
     "updateTimeEntry into another book year": 14,
-    "copyTimeEntries": (2, 2),  # the sources in one read, each copy a create, the payload read back
+    # the sources in one read, the copies written at once (create_many's two statements), the payload read back
+    "copyTimeEntries": (4, 0),
     "startTimer": 9,
     "stopTimer": 7,  # the timer, the settings (its time zone dates the entry), a create the book year's first
-    # n new entries, each a create, the first the book year's first; the settings and the case first (STATIC_LIST),
-    # the payload read back
-    "saveCaseTimeList": (5, 2),
+    # n new entries written at once, the book year's first among them: the settings and the case (STATIC_LIST), the
+    # facts, the book year's totals row made, the facts again, the write, the payload read back
+    "saveCaseTimeList": (7, 0),
     "createInvoice": (15, 0),  # n entries: the same statements however many
     "voidInvoice": 10,
     "releaseOverLimit": 9,
