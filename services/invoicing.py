@@ -8,13 +8,29 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Row,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.driver import Reader
 from models import Case, Debtor, Invoice, InvoiceCounter, InvoiceLine, TimeEntry, TimeStatus, invoice_entries
 from services import company, paging, rollup, totals, validation
 from services.auth import Viewer
+from services.book_year import book_year_of
 from services.errors import DomainError, ErrorCode, invalid, not_found
 from services.filters import Filter, Filters, Matching, PerCombination
 from services.paging import AnyRow, Count, Keyset, Ordered, Page, Window
@@ -42,23 +58,94 @@ async def _next_number(session: AsyncSession) -> str:
     return invoice_number(running)
 
 
+_ENTRIES: Table = TimeEntry.__table__  # type: ignore[assignment]
+
+# what a move reads of each entry: its totals share, its rollup key and its invoice line
+_MOVED = (
+    _ENTRIES.c.id,
+    _ENTRIES.c.employee_id,
+    _ENTRIES.c.debtor_id,
+    _ENTRIES.c.case_id,
+    _ENTRIES.c.activity_id,
+    _ENTRIES.c.work_date,
+    _ENTRIES.c.status,
+    _ENTRIES.c.rate,
+    _ENTRIES.c.minutes,
+    _ENTRIES.c.amount,
+)
+_IDS = bindparam("ids", type_=ARRAY(BigInteger))
+
+
+def _locked(*where: ColumnElement[bool]) -> Select[Any]:
+    """The entries to move, locked in id order: two concurrent moves never wait on each other in a circle, and an
+    entry two invoices both want is billed by the first only (the second reads it F, not J, and leaves it)."""
+    return select(*_MOVED).where(*where).order_by(_ENTRIES.c.id).with_for_update()
+
+
+# the moved entries' link to their invoice, all in one statement
+_LINK = insert(invoice_entries).from_select(
+    ["invoice_id", "time_entry_id"],
+    select(bindparam("link_invoice_id", type_=BigInteger), func.unnest(_IDS)),
+)
+
+
+def _move(*, release: bool) -> Any:
+    values: dict[str, Any] = {
+        # binds named apart from the columns they set: SQLAlchemy reserves a column's own name for its SET
+        "status": bindparam("to_status", type_=_ENTRIES.c.status.type),
+        "invoice_id": bindparam("to_invoice_id", type_=BigInteger),
+        "version": _ENTRIES.c.version + 1,
+        "updated_at": bindparam("now", type_=DateTime(timezone=True)),
+        "updated_by_id": bindparam("writer_id", type_=BigInteger),
+    }
+    if release:
+        values["over_limit_of_id"] = None  # a released line is ordinary time now; its entry may park anew
+    return update(_ENTRIES).where(_ENTRIES.c.id == any_(_IDS)).values(values)
+
+
+_MOVES = {False: _move(release=False), True: _move(release=True)}
+
+
 async def _shift(
-    session: AsyncSession, entries: Sequence[TimeEntry], to: TimeStatus, viewer: Viewer, invoice_id: int | None
+    session: AsyncSession,
+    entries: Sequence[Row[Any]],
+    to: TimeStatus,
+    viewer: Viewer,
+    invoice_id: int | None,
+    *,
+    start_month: int,
+    release: bool = False,
 ) -> None:
-    """Move entries to status `to`, keeping totals rows and the rollup exact; entries are locked already."""
-    settings = await company.get(session)
-    shares = [(totals.share_of(e, settings.book_year_start_month), e) for e in entries]
-    rows = await totals.lock(session, [share.key for share, _ in shares if share])
-    before = [rollup.of(e) for e in entries]
-    now = datetime.now(UTC)
-    for share, entry in shares:
-        if share is not None:
-            totals.add(rows[share.key], share, -1)
-            totals.add(rows[share.key], Share(share.key, to, share.minutes, share.amount))
-        entry.status, entry.invoice_id = to, invoice_id
-        entry.version += 1
-        entry.updated_at, entry.updated_by_id = now, viewer.employee_id
-    await rollup.apply(session, removed=before, added=[rollup.of(e) for e in entries])
+    """Move entries (`_MOVED`'s columns, locked already) to status `to` with one UPDATE, keeping totals rows and
+    the rollup exact."""
+    years: dict[date, date] = {}
+    shares: list[Share] = []
+    for e in entries:
+        if e.case_id is not None:
+            year = years.get(e.work_date)
+            if year is None:
+                year = years[e.work_date] = book_year_of(e.work_date, start_month).start
+            shares.append(Share((e.case_id, year), e.status, e.minutes, e.amount))
+    rows = await totals.lock(session, [share.key for share in shares])
+    for share in shares:
+        totals.add(rows[share.key], share, -1)
+        totals.add(rows[share.key], Share(share.key, to, share.minutes, share.amount))
+    await session.execute(
+        _MOVES[release],
+        {
+            "ids": [e.id for e in entries],
+            "to_status": to,
+            "to_invoice_id": invoice_id,
+            "now": datetime.now(UTC),
+            "writer_id": viewer.employee_id,
+        },
+    )
+    before, after = [], []
+    for e in entries:
+        key = (e.work_date, e.employee_id, e.debtor_id, e.case_id or 0, e.activity_id)
+        before.append(rollup.Contribution(rollup.Key(*key, str(e.status)), e.minutes, e.amount))
+        after.append(rollup.Contribution(rollup.Key(*key, str(to)), e.minutes, e.amount))
+    await rollup.apply(session, removed=before, added=after)
 
 
 async def create(
@@ -84,20 +171,16 @@ async def create(
             raise not_found("Case", "caseIds")
         if any(owner != debtor_id for owner in owners.values()):
             raise DomainError(ErrorCode.CASE_DEBTOR_MISMATCH, "A case belongs to another debtor", ("caseIds",))
-    stmt = select(TimeEntry).where(
-        TimeEntry.debtor_id == debtor_id, TimeEntry.status == TimeStatus.BILLABLE, TimeEntry.invoice_id.is_(None)
-    )
+    where = [
+        _ENTRIES.c.debtor_id == debtor_id,
+        _ENTRIES.c.status == TimeStatus.BILLABLE,
+        _ENTRIES.c.invoice_id.is_(None),
+    ]
     if case_ids:
-        stmt = stmt.where(TimeEntry.case_id.in_(case_ids))
+        where.append(_ENTRIES.c.case_id.in_(case_ids))
     if up_to is not None:
-        stmt = stmt.where(TimeEntry.work_date <= up_to)
-    entries = list(
-        (
-            await session.scalars(
-                stmt.order_by(TimeEntry.id).with_for_update().execution_options(populate_existing=True)
-            )
-        ).all()
-    )
+        where.append(_ENTRIES.c.work_date <= up_to)
+    entries = (await session.execute(_locked(*where))).all()
     if not entries:
         raise DomainError(ErrorCode.NOTHING_TO_INVOICE, "There is no billable time to invoice")
     settings = await company.get(session)
@@ -128,8 +211,8 @@ async def create(
             lines.items(), key=lambda item: (item[0][0] or 0, item[0][1], item[0][2])
         )
     )
-    await session.execute(insert(invoice_entries), [{"invoice_id": invoice.id, "time_entry_id": e.id} for e in entries])
-    await _shift(session, entries, TimeStatus.INVOICED, viewer, invoice.id)
+    await session.execute(_LINK, {"link_invoice_id": invoice.id, "ids": [e.id for e in entries]})
+    await _shift(session, entries, TimeStatus.INVOICED, viewer, invoice.id, start_month=settings.book_year_start_month)
     await session.flush()
     return invoice
 
@@ -141,18 +224,9 @@ async def void(session: AsyncSession, viewer: Viewer, invoice_id: int) -> Invoic
         raise not_found("Invoice", "id")
     if invoice.voided:
         raise invalid("id names an invoice that is voided already", "id")
-    entries = list(
-        (
-            await session.scalars(
-                select(TimeEntry)
-                .where(TimeEntry.invoice_id == invoice.id)
-                .order_by(TimeEntry.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).all()
-    )
-    await _shift(session, entries, TimeStatus.BILLABLE, viewer, None)
+    entries = (await session.execute(_locked(_ENTRIES.c.invoice_id == invoice.id))).all()
+    settings = await company.get(session)
+    await _shift(session, entries, TimeStatus.BILLABLE, viewer, None, start_month=settings.book_year_start_month)
     invoice.voided, invoice.voided_at = True, datetime.now(UTC)
     invoice.version += 1
     invoice.updated_at = invoice.voided_at
@@ -162,24 +236,14 @@ async def void(session: AsyncSession, viewer: Viewer, invoice_id: int) -> Invoic
 
 async def release_over_limit(
     session: AsyncSession, viewer: Viewer, entry_ids: Sequence[int], status: TimeStatus
-) -> list[TimeEntry]:
+) -> list[Row[Any]]:
     """Billing's decision over a cap: L entries become J or N, with no cap check, recorded as an edit (SPEC 3); at
-    most `validation.MAX_BULK` entries (SPEC 12)."""
+    most `validation.MAX_BULK` entries (SPEC 12). Returns the released entries' rows (`id` …) in id order."""
     problems = validation.Problems()
     problems.check(validation.bulk, entry_ids, "ids", required=True)
     problems.check(validation.writable_status, status, "status")
     problems.raise_if_any()
-    entries = list(
-        (
-            await session.scalars(
-                select(TimeEntry)
-                .where(TimeEntry.id.in_(entry_ids))
-                .order_by(TimeEntry.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).all()
-    )
+    entries = list((await session.execute(_locked(_ENTRIES.c.id == any_(_IDS)), {"ids": list(entry_ids)})).all())
     found = {e.id: e for e in entries}
     for index, entry_id in enumerate(entry_ids):
         entry = found.get(entry_id)
@@ -187,9 +251,8 @@ async def release_over_limit(
             raise not_found("Time entry", "ids", str(index))
         if entry.status is not TimeStatus.OVER_LIMIT:
             raise DomainError(ErrorCode.NOT_OVER_LIMIT, "Only over-limit (L) time can be released", ("ids", str(index)))
-    for entry in entries:
-        entry.over_limit_of_id = None  # a released line is ordinary time now; its entry may park anew
-    await _shift(session, entries, status, viewer, None)
+    settings = await company.get(session)
+    await _shift(session, entries, status, viewer, None, start_month=settings.book_year_start_month, release=True)
     await session.flush()
     return entries
 
