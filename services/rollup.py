@@ -11,8 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ARRAY, Date, Table, bindparam, func, select
-from sqlalchemy import cast as cast_
+from sqlalchemy import ARRAY, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,13 +99,18 @@ async def apply(
         await session.execute(_UPSERTS[TimeRollupMonth], month_rows)
 
 
-def upsert(table: type[TimeRollup | TimeRollupMonth], source: Any) -> Any:
-    """`INSERT … ON CONFLICT` adding the rows `source` selects (the table's key columns, minutes, amount and entries,
-    in that order and in key order: the order every writer locks them in) to `table`."""
+def upsert(table: type[TimeRollup | TimeRollupMonth], *, prefix: str = "") -> Any:
+    """`INSERT … ON CONFLICT` adding the rows of `changes` (one array per column, unnested in step, each bound as
+    `prefix` + its column) to `table`: one statement built once for any number of rows, so a write never builds or
+    compiles it again."""
     first = "work_date" if table is TimeRollup else "month"
+    columns = _columns(first)
     # the table, not the mapped class: the ORM would take the arrays for rows to insert
     rows = cast(Table, table.__table__)
-    stmt = insert(rows).from_select(_columns(first), source)
+    unnested = select(
+        *(func.unnest(bindparam(prefix + name, type_=ARRAY(rows.c[name].type))).label(name) for name in columns)
+    )
+    stmt = insert(rows).from_select(columns, unnested)
     return stmt.on_conflict_do_update(
         index_elements=[first, *Key._fields[1:]],
         set_={
@@ -117,36 +121,4 @@ def upsert(table: type[TimeRollup | TimeRollupMonth], source: Any) -> Any:
     )
 
 
-def _of_arrays(table: type[TimeRollup | TimeRollupMonth]) -> Any:
-    """`upsert` of the rows of `changes`, one array per column unnested in step: built once for any number of rows,
-    so a write never builds or compiles it again."""
-    first = "work_date" if table is TimeRollup else "month"
-    rows = cast(Table, table.__table__)
-    unnested = select(
-        *(func.unnest(bindparam(name, type_=ARRAY(rows.c[name].type))).label(name) for name in _columns(first))
-    )
-    return upsert(table, unnested)
-
-
-def of_entries(table: type[TimeRollup | TimeRollupMonth], entries: Any) -> Any:
-    """`upsert` of what the rows `entries` (with time_entries' columns: new entries a statement wrote) add: the SQL
-    twin of `changes(added=…)`, summed per day or month and key."""
-    day = entries.c.work_date
-    when = day if table is TimeRollup else cast_(func.date_trunc("month", day), Date)
-    keys = (
-        when,
-        entries.c.employee_id,
-        entries.c.debtor_id,
-        func.coalesce(entries.c.case_id, 0),
-        entries.c.activity_id,
-        entries.c.status,
-    )
-    summed = (
-        select(*keys, func.sum(entries.c.minutes), func.sum(entries.c.amount), func.count())
-        .group_by(*keys)
-        .order_by(*keys)
-    )
-    return upsert(table, summed)
-
-
-_UPSERTS = {TimeRollup: _of_arrays(TimeRollup), TimeRollupMonth: _of_arrays(TimeRollupMonth)}
+_UPSERTS = {TimeRollup: upsert(TimeRollup), TimeRollupMonth: upsert(TimeRollupMonth)}

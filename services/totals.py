@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, func, literal, select, tuple_, type_coerce, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,19 +94,6 @@ def added(shares: Iterable[tuple[TimeStatus, int, Decimal]]) -> dict[str, Any]:
         values[minutes_column] += minutes
         values[amount_column] += amount
     return values
-
-
-def added_sql(
-    status: ColumnElement[Any], minutes: ColumnElement[int], amount: ColumnElement[Decimal]
-) -> dict[str, Any]:
-    """`added`: the SQL twin, as aggregates over rows of (status, minutes, amount)."""
-    sums: dict[str, Any] = {}
-    text = type_coerce(status, Text)
-    for each, (minutes_column, amount_column) in _COLUMNS.items():
-        of_status = text == literal(each.value, Text)
-        sums[minutes_column] = func.coalesce(func.sum(minutes).filter(of_status), 0)
-        sums[amount_column] = func.coalesce(func.sum(amount).filter(of_status), 0)
-    return sums
 
 
 def counted(totals: CaseYearTotals | DriverRow, basis: CapBasis) -> tuple[int, Decimal]:

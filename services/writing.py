@@ -14,6 +14,7 @@ case's new count. Every row's values travel as arrays, one per column, unnested 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -59,7 +60,7 @@ from models import (
     TimeStatus,
 )
 from services import rates, rollup, time_queries, totals
-from services.book_year import year_start_sql
+from services.book_year import book_year_of, year_start_sql
 from services.company import PREFIXED
 
 _SETTINGS: Table = CompanySettings.__table__  # type: ignore[assignment]
@@ -243,36 +244,25 @@ def _write() -> Any:
         .returning(*_ENTRIES.c)
         .cte("written")
     )
-    # what the written rows add to their cases' book-year totals, entry counts and the rollups, summed from the rows
-    year = year_start_sql(written.c.work_date, _START_MONTH)
-    sums = totals.added_sql(written.c.status, written.c.minutes, written.c.amount)
-    per_year = (
-        select(written.c.case_id, year.label("year_start"), *(total.label(name) for name, total in sums.items()))
-        .where(written.c.case_id.is_not(None))
-        .group_by(written.c.case_id, year)
-        .subquery("per_year")
+    added = _unnested(
+        "added", "totals_", (("case_id", BigInteger), ("year_start", Date), *((n, c.type) for n, c in _COUNTS))
     )
     totals_rows = (
         update(_TOTALS)
-        .where(_TOTALS.c.case_id == per_year.c.case_id, _TOTALS.c.year_start == per_year.c.year_start)
-        .values({name: column + per_year.c[name] for name, column in _COUNTS})
+        .where(_TOTALS.c.case_id == added.c.case_id, _TOTALS.c.year_start == added.c.year_start)
+        .values({name: column + added.c[name] for name, column in _COUNTS})
         .cte("totals")
     )
-    per_case = (
-        select(written.c.case_id, func.count().label("added"))
-        .where(written.c.case_id.is_not(None))
-        .group_by(written.c.case_id)
-        .subquery("per_case")
-    )
+    counts = _unnested("counts", "count_", (("case_id", BigInteger), ("added", Integer)))
     counted = (
         update(_CASES)
-        .where(_CASES.c.id == per_case.c.case_id)
-        .values(time_entry_count=_CASES.c.time_entry_count + per_case.c.added)
+        .where(_CASES.c.id == counts.c.case_id)
+        .values(time_entry_count=_CASES.c.time_entry_count + counts.c.added)
         .returning(_CASES.c.id, _CASES.c.time_entry_count)
         .cte("counted")
     )
-    day = rollup.of_entries(TimeRollup, written).cte("day_rollup")
-    month = rollup.of_entries(TimeRollupMonth, written).cte("month_rollup")
+    day = rollup.upsert(TimeRollup, prefix="day_").cte("day_rollup")
+    month = rollup.upsert(TimeRollupMonth, prefix="month_").cte("month_rollup")
     case_count = (
         select(counted.c.time_entry_count)
         .where(counted.c.id == written.c.case_id)
@@ -316,10 +306,14 @@ async def write(
     """`WRITE` of `new`: each written entry and its L line (None when it has none), in order, each with
     `case_entry_count`, its case's entry count after the write."""
     columns: dict[str, list[Any]] = {key: [] for key, _ in _ROWS}
+    added: dict[tuple[int, date], dict[str, Any]] = defaultdict(lambda: dict.fromkeys(totals.COUNT_COLUMNS, 0))
+    counts: dict[int, int] = defaultdict(int)
+    contributions = []
     for entry in new:
+        shares = entry.rows()
         position = len(columns["of"]) + 1
         tags = orjson.dumps(entry.tags).decode()
-        for index, (status, minutes, amount) in enumerate(entry.rows()):
+        for index, (status, minutes, amount) in enumerate(shares):
             for name, value in (
                 ("of", position if index else 0),
                 ("employee_id", entry.employee_id),
@@ -336,9 +330,25 @@ async def write(
                 ("source", entry.source.value),
             ):
                 columns[name].append(value)
+            rolled = rollup.Key(
+                entry.work_date, entry.employee_id, entry.debtor_id, entry.case_id or 0, entry.activity_id, str(status)
+            )
+            contributions.append(rollup.Contribution(rolled, minutes, amount))
+        if entry.case_id is not None:
+            year = book_year_of(entry.work_date, start_month).start
+            for name, value in totals.added(shares).items():
+                added[entry.case_id, year][name] += value
+            counts[entry.case_id] += len(shares)
+    day_rows, month_rows = rollup.changes(added=contributions)
     params: dict[str, Any] = {f"row_{key}": values for key, values in columns.items()}
     params["row_count"] = len(columns["of"])
     params["writer_id"], params["now"] = writer_id, datetime.now(UTC)
+    keys = sorted(added)  # the rows are locked already; in key order all the same
+    params["totals_case_id"], params["totals_year_start"] = [k[0] for k in keys], [k[1] for k in keys]
+    params.update((f"totals_{name}", [added[k][name] for k in keys]) for name in totals.COUNT_COLUMNS)
+    params["count_case_id"], params["count_added"] = sorted(counts), [counts[c] for c in sorted(counts)]
+    params.update((f"day_{name}", values) for name, values in day_rows.items())
+    params.update((f"month_{name}", values) for name, values in month_rows.items())
     rows = await WRITE.fetch(session, params)
     lines = {row["over_limit_of_id"]: row for row in rows if row["over_limit_of_id"] is not None}
     return [(row, lines.get(row["id"])) for row in rows if row["over_limit_of_id"] is None]
