@@ -92,8 +92,8 @@ def _app(checkout: Path) -> str:
     return "edge.app:app" if (checkout / "edge" / "app.py").exists() else "graph.app:app"
 
 
-def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
-    """CPU ms/request of A and B, round by round, for each query."""
+def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[float]]], dict[str, dict[str, list[float]]]]:
+    """CPU ms/request of A and B, the app's and the database's, round by round, for each query."""
     queries = queries_of(args.query)
     database = DATABASES[queries[0]]
     server = embedded.start(PROJECT_ROOT / ".pgdata")
@@ -121,6 +121,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
                 for each, command in zip(servers, commands[query], strict=True):
                     measure(each, load, db, command, seconds=1, concurrency=args.concurrency)  # warm-up
             cpu: dict[str, dict[str, list[float]]] = {query: {"A": [], "B": []} for query in queries}
+            db_cpu: dict[str, dict[str, list[float]]] = {query: {"A": [], "B": []} for query in queries}
             for number in range(args.rounds):
                 order = [0, 1] if number % 2 == 0 else [1, 0]
                 for query in queries:
@@ -134,9 +135,12 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
                             concurrency=args.concurrency,
                         )
                         cpu[query][servers[index].name].append(result.cpu_ms)
+                        db_cpu[query][servers[index].name].append(result.db_cpu_ms)
                         print(
                             f"ab: round {number + 1}/{args.rounds} {query} {servers[index].name}:"
-                            f" {result.cpu_ms:.3f} ms CPU/req, {result.req_s:.0f} req/s, p50 {result.p50_ms:.2f} ms",
+                            f" {result.cpu_ms:.3f} ms CPU/req, db {result.db_cpu_ms:.3f} ms/req,"
+                            f" {result.req_s:.0f} req/s,"
+                            f" p50 {result.p50_ms:.2f} ms",
                             file=sys.stderr,
                         )
         finally:
@@ -145,7 +149,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
                 each.process.terminate()
                 each.process.wait()
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=PROJECT_ROOT, check=False)
-    return cpu
+    return cpu, db_cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,14 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args(argv)
-    for query, cpu in run(args).items():
-        ratios = [b / a for a, b in zip(cpu["A"], cpu["B"], strict=True)]
-        medians: dict[str, Any] = {name: statistics.median(values) for name, values in cpu.items()}
-        print(
-            f"{query}: CPU ms/request, median of {args.rounds} rounds: A ({args.base}) {medians['A']:.3f},"
-            f" B (working tree) {medians['B']:.3f}; B/A per round {statistics.median(ratios):.3f}"
-            f" (from {min(ratios):.3f} to {max(ratios):.3f})"
-        )
+    app_cpu, db_cpu = run(args)
+    for query in app_cpu:
+        for what, cpu in (("CPU", app_cpu[query]), ("database CPU", db_cpu[query])):
+            ratios = [b / a for a, b in zip(cpu["A"], cpu["B"], strict=True) if a]
+            medians: dict[str, Any] = {name: statistics.median(values) for name, values in cpu.items()}
+            print(
+                f"{query}: {what} ms/request, median of {args.rounds} rounds: A ({args.base}) {medians['A']:.3f},"
+                f" B (working tree) {medians['B']:.3f}; B/A per round {statistics.median(ratios):.3f}"
+                f" (from {min(ratios):.3f} to {max(ratios):.3f})"
+            )
     return 0
 
 

@@ -20,7 +20,7 @@ from models import CapBasis, CapKind, Case, Debtor, TimeStatus
 from services import time_entries
 from services.time_entries import EntryData, New, Writer, WriteResult, Written
 from tests.factories import Factory
-from tests.services.time_support import admin_writer, assert_books_match
+from tests.services.time_support import admin_writer, assert_books_match, rollup_problems
 
 # the second and third days lie in the next book year (January starts them)
 DAYS = (date(2026, 12, 30), date(2027, 1, 4), date(2027, 1, 5))
@@ -144,7 +144,8 @@ async def test_at_once_is_one_by_one(
     (batch, batch_books), (singles, single_books) = await _both_ways(session, factory, writer, activity.id, entries)
     assert batch == singles
     assert batch_books == single_books
-    await assert_books_match(session)
+    await assert_books_match(session)  # totals and counts as recounted from the entries
+    assert await rollup_problems(session) == []  # both rollups as recounted from the entries
 
 
 async def test_a_list_fills_a_cap_entry_by_entry(session: AsyncSession, factory: Factory, writer: Writer) -> None:
