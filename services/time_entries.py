@@ -359,6 +359,8 @@ async def create_many(
     Two statements however many (services/writing.py), three or four when a book year gets its first entry: one reads
     what the rules need and locks the cases' book-year totals, one writes the entries, their L lines, the totals, the
     cases' entry counts and both rollups."""
+    if not new:
+        return []
     wanted = []
     for index, item in enumerate(new):
         try:

@@ -178,3 +178,9 @@ async def test_negative_control_without_the_running_totals(
     two = [Spec(0, 0, 100, None, ()), Spec(0, 0, 100, None, ())]
     (batch, _), (singles, _) = await _both_ways(session, factory, writer, activity.id, two)
     assert batch != singles
+
+
+async def test_nothing_to_write_writes_nothing(session: AsyncSession, writer: Writer) -> None:
+    """An empty list (a copy of no entries) is no list: nothing is read or written, and nothing is answered."""
+    assert await time_entries.create_many(session, writer, []) == []
+    assert await time_entries.copy(session, writer, [], date(2026, 12, 2)) == []
