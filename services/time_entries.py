@@ -15,14 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.driver import DriverRow
 from models import (
-    Activity,
     CapBasis,
     CapKind,
     Case,
     CaseYearTotals,
     CompanySettings,
-    Debtor,
-    Employee,
     EntryMode,
     EntrySource,
     TimeEntry,
@@ -181,13 +178,13 @@ def chosen_status(status: TimeStatus | None, billable: bool | None) -> TimeStatu
 
 
 def default_status(
-    *, status: TimeStatus | None, billable: bool | None, case: Case | None, activity: Activity
+    *, status: TimeStatus | None, billable: bool | None, case: CaseOfEntry | None, activity_default: TimeStatus
 ) -> TimeStatus:
     """The writer's J/N (or Billable checkbox), else the case's invoicing, else the activity's default (SPEC 3)."""
     chosen = chosen_status(status, billable)
     if chosen is not None:
         return chosen
-    return case.invoicing if case is not None else activity.default_status
+    return case.invoicing if case is not None else activity_default
 
 
 def check_input(data: EntryData, problems: validation.Problems, *, creating: bool) -> None:
@@ -214,33 +211,11 @@ def _checked(data: EntryData, *, creating: bool) -> None:
     problems.raise_if_any()
 
 
-@dataclass
-class _Resolved:
-    """The records an entry points at, checked against the rules of SPEC 6."""
-
-    employee: Employee
-    debtor: Debtor
-    case: Case | None
-    activity: Activity
-    work_date: date
-    minutes: int
-
-
 async def _settings(session: AsyncSession) -> CompanySettings:
     settings = await company.get(session)
     if not settings.time_tracking_enabled:
         raise DomainError(ErrorCode.FEATURE_DISABLED, "Time tracking is not enabled")
     return settings
-
-
-async def _employee_for(session: AsyncSession, writer: Writer, employee_id: int) -> Employee:
-    _check_writer(writer, employee_id)
-    employee = await session.get(Employee, employee_id)
-    if employee is None:
-        raise not_found("Employee", "employeeId")
-    if not employee.active:
-        raise invalid("employeeId may not be an inactive employee", "employeeId")
-    return employee
 
 
 def _minutes(value: int | None) -> int:
@@ -262,45 +237,62 @@ def check_case(case: CaseOfEntry, *, debtor_id: int | None, on: date) -> None:
         raise refusal
 
 
-async def _resolve(
-    session: AsyncSession,
-    settings: CompanySettings,
-    writer: Writer,
-    *,
-    employee_id: int,
-    debtor_id: int | None,
-    case_id: int | None,
-    activity_id: int | None,
-    work_date: date | None,
-    minutes: int | None,
-    check_case_rules: bool = True,
-) -> _Resolved:
-    employee = await _employee_for(session, writer, employee_id)
-    day = _work_date(work_date)
-    checked_minutes = _minutes(minutes)
-    case: Case | None = None
-    if case_id is not None:
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What an entry points at, read in its facts (services/writing.py) and checked against the rules of SPEC 6."""
+
+    employee_id: int
+    debtor_id: int
+    case: CaseTerms | None
+    activity_id: int
+    facts: DriverRow
+
+    def rate(self) -> Decimal:
+        """The first rate that exists (SPEC 4), or NO_RATE."""
+        return rates.first_rate(
+            case_rate=self.case.adjusted_rate if self.case else None,
+            debtor_rate=self.facts["debtor_adjusted_rate"],
+            employee_activity_rate=self.facts["employee_activity_rate"],
+            employee_rate=self.facts["emp_default_rate"],
+            activity_rate=self.facts["act_default_rate"],
+        ).rate
+
+    def status(self, status: TimeStatus | None, billable: bool | None) -> TimeStatus:
+        return default_status(
+            status=status, billable=billable, case=self.case, activity_default=self.facts["act_default_status"]
+        )
+
+
+def _target(
+    writer: Writer, settings: CompanySettings, want: writing.Wanted, facts: DriverRow, *, check_case_rules: bool
+) -> _Target:
+    """The employee, case, debtor and activity `want` names, each checked (SPEC 5a, 6); a case's rules (blocked,
+    active on the date) only when `check_case_rules`, its debtor always."""
+    _check_writer(writer, want.employee_id)
+    if facts["emp_id"] is None:
+        raise not_found("Employee", "employeeId")
+    if not facts["emp_active"]:
+        raise invalid("employeeId may not be an inactive employee", "employeeId")
+    case: CaseTerms | None = None
+    if want.case_id is not None:
         if not settings.use_case_column:
             raise DomainError(ErrorCode.CASES_DISABLED, "Cases are not used for time writing", ("caseId",))
-        case = await session.get(Case, case_id)
-        if case is None:
+        if facts["c_id"] is None:
             raise not_found("Case", "caseId")
+        case = CaseTerms.of(facts)
         if check_case_rules:
-            check_case(case, debtor_id=debtor_id, on=day)
-        elif debtor_id is not None and case.debtor_id != debtor_id:
+            check_case(case, debtor_id=want.debtor_id, on=want.work_date)
+        elif want.debtor_id is not None and case.debtor_id != want.debtor_id:
             raise DomainError(ErrorCode.CASE_DEBTOR_MISMATCH, "The case belongs to another debtor", ("caseId",))
-        debtor_id = case.debtor_id
     elif settings.require_case:
         raise DomainError(ErrorCode.CASE_REQUIRED, "Every entry needs a case", ("caseId",))
-    if debtor_id is None:
+    elif want.debtor_id is None:
         raise invalid("debtorId may not be empty", "debtorId")
-    debtor = await session.get(Debtor, debtor_id)
-    if debtor is None:
+    if facts["found_debtor_id"] is None:
         raise not_found("Debtor", "debtorId")
-    activity = await session.get(Activity, validation.required(activity_id, "activityId"))
-    if activity is None:
+    if facts["act_id"] is None:
         raise not_found("Activity", "activityId")
-    return _Resolved(employee, debtor, case, activity, day, checked_minutes)
+    return _Target(want.employee_id, facts["found_debtor_id"], case, want.activity_id, facts)
 
 
 def _cap_warning(case: CaseOfEntry, used_minutes: int, used_amount: Decimal, excess: int) -> Warning:
@@ -418,37 +410,10 @@ def _decide(
     data = item.data
     if not settings.time_tracking_enabled:
         raise DomainError(ErrorCode.FEATURE_DISABLED, "Time tracking is not enabled")
-    _check_writer(writer, want.employee_id)
-    if facts["emp_id"] is None:
-        raise not_found("Employee", "employeeId")
-    if not facts["emp_active"]:
-        raise invalid("employeeId may not be an inactive employee", "employeeId")
-    case: CaseTerms | None = None
-    if want.case_id is not None:
-        if not settings.use_case_column:
-            raise DomainError(ErrorCode.CASES_DISABLED, "Cases are not used for time writing", ("caseId",))
-        if facts["c_id"] is None:
-            raise not_found("Case", "caseId")
-        case = CaseTerms.of(facts)
-        check_case(case, debtor_id=want.debtor_id, on=want.work_date)
-    elif settings.require_case:
-        raise DomainError(ErrorCode.CASE_REQUIRED, "Every entry needs a case", ("caseId",))
-    elif want.debtor_id is None:
-        raise invalid("debtorId may not be empty", "debtorId")
-    if facts["found_debtor_id"] is None:
-        raise not_found("Debtor", "debtorId")
-    if facts["act_id"] is None:
-        raise not_found("Activity", "activityId")
-    status = item.status or chosen_status(data.get("status"), data.get("billable"))
-    if status is None:
-        status = case.invoicing if case is not None else facts["act_default_status"]
-    rate = rates.first_rate(
-        case_rate=case.adjusted_rate if case else None,
-        debtor_rate=facts["debtor_adjusted_rate"],
-        employee_activity_rate=facts["employee_activity_rate"],
-        employee_rate=facts["emp_default_rate"],
-        activity_rate=facts["act_default_rate"],
-    ).rate
+    target = _target(writer, settings, want, facts, check_case_rules=True)
+    case = target.case
+    status = item.status or target.status(data.get("status"), data.get("billable"))
+    rate = target.rate()
     minutes, line_minutes = _minutes(data.get("minutes")), 0
     warnings: list[Warning] = []
     row: DriverRow | None = None
@@ -460,7 +425,7 @@ def _decide(
         status, minutes, line_minutes = _cap_split(case, row, mode, status, minutes, rate, warnings)
     entry = writing.NewEntry(
         employee_id=want.employee_id,
-        debtor_id=facts["found_debtor_id"],
+        debtor_id=target.debtor_id,
         case_id=want.case_id,
         activity_id=want.activity_id,
         work_date=want.work_date,
@@ -516,7 +481,7 @@ def _cap_split(
 
 
 def _hold_to_cap(
-    entry: TimeEntry, case: Case, row: CaseYearTotals | DriverRow, mode: EntryMode, warnings: list[Warning]
+    entry: TimeEntry, case: CaseOfEntry, row: CaseYearTotals | DriverRow, mode: EntryMode, warnings: list[Warning]
 ) -> int:
     """`_cap_split` of an entry being edited: it is cut in place. Returns the minutes an L line must take."""
     status, minutes, excess = _cap_split(case, row, mode, entry.status, entry.minutes, entry.rate, warnings)
@@ -599,38 +564,32 @@ async def update(
     else:
         debtor_id = None if "case_id" in data and case_id is not None else entry.debtor_id
     rule_fields = ("case_id", "debtor_id", "work_date", "minutes")
-    target = await _resolve(
-        session,
-        settings,
-        writer,
+    want = writing.Wanted(
         employee_id=data.get("employee_id") or entry.employee_id,
-        debtor_id=debtor_id,
         case_id=case_id,
+        debtor_id=debtor_id,
         activity_id=data.get("activity_id") or entry.activity_id,
-        work_date=data.get("work_date") or entry.work_date,
-        minutes=data.get("minutes", entry.minutes),
-        check_case_rules=any(key in data for key in rule_fields),
+        work_date=_work_date(data.get("work_date") or entry.work_date),
     )
+    # read, not locked: the totals rows are locked below, all at once in key order
+    (facts,) = await writing.facts(session, [want], lock=False)
+    target = _target(writer, settings, want, facts, check_case_rules=any(key in data for key in rule_fields))
+    minutes = _minutes(data.get("minutes", entry.minutes))
     new_case_id = target.case.id if target.case else None
-    rate_changed = (target.employee.id, target.activity.id, new_case_id, target.debtor.id) != (
+    rate_changed = (target.employee_id, target.activity_id, new_case_id, target.debtor_id) != (
         entry.employee_id,
         entry.activity_id,
         entry.case_id,
         entry.debtor_id,
     )
     if rate_changed:
-        resolved = await rates.resolve(
-            session, employee=target.employee, activity=target.activity, debtor=target.debtor, case=target.case
-        )
-        entry.rate = resolved.rate
+        entry.rate = target.rate()
     if "status" in data or "billable" in data:
-        entry.status = default_status(
-            status=data.get("status"), billable=data.get("billable"), case=target.case, activity=target.activity
-        )
+        entry.status = target.status(data.get("status"), data.get("billable"))
         if entry.status is not TimeStatus.OVER_LIMIT:
             entry.over_limit_of_id = None  # a parked line made J or N is ordinary time now, as after a release
-    entry.employee_id, entry.debtor_id, entry.case_id = target.employee.id, target.debtor.id, new_case_id
-    entry.activity_id, entry.work_date, entry.minutes = target.activity.id, target.work_date, target.minutes
+    entry.employee_id, entry.debtor_id, entry.case_id = target.employee_id, target.debtor_id, new_case_id
+    entry.activity_id, entry.work_date, entry.minutes = target.activity_id, want.work_date, minutes
     entry.amount = rates.amount(entry.minutes, entry.rate)
     if "description" in data:
         entry.description = validation.description(data["description"])  # checked already: trimmed here

@@ -173,12 +173,15 @@ class Wanted:
     work_date: date
 
 
-async def facts(session: AsyncSession, wanted: Sequence[Wanted]) -> list[DriverRow]:
-    """The facts of each wanted entry, in order, its case's book-year totals row made when missing and locked (unless
-    a test switched `totals.LOCK_ROWS` off: its negative control); [] when the settings row is missing."""
+async def facts(session: AsyncSession, wanted: Sequence[Wanted], *, lock: bool = True) -> list[DriverRow]:
+    """The facts of each wanted entry, in order; with `lock` its case's book-year totals row made when missing and
+    locked (unless a test switched `totals.LOCK_ROWS` off: its negative control). [] when the settings row is
+    missing."""
     params: dict[str, Any] = {f"wanted_{key}": [getattr(w, key) for w in wanted] for key, _ in _WANTED}
-    read = _FACTS[totals.LOCK_ROWS]
+    read = _FACTS[lock and totals.LOCK_ROWS]
     rows = await read.fetch(session, params)
+    if not lock:
+        return rows
     missing = [
         w for w, row in zip(wanted, rows, strict=False) if row["c_id"] is not None and row["locked_case_id"] is None
     ]

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from models import Activity, CapBasis, CapKind, Case, TimeStatus
+from models import CapBasis, CapKind, Case, TimeStatus
 from services.book_year import BookYear, book_year_of
 from services.cap import counts_towards, split_amount, split_minutes
 from services.errors import DomainError, ErrorCode
@@ -23,17 +23,13 @@ def a_case(*, invoicing: TimeStatus = J, cap: CapKind = CapKind.NONE, basis: Cap
     return Case(invoicing=invoicing, max_per_book_year=cap, max_based_on=basis)
 
 
-def an_activity(default: TimeStatus = J) -> Activity:
-    return Activity(default_status=default)
-
-
 class TestDefaultStatus:
     @pytest.mark.parametrize("given", [J, N])
     def test_status_given_wins_over_case_and_activity(self, given: TimeStatus) -> None:
         # given
         other = N if given is J else J
         # when
-        chosen = default_status(status=given, billable=None, case=a_case(invoicing=other), activity=an_activity(other))
+        chosen = default_status(status=given, billable=None, case=a_case(invoicing=other), activity_default=other)
         # then
         assert chosen is given
 
@@ -42,16 +38,14 @@ class TestDefaultStatus:
         # given
         other = N if expected is J else J
         # when
-        chosen = default_status(
-            status=None, billable=billable, case=a_case(invoicing=other), activity=an_activity(other)
-        )
+        chosen = default_status(status=None, billable=billable, case=a_case(invoicing=other), activity_default=other)
         # then
         assert chosen is expected
 
     @pytest.mark.parametrize(("status", "billable"), [(J, True), (N, False)])
     def test_status_and_checkbox_agreeing_give_that_status(self, status: TimeStatus, billable: bool) -> None:
         # when
-        chosen = default_status(status=status, billable=billable, case=None, activity=an_activity(N if billable else J))
+        chosen = default_status(status=status, billable=billable, case=None, activity_default=N if billable else J)
         # then
         assert chosen is status
 
@@ -59,7 +53,7 @@ class TestDefaultStatus:
     def test_status_and_checkbox_disagreeing_are_validation(self, status: TimeStatus, billable: bool) -> None:
         # when
         with pytest.raises(DomainError) as caught:
-            default_status(status=status, billable=billable, case=None, activity=an_activity())
+            default_status(status=status, billable=billable, case=None, activity_default=J)
         # then
         assert caught.value.code is ErrorCode.VALIDATION
         assert caught.value.field == ("billable",)
@@ -69,7 +63,7 @@ class TestDefaultStatus:
     def test_invoiced_or_over_limit_given_is_validation(self, status: TimeStatus, billable: bool | None) -> None:
         # when
         with pytest.raises(DomainError) as caught:
-            default_status(status=status, billable=billable, case=a_case(), activity=an_activity())
+            default_status(status=status, billable=billable, case=a_case(), activity_default=J)
         # then
         assert caught.value.code is ErrorCode.VALIDATION
         assert caught.value.field == ("status",)
@@ -80,7 +74,7 @@ class TestDefaultStatus:
     ) -> None:
         # when
         chosen = default_status(
-            status=None, billable=None, case=a_case(invoicing=invoicing), activity=an_activity(activity_default)
+            status=None, billable=None, case=a_case(invoicing=invoicing), activity_default=activity_default
         )
         # then
         assert chosen is invoicing
@@ -88,7 +82,7 @@ class TestDefaultStatus:
     @pytest.mark.parametrize("activity_default", [J, N])
     def test_without_case_the_activity_default_decides(self, activity_default: TimeStatus) -> None:
         # when
-        chosen = default_status(status=None, billable=None, case=None, activity=an_activity(activity_default))
+        chosen = default_status(status=None, billable=None, case=None, activity_default=activity_default)
         # then
         assert chosen is activity_default
 
