@@ -6,10 +6,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from models import Activity, Case, Debtor, Employee, EmployeeRate
 from services.errors import DomainError, ErrorCode
 
 CENT = Decimal("0.01")
@@ -53,20 +49,3 @@ def first_rate(
         if rate is not None:
             return ResolvedRate(rate=rate, level=level)
     raise DomainError(ErrorCode.NO_RATE, "No rate applies: set one on the case, debtor, employee or activity")
-
-
-async def resolve(
-    session: AsyncSession, *, employee: Employee, activity: Activity, debtor: Debtor, case: Case | None
-) -> ResolvedRate:
-    employee_activity_rate = await session.scalar(
-        select(EmployeeRate.rate).where(
-            EmployeeRate.employee_id == employee.id, EmployeeRate.activity_id == activity.id
-        )
-    )
-    return first_rate(
-        case_rate=case.adjusted_rate if case else None,
-        debtor_rate=debtor.adjusted_rate,
-        employee_activity_rate=employee_activity_rate,
-        employee_rate=employee.default_rate,
-        activity_rate=activity.default_rate,
-    )

@@ -28,9 +28,8 @@ from models import (
     TimeEntry,
     TimeStatus,
 )
-from services import activities, cases, company, employees, rates, time_entries
+from services import activities, cases, company, employees, time_entries
 from services.errors import ErrorCode
-from services.rates import RateLevel
 from services.time_entries import EntryData, ListChange, WarningCode, Writer
 from tests.factories import Factory
 from tests.services.time_support import (
@@ -1410,37 +1409,35 @@ class TestCreateOnce:
 
 
 class TestResolveRate:
+    """The rate a new entry gets (SPEC 4): each level's rate is its own, so the rate names the level that won."""
+
     async def test_each_level_wins_over_the_ones_below(self, session: AsyncSession, factory: Factory) -> None:
         # given: every level set, then removed from the top down
         debtor = await factory.debtor(adjusted_rate=Decimal("20.00"))
         case = await factory.case(debtor=debtor, adjusted_rate=Decimal("10.00"))
         activity = await factory.activity(default_rate=Decimal("50.00"))
         employee = await factory.employee(default_rate=Decimal("40.00"))
+        writer = await writer_for(session, factory, employee)
         await employees.set_rate(session, employee_id=employee.id, activity_id=activity.id, rate=Decimal("30.00"))
-        seen: list[tuple[Decimal, RateLevel]] = []
+        seen: list[Decimal] = []
 
-        async def resolve() -> None:
-            resolved = await rates.resolve(session, employee=employee, activity=activity, debtor=debtor, case=case)
-            seen.append((resolved.rate, resolved.level))
+        async def write() -> None:
+            await session.flush()  # the levels changed below are read by the write's own statement
+            data: EntryData = {"case_id": case.id, "activity_id": activity.id, "work_date": DAY, "minutes": 60}
+            seen.append((await time_entries.create(session, writer, data)).entry.rate)
 
         # when
-        await resolve()
+        await write()
         case.adjusted_rate = None
-        await resolve()
+        await write()
         debtor.adjusted_rate = None
-        await resolve()
+        await write()
         await employees.set_rate(session, employee_id=employee.id, activity_id=activity.id, rate=None)
-        await resolve()
+        await write()
         employee.default_rate = None
-        await resolve()
-        # then
-        assert seen == [
-            (Decimal("10.00"), RateLevel.CASE),
-            (Decimal("20.00"), RateLevel.DEBTOR),
-            (Decimal("30.00"), RateLevel.EMPLOYEE_ACTIVITY),
-            (Decimal("40.00"), RateLevel.EMPLOYEE),
-            (Decimal("50.00"), RateLevel.ACTIVITY),
-        ]
+        await write()
+        # then: case, debtor, the employee's activity rate, the employee's, the activity's
+        assert seen == [Decimal("10.00"), Decimal("20.00"), Decimal("30.00"), Decimal("40.00"), Decimal("50.00")]
 
     async def test_an_employee_rate_for_another_activity_does_not_apply(
         self, session: AsyncSession, factory: Factory
@@ -1449,8 +1446,10 @@ class TestResolveRate:
         debtor = await factory.debtor()
         activity, other = await factory.activity(default_rate=Decimal("50.00")), await factory.activity()
         employee = await factory.employee()
+        writer = await writer_for(session, factory, employee)
         await employees.set_rate(session, employee_id=employee.id, activity_id=other.id, rate=Decimal("30.00"))
         # when
-        resolved = await rates.resolve(session, employee=employee, activity=activity, debtor=debtor, case=None)
-        # then
-        assert (resolved.rate, resolved.level) == (Decimal("50.00"), RateLevel.ACTIVITY)
+        data: EntryData = {"debtor_id": debtor.id, "activity_id": activity.id, "work_date": DAY, "minutes": 60}
+        written = await time_entries.create(session, writer, data)
+        # then: the activity's own rate
+        assert written.entry.rate == Decimal("50.00")
