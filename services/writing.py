@@ -195,8 +195,8 @@ async def facts(session: AsyncSession, wanted: Sequence[Wanted], *, lock: bool =
 
 # --- write -----------------------------------------------------------------------------------------------------------
 
-# each written row's own values; `position` numbers the rows from 1 in the order written, and a line's `of` is its
-# entry's position (0 for an entry)
+# each written row's own values, the rows numbered from 1 in the order written (`i`); a line's `of` is its entry's
+# number, 0 for an entry
 _ROWS = (
     ("of", Integer),
     ("employee_id", BigInteger),
