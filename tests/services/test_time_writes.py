@@ -1259,6 +1259,30 @@ class TestSaveCaseList:
         )
         await assert_books_match(session)
 
+    async def test_a_refused_new_row_is_named_by_its_index_in_the_list(
+        self, session: AsyncSession, factory: Factory, scene: Scene
+    ) -> None:
+        """New rows are written in runs, at once: a refusal the database finds names the row within the whole
+        list, not within its run."""
+        # given: an edit, then a run of two new rows whose second names an activity that does not exist
+        case = await capped(factory, scene, 100)
+        created = await time_entries.create(session, scene.writer, scene.data(case, minutes=10))
+        changes = [
+            ListChange(created.entry.id, 1, False, {"minutes": 15}),
+            ListChange(None, None, False, scene.data(minutes=20)),
+            ListChange(None, None, False, scene.data(minutes=20, activity_id=999_999)),
+        ]
+        # when / then: nothing of the save is written
+        await refused_with(
+            session,
+            time_entries.save_case_list(session, scene.writer, case.id, changes),
+            ErrorCode.NOT_FOUND,
+            "changes",
+            "2",
+            "activityId",
+        )
+        await assert_books_match(session)
+
     async def test_an_entry_of_another_case_is_not_found(
         self, session: AsyncSession, factory: Factory, scene: Scene
     ) -> None:
