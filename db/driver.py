@@ -288,7 +288,11 @@ class Prebuilt:
                     timeout = budget.statement()
                     if timeout is not None:
                         await adapted.driver_connection.execute(lock_budget.SET_LOCK_TIMEOUT, timeout)
-                records: list[Any] = await adapted.driver_connection.fetch(text, *args)
+                try:
+                    records: list[Any] = await adapted.driver_connection.fetch(text, *args)
+                finally:
+                    if budget is not None:  # its wait ends with it, not at the write's next statement
+                        budget.stop()
             except Exception as error:
                 failure = _translated(adapted, error, text, args)
             else:

@@ -59,7 +59,7 @@ class LockBudget:
 
     def statement(self) -> str | None:
         """A statement that may wait for locks starts: the `lock_timeout` to set first (for SET_LOCK_TIMEOUT), or
-        None; its time counts until the next `statement` or the end of the write."""
+        None; its time counts until `stop` (when it ends), the next `statement` or the end of the write."""
         self.stop()
         remaining = self.remaining_ms()
         self._started = perf_counter()
