@@ -11,10 +11,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ARRAY, Table, bindparam, func, select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.recordset import Recordset
 from models import TimeEntry, TimeRollup, TimeRollupMonth
 
 
@@ -46,7 +47,7 @@ def of(entry: TimeEntry) -> Contribution:
     return Contribution(key, entry.minutes, entry.amount)
 
 
-Rows = dict[str, list[Any]]  # one array per column, the rows in key order
+Rows = list[dict[str, Any]]  # by column, in key order
 
 
 def _columns(first: str) -> list[str]:
@@ -84,8 +85,7 @@ def changes(*, removed: Iterable[Contribution] = (), added: Iterable[Contributio
         for _, m in sorted(months.items())
         if m["minutes"] or m["amount"] or m["entries"]
     ]
-    day_rows = {name: [value[name] for value in values] for name in _columns("work_date")}
-    return day_rows, {name: [value[name] for value in month_values] for name in _columns("month")}
+    return values, month_values
 
 
 async def apply(
@@ -93,24 +93,33 @@ async def apply(
 ) -> None:
     """Move contributions, day rows first, then month rows: one statement each."""
     day_rows, month_rows = changes(removed=removed, added=added)
-    if day_rows["work_date"]:
-        await session.execute(_UPSERTS[TimeRollup], day_rows)
-    if month_rows["month"]:
-        await session.execute(_UPSERTS[TimeRollupMonth], month_rows)
+    if day_rows:
+        await session.execute(_UPSERTS[TimeRollup], _ROWS[TimeRollup].bind(day_rows))
+    if month_rows:
+        await session.execute(_UPSERTS[TimeRollupMonth], _ROWS[TimeRollupMonth].bind(month_rows))
 
 
-def upsert(table: type[TimeRollup | TimeRollupMonth], *, prefix: str = "") -> Any:
-    """`INSERT … ON CONFLICT` adding the rows of `changes` (one array per column, unnested in step, each bound as
-    `prefix` + its column) to `table`: one statement built once for any number of rows, so a write never builds or
-    compiles it again."""
+def _recordset(table: type[TimeRollup | TimeRollupMonth], name: str) -> Recordset:
+    columns = cast(Table, table.__table__).c
+    return Recordset(name, [(key, columns[key].type) for key in _columns(columns[0].key)])
+
+
+_ROWS = {TimeRollup: _recordset(TimeRollup, "day_rows"), TimeRollupMonth: _recordset(TimeRollupMonth, "month_rows")}
+
+
+def bind(day_rows: Rows, month_rows: Rows) -> dict[str, Any]:
+    """The parameters of `changes`' rows for the two statements of `upsert`."""
+    return {**_ROWS[TimeRollup].bind(day_rows), **_ROWS[TimeRollupMonth].bind(month_rows)}
+
+
+def upsert(table: type[TimeRollup | TimeRollupMonth]) -> Any:
+    """`INSERT … ON CONFLICT` adding rows of `changes`, bound by `bind`, to `table`: one statement built once for any
+    number of rows, so a write never builds or compiles it again."""
     first = "work_date" if table is TimeRollup else "month"
     columns = _columns(first)
     # the table, not the mapped class: the ORM would take the arrays for rows to insert
     rows = cast(Table, table.__table__)
-    unnested = select(
-        *(func.unnest(bindparam(prefix + name, type_=ARRAY(rows.c[name].type))).label(name) for name in columns)
-    )
-    stmt = insert(rows).from_select(columns, unnested)
+    stmt = insert(rows).from_select(columns, select(*(_ROWS[table].c[name] for name in columns)))
     return stmt.on_conflict_do_update(
         index_elements=[first, *Key._fields[1:]],
         set_={

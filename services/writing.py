@@ -9,19 +9,18 @@ SPEC 6 step 1). Its employee, activity, debtor and case columns are those a list
 
 `write` then writes, as data-modifying CTEs of one statement: the entries, their L lines where the cap split them,
 the totals rows, the cases' entry counts, and the day and month rollups; it returns the written rows, each with its
-case's new count. Every row's values travel as arrays, one per column, unnested in step.
+case's new count. Each table's rows travel as one JSON parameter (`db.recordset`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -32,7 +31,6 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
-    column,
     func,
     literal,
     literal_column,
@@ -40,10 +38,11 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.driver import DriverRow, Prebuilt
+from db.recordset import Recordset
 from models import (
     Activity,
     Case,
@@ -71,30 +70,24 @@ _COUNTS = tuple((name, _TOTALS.c[name]) for name in totals.COUNT_COLUMNS)
 _MONEY = Numeric(12, 2)
 
 
-def _unnested(name: str, prefix: str, columns: Sequence[tuple[str, Any]]) -> Any:
-    """Arrays bound as `prefix` + column, unnested in step into rows numbered from 1 (`i`)."""
-    arrays = [bindparam(prefix + key, type_=ARRAY(type_)) for key, type_ in columns]
-    return (
-        func.unnest(*arrays)
-        .table_valued(*(column(key, type_) for key, type_ in columns), with_ordinality="i")
-        .render_derived(name=name)
-    )
-
-
 # --- facts -----------------------------------------------------------------------------------------------------------
 
-_WANTED = (
-    ("employee_id", BigInteger),
-    ("case_id", BigInteger),
-    ("debtor_id", BigInteger),
-    ("activity_id", BigInteger),
-    ("work_date", Date),
+_WANTED = Recordset(
+    "wanted",
+    (
+        ("i", Integer),
+        ("employee_id", BigInteger),
+        ("case_id", BigInteger),
+        ("debtor_id", BigInteger),
+        ("activity_id", BigInteger),
+        ("work_date", Date),
+    ),
 )
 _START_MONTH = select(_SETTINGS.c.book_year_start_month).where(_SETTINGS.c.id == 1).scalar_subquery()
 
 
 def _facts(*, lock: bool) -> Any:
-    wanted = _unnested("wanted", "wanted_", _WANTED)
+    wanted = _WANTED.table
     year_start = year_start_sql(wanted.c.work_date, _START_MONTH)
     # the totals rows of the wanted entries' cases and book years, none yet for a book year nobody wrote in (see
     # `NEW_TOTALS`); locked in key order, so that two writers never wait on each other in a circle
@@ -142,7 +135,7 @@ def _facts(*, lock: bool) -> Any:
 _FACTS = {True: Prebuilt(_facts(lock=True), locks=True), False: Prebuilt(_facts(lock=False))}
 
 # the first write in a case's book year makes its totals row, then the facts are read again to lock it
-_MADE = _unnested("made", "made_", (("case_id", BigInteger), ("work_date", Date)))
+_MADE = Recordset("made", (("case_id", BigInteger), ("work_date", Date)))
 NEW_TOTALS = Prebuilt(
     select(literal(1).label("made")).add_cte(
         insert(_TOTALS)
@@ -177,7 +170,7 @@ async def facts(session: AsyncSession, wanted: Sequence[Wanted], *, lock: bool =
     """The facts of each wanted entry, in order; with `lock` its case's book-year totals row made when missing and
     locked (unless a test switched `totals.LOCK_ROWS` off: its negative control). [] when the settings row is
     missing."""
-    params: dict[str, Any] = {f"wanted_{key}": [getattr(w, key) for w in wanted] for key, _ in _WANTED}
+    params = _WANTED.bind({"i": i, **asdict(w)} for i, w in enumerate(wanted, 1))
     read = _FACTS[lock and totals.LOCK_ROWS]
     rows = await read.fetch(session, params)
     if not lock:
@@ -186,9 +179,7 @@ async def facts(session: AsyncSession, wanted: Sequence[Wanted], *, lock: bool =
         w for w, row in zip(wanted, rows, strict=False) if row["c_id"] is not None and row["locked_case_id"] is None
     ]
     if missing:
-        await NEW_TOTALS.records(
-            session, {"made_case_id": [w.case_id for w in missing], "made_work_date": [w.work_date for w in missing]}
-        )
+        await NEW_TOTALS.records(session, _MADE.bind({"case_id": w.case_id, "work_date": w.work_date} for w in missing))
         rows = await read.fetch(session, params)
     return rows
 
@@ -197,36 +188,40 @@ async def facts(session: AsyncSession, wanted: Sequence[Wanted], *, lock: bool =
 
 # each written row's own values, the rows numbered from 1 in the order written (`i`); a line's `of` is its entry's
 # number, 0 for an entry
-_ROWS = (
-    ("of", Integer),
-    ("employee_id", BigInteger),
-    ("debtor_id", BigInteger),
-    ("case_id", BigInteger),
-    ("activity_id", BigInteger),
-    ("work_date", Date),
-    ("minutes", Integer),
-    ("status", Text),
-    ("rate", _MONEY),
-    ("amount", _MONEY),
-    ("description", Text),
-    ("tags", Text),  # a JSON array: the rows' tag lists differ in length, which one text[][] cannot hold
-    ("source", Text),
+_ROWS = Recordset(
+    "rows",
+    (
+        ("i", Integer),
+        ("of", Integer),
+        ("employee_id", BigInteger),
+        ("debtor_id", BigInteger),
+        ("case_id", BigInteger),
+        ("activity_id", BigInteger),
+        ("work_date", Date),
+        ("minutes", Integer),
+        ("status", Text),
+        ("rate", _MONEY),
+        ("amount", _MONEY),
+        ("description", Text),
+        ("tags", ARRAY(Text)),
+        ("source", Text),
+    ),
 )
+_ADDED = Recordset("added", (("case_id", BigInteger), ("year_start", Date), *((n, c.type) for n, c in _COUNTS)))
+_COUNTED = Recordset("counts", (("case_id", BigInteger), ("added", Integer)))
 
 
 def _write() -> Any:
-    written_rows = _unnested("rows", "row_", _ROWS)
+    written_rows = _ROWS.table
     # every row's id is drawn first, in the order written, so ids run as if the rows were written one by one
     next_id = func.nextval(func.pg_get_serial_sequence(_ENTRIES.name, "id"))
     ids = select(func.generate_series(1, bindparam("row_count", type_=Integer)).label("i")).subquery("numbers")
     drawn = select(ids.c.i, next_id.label("id")).order_by(ids.c.i).cte("drawn")
     own, of = drawn.alias("own"), drawn.alias("of")
     writer, now = bindparam("writer_id", type_=BigInteger), bindparam("now", type_=DateTime(timezone=True))
-    tag = func.jsonb_array_elements_text(func.cast(written_rows.c.tags, JSONB)).table_valued("value").alias("tag")
     values = {
         "id": own.c.id,
-        **{key: written_rows.c[key] for key, _ in _ROWS if key not in ("of", "tags")},
-        "tags": func.array(select(tag.c.value).scalar_subquery()),
+        **{key: column for key, column in written_rows.c.items() if key not in ("i", "of")},
         "over_limit_of_id": of.c.id,
         "created_by_id": writer,
         "updated_by_id": writer.label("updated_by"),
@@ -247,16 +242,14 @@ def _write() -> Any:
         .returning(*_ENTRIES.c)
         .cte("written")
     )
-    added = _unnested(
-        "added", "totals_", (("case_id", BigInteger), ("year_start", Date), *((n, c.type) for n, c in _COUNTS))
-    )
+    added = _ADDED.table
     totals_rows = (
         update(_TOTALS)
         .where(_TOTALS.c.case_id == added.c.case_id, _TOTALS.c.year_start == added.c.year_start)
         .values({name: column + added.c[name] for name, column in _COUNTS})
         .cte("totals")
     )
-    counts = _unnested("counts", "count_", (("case_id", BigInteger), ("added", Integer)))
+    counts = _COUNTED.table
     counted = (
         update(_CASES)
         .where(_CASES.c.id == counts.c.case_id)
@@ -264,8 +257,8 @@ def _write() -> Any:
         .returning(_CASES.c.id, _CASES.c.time_entry_count)
         .cte("counted")
     )
-    day = rollup.upsert(TimeRollup, prefix="day_").cte("day_rollup")
-    month = rollup.upsert(TimeRollupMonth, prefix="month_").cte("month_rollup")
+    day = rollup.upsert(TimeRollup).cte("day_rollup")
+    month = rollup.upsert(TimeRollupMonth).cte("month_rollup")
     case_count = (
         select(counted.c.time_entry_count)
         .where(counted.c.id == written.c.case_id)
@@ -308,31 +301,32 @@ async def write(
 ) -> list[tuple[DriverRow, DriverRow | None]]:
     """`WRITE` of `new`: each written entry and its L line (None when it has none), in order, each with
     `case_entry_count`, its case's entry count after the write."""
-    columns: dict[str, list[Any]] = {key: [] for key, _ in _ROWS}
+    rows: list[dict[str, Any]] = []
     added: dict[tuple[int, date], dict[str, Any]] = defaultdict(lambda: dict.fromkeys(totals.COUNT_COLUMNS, 0))
     counts: dict[int, int] = defaultdict(int)
     contributions = []
     for entry in new:
         shares = entry.rows()
-        position = len(columns["of"]) + 1
-        tags = orjson.dumps(entry.tags).decode()
+        position = len(rows) + 1
         for index, (status, minutes, amount) in enumerate(shares):
-            for name, value in (
-                ("of", position if index else 0),
-                ("employee_id", entry.employee_id),
-                ("debtor_id", entry.debtor_id),
-                ("case_id", entry.case_id),
-                ("activity_id", entry.activity_id),
-                ("work_date", entry.work_date),
-                ("minutes", minutes),
-                ("status", status.value),
-                ("rate", entry.rate),
-                ("amount", amount),
-                ("description", entry.description),
-                ("tags", tags),
-                ("source", entry.source.value),
-            ):
-                columns[name].append(value)
+            rows.append(
+                {
+                    "i": len(rows) + 1,
+                    "of": position if index else 0,
+                    "employee_id": entry.employee_id,
+                    "debtor_id": entry.debtor_id,
+                    "case_id": entry.case_id,
+                    "activity_id": entry.activity_id,
+                    "work_date": entry.work_date,
+                    "minutes": minutes,
+                    "status": status,
+                    "rate": entry.rate,
+                    "amount": amount,
+                    "description": entry.description,
+                    "tags": entry.tags,
+                    "source": entry.source,
+                }
+            )
             rolled = rollup.Key(
                 entry.work_date, entry.employee_id, entry.debtor_id, entry.case_id or 0, entry.activity_id, str(status)
             )
@@ -342,19 +336,19 @@ async def write(
             for name, value in totals.added(shares).items():
                 added[entry.case_id, year][name] += value
             counts[entry.case_id] += len(shares)
-    day_rows, month_rows = rollup.changes(added=contributions)
-    params: dict[str, Any] = {f"row_{key}": values for key, values in columns.items()}
-    params["row_count"] = len(columns["of"])
-    params["writer_id"], params["now"] = writer_id, datetime.now(UTC)
     keys = sorted(added)  # the rows are locked already; in key order all the same
-    params["totals_case_id"], params["totals_year_start"] = [k[0] for k in keys], [k[1] for k in keys]
-    params.update((f"totals_{name}", [added[k][name] for k in keys]) for name in totals.COUNT_COLUMNS)
-    params["count_case_id"], params["count_added"] = sorted(counts), [counts[c] for c in sorted(counts)]
-    params.update((f"day_{name}", values) for name, values in day_rows.items())
-    params.update((f"month_{name}", values) for name, values in month_rows.items())
-    rows = await WRITE.fetch(session, params)
-    lines = {row["over_limit_of_id"]: row for row in rows if row["over_limit_of_id"] is not None}
-    return [(row, lines.get(row["id"])) for row in rows if row["over_limit_of_id"] is None]
+    params: dict[str, Any] = {
+        **_ROWS.bind(rows),
+        "row_count": len(rows),
+        "writer_id": writer_id,
+        "now": datetime.now(UTC),
+        **_ADDED.bind({"case_id": case_id, "year_start": year, **added[case_id, year]} for case_id, year in keys),
+        **_COUNTED.bind({"case_id": case_id, "added": counts[case_id]} for case_id in sorted(counts)),
+        **rollup.bind(*rollup.changes(added=contributions)),
+    }
+    written = await WRITE.fetch(session, params)
+    lines = {row["over_limit_of_id"]: row for row in written if row["over_limit_of_id"] is not None}
+    return [(row, lines.get(row["id"])) for row in written if row["over_limit_of_id"] is None]
 
 
 def shown(facts: DriverRow, row: DriverRow, *, line_id: int | None) -> DriverRow:
