@@ -24,7 +24,6 @@ from sqlalchemy.sql import Select
 
 from db import lock_budget
 from db import sqlalchemy_internals as internals
-from db.lock_budget import LockBudget
 from db.sqlalchemy_internals import execute_mutex, greenlet_spawn, open_transaction, start_transaction
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
@@ -122,12 +121,13 @@ def _forget_connection(session: Session, transaction: SessionTransaction) -> Non
 
 
 class Link:
-    """The connection of a query's request, used straight through asyncpg with no Session, no Connection object and
-    no transaction: a query needs none (SPEC 12's autocommit reads), and through SQLAlchemy a request's first
-    statement paid ~0.3 ms of CPU for the bookkeeping around the checkout (bench/README.md).
+    """The connection of a request, used straight through asyncpg with no Session, no Connection object and, for a
+    query, no transaction: a query needs none (SPEC 12's autocommit reads), and through SQLAlchemy a request's first
+    statement paid ~0.3 ms of CPU for the bookkeeping around the checkout (bench/README.md). A mutation's prebuilt
+    statements begin its transaction here, which its session joins when it needs SQLAlchemy (`LinkedSession`).
 
     On an engine the link checks one pooled connection out at first use and back in at `close` (`RequestDb` closes it
-    before it makes the request's session, so a request never holds two). On a connection (tests, bound to one
+    before it makes a query's session, so a request never holds two). On a connection (tests, bound to one
     rolled-back connection) it runs on that connection, in whatever transaction it holds, and never closes it.
     """
 
@@ -137,6 +137,11 @@ class Link:
         self._bind = bind
         self._fairy: PoolProxiedConnection | None = None
         self._connection: AsyncConnection | None = None
+
+    @property
+    def owned(self) -> bool:
+        """The link checks its own connection out of the pool (not a connection it was given)."""
+        return not isinstance(self._bind, AsyncConnection)
 
     @property
     def _sync_engine(self) -> Engine:
@@ -155,12 +160,55 @@ class Link:
         if isinstance(self._bind, AsyncConnection):
             return self._bind
         if self._connection is None:
-            await self.adapted()
-            engine = self._bind
-            # as engine.connect() makes it, on the checked-out connection: the engine's events and options apply
-            sync = await greenlet_spawn(Connection, engine.sync_engine, self._fairy)
-            self._connection = AsyncConnection(engine, sync)
+            await greenlet_spawn(self.sync_connection)
+        assert self._connection is not None
         return self._connection
+
+    def sync_connection(self) -> Connection:
+        """`connection`'s synchronous side, made in the greenlet SQLAlchemy runs its own code in (a mutation's
+        session asks for it in `get_bind`)."""
+        if isinstance(self._bind, AsyncConnection):
+            sync = self._bind.sync_connection
+            assert sync is not None
+            return sync
+        if self._connection is None:
+            if self._fairy is None:
+                self._fairy = self._sync_engine.pool.connect()
+            # as engine.connect() makes it, on the checked-out connection: the engine's events and options apply
+            self._connection = AsyncConnection(self._bind, Connection(self._sync_engine, self._fairy))
+        sync = self._connection.sync_connection
+        assert sync is not None
+        return sync
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        """The `info` of the pooled connection under the link (a `Connection` made on it shares it); checked out
+        first (`adapted`)."""
+        if isinstance(self._bind, AsyncConnection):
+            return self.sync_connection().info
+        assert self._fairy is not None, "the link has no connection yet"
+        return self._fairy.info
+
+    async def end(self, *, commit: bool) -> None:
+        """Commit or roll back the transaction a prebuilt statement began on the link's own connection, if one is
+        open (a mutation whose session never began one of its own)."""
+        if self._fairy is None:
+            return
+        adapted = self._fairy.dbapi_connection
+        transaction = open_transaction(adapted)
+        if transaction is None:
+            return
+        text = "COMMIT" if commit else "ROLLBACK"
+        async with execute_mutex(adapted):
+            try:
+                await internals.call_and_discard(adapted, transaction.commit if commit else transaction.rollback)
+            except Exception as error:
+                failure = _translated(adapted, error, text, [])
+            else:
+                return
+        if isinstance(failure, DBAPIError) and failure.connection_invalidated:
+            await self.discard(failure)
+        raise failure from failure.orig
 
     def _announce(self, text: str, args: list[Any]) -> None:
         if isinstance(self._bind, AsyncConnection):
@@ -192,6 +240,27 @@ class Link:
 
 
 Reader: TypeAlias = AsyncSession | Link  # what prebuilt statements run on
+
+# a mutation's session keeps the request's link in its `info`: it works on the link's connection
+LINK = "casetime.link"
+
+
+class LinkedSession(Session):
+    """A mutation's session, on its request's link: the link's connection is made into SQLAlchemy's only when the
+    session first needs one (ORM work, a Core statement, a SAVEPOINT). Until then the mutation's prebuilt statements
+    run on the link itself and begin the transaction there (`_lean`), which the session then joins: the session's
+    own checkout, BEGIN, COMMIT and close cost a create ~0.3 ms of CPU, more than its two statements (bench/README.md).
+    """
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        link: Link | None = self.info.get(LINK)
+        return link.sync_connection() if link is not None else super().get_bind(*args, **kwargs)
+
+
+def _lean(session: AsyncSession) -> Link | None:
+    """The link a mutation's session has not yet begun a transaction of its own on, else None."""
+    link: Link | None = session.info.get(LINK)
+    return None if link is None or session.in_transaction() else link
 
 
 class Prebuilt:
@@ -269,20 +338,32 @@ class Prebuilt:
         values = params or {}
         text = self._text(values)
         args = [values.get(name, default) for name, default in self._binds]
-        budget: LockBudget | None = None
+        session: AsyncSession | None = None
         if isinstance(reader, Link):
-            sync, adapted = None, await reader.adapted()
-            reader._announce(text, args)
+            link: Link | None = reader
         else:
-            sync, adapted = await _connection(reader)
+            link = _lean(reader)
+            session = None if link is not None else reader
+        info: dict[Any, Any] | None = None
+        if link is not None:
+            sync, adapted = None, await link.adapted()
+            link._announce(text, args)
+            begin = link is not reader  # a mutation's statement, on its link: it begins the transaction
+            if self.locks and begin:
+                info = link.info
+        else:
+            assert session is not None
+            sync, adapted = await _connection(session)
             internals.announce(sync, text, args)
+            begin = True
             if self.locks:
-                budget = lock_budget.of(sync)
-        # as SQLAlchemy's own cursor does: one statement at a time, and BEGIN first when a session's transaction is
-        # due (a link never begins one)
+                info = sync.info
+        budget = None if info is None else lock_budget.of(info)
+        # as SQLAlchemy's own cursor does: one statement at a time, and BEGIN first when a transaction is due (a
+        # query's link never begins one)
         async with execute_mutex(adapted):
             try:
-                if sync is not None and open_transaction(adapted) is None:
+                if begin and open_transaction(adapted) is None:
                     await start_transaction(adapted)
                 if budget is not None:
                     timeout = budget.statement()
@@ -298,11 +379,11 @@ class Prebuilt:
             else:
                 return records
         if isinstance(failure, DBAPIError) and failure.connection_invalidated:
-            if isinstance(reader, Link):
-                await reader.discard(failure)
-            else:
+            if link is not None:
+                await link.discard(failure)
+            elif session is not None:
                 lost = sync
-                await reader.run_sync(lambda _: _discard(lost, failure))  # type: ignore[arg-type]
+                await session.run_sync(lambda _: _discard(lost, failure))  # type: ignore[arg-type]
         raise failure from failure.orig
 
     async def _through_sqlalchemy(self, reader: Reader, params: Mapping[str, Any] | None) -> list[Any]:

@@ -15,13 +15,12 @@ counts itself through `statement`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from time import perf_counter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
-from sqlalchemy.ext.asyncio import AsyncSession
 
 # spent beyond this share of the budget, each statement gets its own lock_timeout
 _SHARE_BEFORE_TIGHTENING = 1 / 20
@@ -40,10 +39,9 @@ class LockBudget:
         self.spent_ms = 0.0
         self._started: float | None = None
 
-    @asynccontextmanager
-    async def watching(self, session: AsyncSession) -> AsyncIterator[None]:
-        """Count the statements `session` runs on its connection (its transaction's) inside the block."""
-        info = (await session.connection()).sync_connection.info  # type: ignore[union-attr]
+    @contextmanager
+    def watching(self, info: dict[Any, Any]) -> Iterator[None]:
+        """Count the statements run inside the block on the connection whose `info` this is."""
         info[KEY] = self
         try:
             yield
@@ -71,9 +69,9 @@ class LockBudget:
             self._started = None
 
 
-def of(connection: Connection | None) -> LockBudget | None:
-    """The budget of the write running on `connection`, if one is."""
-    return None if connection is None else connection.info.get(KEY)
+def of(info: dict[Any, Any]) -> LockBudget | None:
+    """The budget of the write running on the connection whose `info` this is, if one is."""
+    return info.get(KEY)
 
 
 def listen(engine: Engine) -> None:
@@ -83,8 +81,10 @@ def listen(engine: Engine) -> None:
 
 
 def _before(connection: Connection | None, cursor: Any, *_args: Any) -> None:
-    budget = of(connection)
-    if budget is None or cursor is None:  # a prebuilt statement (db.driver): a locking one counts itself
+    if connection is None or cursor is None:  # a prebuilt statement (db.driver): a locking one counts itself
+        return
+    budget = of(connection.info)
+    if budget is None:
         return
     timeout = budget.statement()
     if timeout is not None:
@@ -92,6 +92,6 @@ def _before(connection: Connection | None, cursor: Any, *_args: Any) -> None:
 
 
 def _after(connection: Connection | None, *_args: Any) -> None:
-    budget = of(connection)
+    budget = None if connection is None else of(connection.info)
     if budget is not None:
         budget.stop()

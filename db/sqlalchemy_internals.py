@@ -10,7 +10,7 @@ request that needs it. What a statement uses is resolved here once, at import: t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from operator import attrgetter, methodcaller
 from typing import Any
@@ -31,6 +31,7 @@ __all__ = [
     "announce",
     "announce_on_engine",
     "bind_processor",
+    "call_and_discard",
     "check",
     "execute_mutex",
     "greenlet_spawn",
@@ -48,6 +49,12 @@ CLAUSE_TUPLE = InternalTraversal.dp_clauseelement_tuple
 execute_mutex: attrgetter[Any] = attrgetter("_execute_mutex")
 open_transaction: attrgetter[Any] = attrgetter("_transaction")
 start_transaction: methodcaller = methodcaller("_start_transaction")
+
+
+async def call_and_discard(adapted: Any, end: Callable[[], Awaitable[Any]]) -> None:
+    """Run the adapter's transaction's `commit` or `rollback`, the transaction forgotten however it ends, as the
+    adapter's own (synchronous) commit and rollback do."""
+    await adapted._call_and_discard(end)
 
 
 def result_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -89,6 +96,7 @@ _MEMBERS: tuple[Member, ...] = (
     (AsyncAdapt_asyncpg_connection, "_execute_mutex", "slot", ()),
     (AsyncAdapt_asyncpg_connection, "_transaction", "slot", ()),
     (AsyncAdapt_asyncpg_connection, "_start_transaction", "coroutine method", ("self",)),
+    (AsyncAdapt_asyncpg_connection, "_call_and_discard", "coroutine method", ("self", "fn")),
     (AsyncAdapt_asyncpg_connection, "_handle_exception", "method", ("self", "error")),
     (AsyncAdapt_asyncpg_connection, "dbapi", "slot", ()),
     (Pool, "_invalidate", "method", ("self", "connection", "exception")),

@@ -56,7 +56,7 @@ async def write(info: Info, decode: Callable[[], G], work: Callable[[AsyncSessio
     budget = LockBudget(info.context.config.lock_timeout_ms)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            async with info.context.db.write() as session, budget.watching(session):
+            async with info.context.db.write(budget) as session:
                 return await work(session, given)
         except (DomainError, DomainErrors) as error:
             return _refused(error)
