@@ -23,7 +23,7 @@ from api.role.types import Role
 from api.time_entry.schema import TimeEntryMutations, TimeEntryQueries
 from api.time_entry.types import TimeEntry
 from graph.scalars import SCALAR_MAP
-from graph.strawberry_internals import CamelCaseOnce
+from graph.strawberry_internals import CamelCaseOnce, plan_inputs
 
 
 # the root fields in the order of the bases
@@ -67,3 +67,4 @@ schema = strawberry.Schema(
     types=[Role, Employee, Activity, Debtor, Case, TimeEntry, Invoice],
     config=StrawberryConfig(name_converter=CamelCaseOnce(), scalar_map=SCALAR_MAP),
 )
+plan_inputs(schema)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -170,7 +170,17 @@ async def facts(session: AsyncSession, wanted: Sequence[Wanted], *, lock: bool =
     """The facts of each wanted entry, in order; with `lock` its case's book-year totals row made when missing and
     locked (unless a test switched `totals.LOCK_ROWS` off: its negative control). [] when the settings row is
     missing."""
-    params = _WANTED.bind({"i": i, **asdict(w)} for i, w in enumerate(wanted, 1))
+    params = _WANTED.bind(
+        {
+            "i": i,
+            "employee_id": w.employee_id,
+            "case_id": w.case_id,
+            "debtor_id": w.debtor_id,
+            "activity_id": w.activity_id,
+            "work_date": w.work_date,
+        }
+        for i, w in enumerate(wanted, 1)
+    )
     read = _FACTS[lock and totals.LOCK_ROWS]
     rows = await read.fetch(session, params)
     if not lock:
