@@ -87,7 +87,8 @@ _START_MONTH = select(_SETTINGS.c.book_year_start_month).where(_SETTINGS.c.id ==
 
 
 def _facts(*, lock: bool) -> Any:
-    wanted = _WANTED.table
+    # read once for both its uses below: a CTE used twice is materialized, its JSON parsed once
+    wanted = select(_WANTED.table).cte("wanted")
     year_start = year_start_sql(wanted.c.work_date, _START_MONTH)
     # the totals rows of the wanted entries' cases and book years, none yet for a book year nobody wrote in (see
     # `NEW_TOTALS`); locked in key order, so that two writers never wait on each other in a circle
