@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint schema bench migrate import-cases clean
+.PHONY: run test lint schema bench migrate import-cases backup restore clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "casetime needs Python 3.11 ($(PYTHON)); set PYTHON=..."; exit 1; }
@@ -31,6 +31,15 @@ schema: $(STAMP)
 
 migrate: $(STAMP)
 	$(PY) cli.py migrate
+
+# FILE= names the backup; by default backups/casetime-<UTC time>.dump
+backup: $(STAMP)
+	$(PY) cli.py backup $(FILE)
+
+# stop serving first: the database's contents are replaced by the backup's, in one transaction
+restore: $(STAMP)
+	@test -n "$(FILE)" || { echo "make restore FILE=path/to/backup.dump"; exit 2; }
+	$(PY) cli.py restore $(FILE)
 
 # run, time_bench and report_bench by default; BENCH=lists_bench (any of those, lists_bench, peer_bench or write_bench) for others
 BENCH ?= run time_bench report_bench

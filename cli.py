@@ -3,6 +3,8 @@
 python cli.py serve            # embedded PostgreSQL unless DATABASE_URL is set
 python cli.py create-admin --email E --name N   # the password from standard input
 python cli.py import-cases FILE.csv [--dry-run]
+python cli.py backup [FILE]      # pg_dump's custom format; backups/casetime-<UTC time>.dump by default
+python cli.py restore FILE       # replaces the database's contents with the backup's, in one transaction
 
 A configuration mistake or an unreachable database is one line on stderr and exit status 2, never a traceback.
 """
@@ -30,7 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from db import embedded
+from db import backup, embedded
 from db.engine import create_engine, create_sessionmaker, database_target
 from models import Role
 from services import case_import
@@ -289,6 +291,24 @@ async def _administrator_role(session: AsyncSession) -> Role:
     )
 
 
+def backup_or_restore(command: str, file: Path | None, config: Config) -> int:
+    """`backup` to `file` (a new one under backups/ by default) or `restore` from it; the database is reached first,
+    never migrated (a restore brings the schema of its backup; `serve` and `migrate` bring it up to date)."""
+    url = database_url(config)
+    asyncio.run(reach(url))
+    try:
+        if command == "backup":
+            written = backup.dump(url, file or backup.default_file(PROJECT_ROOT / "backups"))
+            print(f"casetime: backup written to {written} ({written.stat().st_size:,} bytes)")
+        else:
+            assert file is not None
+            backup.restore(url, file)
+            print(f"casetime: {file} restored; `make migrate` brings an older backup's schema up to date")
+    except backup.BackupError as error:
+        raise Refusal(str(error)) from None
+    return 0
+
+
 def write_schema(path: Path) -> None:
     from edge.schema import schema
 
@@ -314,6 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("file", type=Path)
     importer.add_argument("--dry-run", action="store_true", help="validate every row, write nothing")
     importer.add_argument("--best-effort", action="store_true", help="keep the good rows when some fail")
+    backup_cmd = sub.add_parser("backup", help="write a backup of the database (pg_dump's custom format)")
+    backup_cmd.add_argument("file", nargs="?", type=Path, help="default: backups/casetime-<UTC time>.dump")
+    restore_cmd = sub.add_parser("restore", help="replace the database's contents with a backup's (stop serving first)")
+    restore_cmd.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     try:
         return run(args, Config.from_env())
@@ -332,6 +356,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if args.command == "import-cases":  # the file is checked before the database is started or reached
         database = partial(ready_database, config)
         return import_cases(database, args.file, dry_run=args.dry_run, best_effort=args.best_effort)
+    if args.command in ("backup", "restore"):
+        return backup_or_restore(args.command, args.file, config)
     url = ready_database(config)
     if args.command == "create-admin":
         create_admin(url, config, email=args.email, name=args.name, stdin=sys.stdin)
