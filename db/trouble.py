@@ -1,9 +1,11 @@
 """What a failed database call means for the client: retry later, or a bug (SPEC 5a, 12).
 
 Two kinds are retryable. The database is *unavailable* when no connection can be had or the one in use died (the
-server is down, restarting, out of connections, the pool is exhausted, the socket broke): the request answers HTTP 503
-with `Retry-After`. The database is *busy* when a statement gave up waiting (a lock, the statement timeout) or lost a
-conflict (serialization failure, deadlock): a mutation answers `BUSY` in its userErrors.
+server is down, restarting, out of connections, the pool is exhausted, the socket broke), or when it cannot take a
+write (read-only: a standby after a failover, `default_transaction_read_only` set against a full disk; out of disk
+or memory): the request answers HTTP 503 with `Retry-After`. The database is *busy* when a statement gave up
+waiting (a lock, the statement timeout) or lost a conflict (serialization failure, deadlock): a mutation answers
+`BUSY` in its userErrors.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 RETRYABLE = frozenset({"40001", "40P01"})
 # lock_timeout, statement_timeout (and a cancel), plus the retryable ones once retries are spent
 BUSY = frozenset({"55P03", "57014", *RETRYABLE})
-# admin shutdown, crash shutdown, cannot connect now (starting or stopping), too many connections
-_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
+# admin shutdown, crash shutdown, cannot connect now (starting or stopping), read-only transaction
+_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "25006"})
+# connection failures, and insufficient resources: disk full, out of memory, too many connections, a limit
+_UNAVAILABLE_CLASSES = ("08", "53")
 
 
 def sqlstate(error: BaseException) -> str | None:
@@ -42,7 +46,7 @@ def unavailable(error: BaseException) -> bool:
         if isinstance(cause, OSError) and cause.errno is not None:  # a unix socket that is gone, a host down
             return True
     state = sqlstate(error)
-    return state is not None and (state.startswith("08") or state in _UNAVAILABLE)
+    return state is not None and (state.startswith(_UNAVAILABLE_CLASSES) or state in _UNAVAILABLE)
 
 
 def _chain(error: BaseException) -> list[BaseException]:

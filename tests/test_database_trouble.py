@@ -227,3 +227,58 @@ async def test_waiting_longer_than_the_queue_timeout_for_a_pool_connection_is_bu
         assert "errors" not in served.json()
     finally:
         await engine.dispose()
+
+
+async def test_a_read_only_database_refuses_writes_as_busy_and_still_serves_reads(scratch: Scratch) -> None:
+    # given: the database turned read-only (a failover's standby, a disk-full guard), then written to and read from
+    url = embedded.url_of(scratch.server, "trouble")
+    scratch.server.psql("ALTER DATABASE trouble SET default_transaction_read_only = on;")
+    engine = create_engine(url, pool_size=2)  # connections opened after the change take it
+    try:
+        async with _client(engine) as api:
+            refused = await _post(api, scratch, CREATE, {"input": scratch.entry_input})
+            read = await _post(api, scratch, DEBTORS)
+        # then: the write is database trouble (retry later), nothing is written, the read is served
+        assert _is_retry_later(refused), refused.text
+        assert await _entries(scratch.engine) == 0
+        assert read.status_code == 200
+        assert read.json()["data"]["debtors"]["totalCount"] >= 1
+    finally:
+        await engine.dispose()
+        scratch.server.psql("ALTER DATABASE trouble RESET default_transaction_read_only;")
+    # and once it is writable again, a new connection writes
+    writable = create_engine(url, pool_size=1)
+    try:
+        async with _client(writable) as api:
+            written = await _post(api, scratch, CREATE, {"input": scratch.entry_input})
+        assert _outcome(written) == "ok", written.text
+    finally:
+        await writable.dispose()
+
+
+class _Refused(Exception):
+    """A driver error carrying a SQLSTATE, as asyncpg's do."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("state", "unavailable"),
+    [
+        ("25006", True),  # read-only transaction
+        ("53100", True),  # disk full
+        ("53200", True),  # out of memory
+        ("53300", True),  # too many connections
+        ("08006", True),  # connection failure
+        ("57P01", True),  # admin shutdown
+        ("23505", False),  # a unique violation: a bug or a rule, never "try later"
+        ("22003", False),  # a number out of range
+        ("55P03", False),  # a lock timeout: busy, not unavailable
+    ],
+)
+def test_what_the_database_cannot_do_now_is_told_apart(state: str, unavailable: bool) -> None:
+    from db import trouble
+
+    assert trouble.unavailable(_Refused(state)) is unavailable
