@@ -183,21 +183,30 @@ def _outcome(response: httpx.Response) -> str:
     return "ok" if not errors else ("busy" if errors[0]["code"] == "BUSY" else "refused")
 
 
-async def test_a_statement_past_the_statement_timeout_is_busy(scratch: Scratch) -> None:
-    # given: a statement that cannot finish (the table it reads is locked) within a short statement timeout
+REPORT = """{ timeReport(filter: {from: "2026-01-01", to: "2026-12-31"}, groupBy: [DEBTOR, MONTH]) {
+  rows { minutes } totalMinutes } }"""
+
+
+@pytest.mark.parametrize(
+    ("query", "tables"),
+    [(DEBTORS, "debtors"), (REPORT, "time_rollup_month, time_rollup, time_entries")],
+    ids=["list", "report"],
+)
+async def test_a_statement_past_the_statement_timeout_is_busy(scratch: Scratch, query: str, tables: str) -> None:
+    # given: a statement that cannot finish (the tables it reads are locked) within a short statement timeout
     config = dataclasses.replace(TEST_CONFIG, statement_timeout_ms=300, lock_timeout_ms=5000)
     engine = create_engine(
         embedded.url_of(scratch.server, "trouble"), pool_size=2, lock_timeout_ms=5000, statement_timeout_ms=300
     )
     try:
         async with _client(engine, config) as api, scratch.engine.connect() as holder:
-            await holder.execute(text("LOCK TABLE debtors IN ACCESS EXCLUSIVE MODE"))
+            await holder.execute(text(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE"))
             # when
             started = time.perf_counter()
-            timed_out = await _post(api, scratch, DEBTORS)
+            timed_out = await _post(api, scratch, query)
             elapsed = time.perf_counter() - started
             await holder.rollback()
-            after = await _post(api, scratch, DEBTORS)
+            after = await _post(api, scratch, query)
         # then: BUSY after about the timeout, and the worker serves the next request
         assert _is_retry_later(timed_out), timed_out.text
         assert elapsed < 2

@@ -21,6 +21,7 @@ from graph import ids
 from services import time_entries
 from services.time_entries import Written
 from tests.concurrency.conftest import World
+from tests.concurrency.support import audit
 from tests.conftest import TEST_CONFIG
 
 TIMEOUT_S = TEST_CONFIG.lock_timeout_ms / 1000
@@ -137,6 +138,10 @@ async def test_two_locks_in_turn_answer_busy_within_one_timeout(
     elapsed, payload = await held(world, app_engine)
     assert payload["userErrors"] == [{"code": "BUSY"}]
     assert FIRST_HELD_S <= elapsed < 1.25 * TIMEOUT_S
+    # and nothing of the refused write: the one entry there was, unedited, its totals and rollups still its own
+    async with world.maker() as session:
+        assert list((await session.execute(text("SELECT minutes FROM time_entries"))).scalars()) == [30]
+    assert await audit(world.maker) == []
 
 
 @pytest.mark.parametrize("held", [_edit_while_two_rows_are_held, _create_while_two_rows_are_held])
