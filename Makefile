@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint schema bench migrate import-cases backup restore clean
+.PHONY: run test lint fuzz schema bench migrate import-cases backup restore clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "casetime needs Python 3.11 ($(PYTHON)); set PYTHON=..."; exit 1; }
@@ -19,6 +19,11 @@ run: $(STAMP)
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# every root field fuzzed with FUZZ_EXAMPLES documents (make test runs 4 of each)
+FUZZ_EXAMPLES ?= 100
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/graph/test_fuzz.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
