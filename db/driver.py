@@ -4,7 +4,8 @@ Through `Connection.execute` a statement pays SQLAlchemy's bookkeeping on top of
 cache lookup, an execution context, result metadata and a `Row` per row, ~80 µs for 50 employees against ~140 µs
 for the driver's own fetch (bench/README.md). A `Prebuilt` is compiled once, at import, and its rows come back as
 `DriverRow` dicts, with enum columns converted as SQLAlchemy converts them. It runs on a session's connection,
-inside the session's transaction when there is one, or on a query's `Link`.
+inside the session's transaction when there is one, or on the request's `Link`: a query's in autocommit, a
+mutation's in the transaction its first prebuilt statement begins there (`LinkedSession`).
 """
 
 from __future__ import annotations

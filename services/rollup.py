@@ -47,7 +47,7 @@ def of(entry: TimeEntry) -> Contribution:
     return Contribution(key, entry.minutes, entry.amount)
 
 
-Rows = list[dict[str, Any]]  # by column, in key order
+Rows = list[dict[str, Any]]  # each row by column name, the rows in key order
 
 
 def _columns(first: str) -> list[str]:
@@ -99,9 +99,13 @@ async def apply(
         await session.execute(_UPSERTS[TimeRollupMonth], _ROWS[TimeRollupMonth].bind(month_rows))
 
 
+# each rollup's first key column: the day, or the month's first day
+_FIRST = {TimeRollup: "work_date", TimeRollupMonth: "month"}
+
+
 def _recordset(table: type[TimeRollup | TimeRollupMonth], name: str) -> Recordset:
     columns = cast(Table, table.__table__).c
-    return Recordset(name, [(key, columns[key].type) for key in _columns(columns[0].key)])
+    return Recordset(name, [(key, columns[key].type) for key in _columns(_FIRST[table])])
 
 
 _ROWS = {TimeRollup: _recordset(TimeRollup, "day_rows"), TimeRollupMonth: _recordset(TimeRollupMonth, "month_rows")}
@@ -115,9 +119,9 @@ def bind(day_rows: Rows, month_rows: Rows) -> dict[str, Any]:
 def upsert(table: type[TimeRollup | TimeRollupMonth]) -> Any:
     """`INSERT … ON CONFLICT` adding rows of `changes`, bound by `bind`, to `table`: one statement built once for any
     number of rows, so a write never builds or compiles it again."""
-    first = "work_date" if table is TimeRollup else "month"
+    first = _FIRST[table]
     columns = _columns(first)
-    # the table, not the mapped class: the ORM would take the arrays for rows to insert
+    # the table, not the mapped class: an ORM insert would take the bound rows for its own
     rows = cast(Table, table.__table__)
     stmt = insert(rows).from_select(columns, select(*(_ROWS[table].c[name] for name in columns)))
     return stmt.on_conflict_do_update(
