@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from db import backup, embedded
 from db.engine import create_engine, create_sessionmaker, database_target
 from models import Role
-from services import case_import
+from services import books, case_import
 from services.passwords import Passwords
 from settings import PROJECT_ROOT, Config, ConfigError
 
@@ -309,6 +309,21 @@ def backup_or_restore(command: str, file: Path | None, config: Config) -> int:
     return 0
 
 
+def check_books(url: str) -> int:
+    """Recompute every kept figure from the entries in one snapshot; print each difference, exit 1 if any."""
+
+    async def audit() -> list[str]:
+        async with transaction(url) as session:
+            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            return await books.audit(session)
+
+    problems = asyncio.run(audit())
+    for problem in problems:
+        print(f"casetime: {problem}")
+    print(f"casetime: the books {'differ in ' + str(len(problems)) + ' ways' if problems else 'are exact'}")
+    return 1 if problems else 0
+
+
 def write_schema(path: Path) -> None:
     from edge.schema import schema
 
@@ -338,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     backup_cmd.add_argument("file", nargs="?", type=Path, help="default: backups/casetime-<UTC time>.dump")
     restore_cmd = sub.add_parser("restore", help="replace the database's contents with a backup's (stop serving first)")
     restore_cmd.add_argument("file", type=Path)
+    sub.add_parser("check", help="recompute totals, counts, rollups, invoices from the entries; exit 1 if any differ")
     args = parser.parse_args(argv)
     try:
         return run(args, Config.from_env())
@@ -359,6 +375,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if args.command in ("backup", "restore"):
         return backup_or_restore(args.command, args.file, config)
     url = ready_database(config)
+    if args.command == "check":
+        return check_books(url)
     if args.command == "create-admin":
         create_admin(url, config, email=args.email, name=args.name, stdin=sys.stdin)
         return 0

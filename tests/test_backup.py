@@ -119,3 +119,16 @@ def test_the_commands_say_what_is_wrong_in_one_line(
     assert target.is_file()
     assert main(["backup", str(target)]) == 2
     assert "exists already" in capsys.readouterr().err
+
+
+def test_check_finds_the_demo_books_exact_and_names_a_changed_figure(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", demo_url)
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "casetime: the books are exact"
+    asyncio.run(_change(demo_url))  # the day rollup emptied
+    assert main(["check"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("casetime: the books differ in ")
+    assert any(line.startswith("casetime: time_rollup ") for line in lines)

@@ -10,7 +10,6 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -19,10 +18,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import trouble
-from models import Case, CaseYearTotals, CompanySettings, TimeEntry, TimeStatus
-from services.book_year import book_year_of
+from models import Case, TimeEntry, TimeStatus
+from services import books
 from services.errors import DomainError
-from tests.services.time_support import rollup_problems
 
 T = TypeVar("T")
 Maker = async_sessionmaker[AsyncSession]
@@ -113,14 +111,6 @@ class CaseBooks:
         return self.amounts.get(TimeStatus.BILLABLE, Decimal(0)) + self.amounts.get(TimeStatus.INVOICED, Decimal(0))
 
 
-_COLUMNS = {
-    TimeStatus.BILLABLE: ("j_minutes", "j_amount"),
-    TimeStatus.INVOICED: ("f_minutes", "f_amount"),
-    TimeStatus.NON_BILLABLE: ("n_minutes", "n_amount"),
-    TimeStatus.OVER_LIMIT: ("l_minutes", "l_amount"),
-}
-
-
 async def books_of(maker: Maker, case_id: int) -> CaseBooks:
     """The case's entries summed per status, read in a fresh transaction after the writers committed."""
     async with maker() as session:
@@ -138,40 +128,6 @@ async def books_of(maker: Maker, case_id: int) -> CaseBooks:
 
 
 async def audit(maker: Maker) -> list[str]:
-    """Every way the kept totals rows and entry counters differ from what the entries say (empty when exact)."""
-    problems: list[str] = []
+    """Every way the kept figures differ from what the entries say (empty when exact), read after the writers."""
     async with maker() as session:
-        settings = await session.get(CompanySettings, 1)
-        assert settings is not None
-        expected: dict[tuple[int, date], dict[str, Any]] = {}
-        entries = await session.execute(
-            select(TimeEntry.case_id, TimeEntry.work_date, TimeEntry.status, TimeEntry.minutes, TimeEntry.amount).where(
-                TimeEntry.case_id.is_not(None)
-            )
-        )
-        for case_id, work_date, status, minutes, amount in entries:
-            assert case_id is not None
-            key = (case_id, book_year_of(work_date, settings.book_year_start_month).start)
-            sums = expected.setdefault(key, {})
-            minutes_column, amount_column = _COLUMNS[status]
-            sums[minutes_column] = sums.get(minutes_column, 0) + minutes
-            sums[amount_column] = sums.get(amount_column, Decimal(0)) + amount
-        kept = {(row.case_id, row.year_start): row for row in await session.scalars(select(CaseYearTotals))}
-        for key in sorted(set(expected) | set(kept)):
-            row = kept.get(key)
-            for minutes_column, amount_column in _COLUMNS.values():
-                for column, zero in ((minutes_column, 0), (amount_column, Decimal(0))):
-                    want = expected.get(key, {}).get(column, zero)
-                    have = getattr(row, column) if row is not None else zero
-                    if want != have:
-                        problems.append(f"totals {key} {column}: kept {have}, entries say {want}")
-        counts = await session.execute(
-            select(Case.id, Case.time_entry_count, func.count(TimeEntry.id))
-            .outerjoin(TimeEntry, TimeEntry.case_id == Case.id)
-            .group_by(Case.id)
-        )
-        for case_id, kept_count, real in counts:
-            if kept_count != real:
-                problems.append(f"case {case_id} time_entry_count: kept {kept_count}, real {real}")
-        problems += await rollup_problems(session)
-    return problems
+        return await books.audit(session)

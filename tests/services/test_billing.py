@@ -29,13 +29,12 @@ from models import (
     TimeStatus,
     invoice_entries,
 )
-from services import auth, cap_usage, company, invoicing, time_entries, visibility
+from services import auth, books, cap_usage, company, invoicing, time_entries, visibility
 from services.errors import DomainError, ErrorCode
 from services.time_entries import Writer
 from tests.conftest import StatementCounter
 from tests.factories import Factory
 from tests.services.support import refused
-from tests.services.time_support import rollup_problems
 
 J, F, N, L = TimeStatus.BILLABLE, TimeStatus.INVOICED, TimeStatus.NON_BILLABLE, TimeStatus.OVER_LIMIT
 DAY = date(2026, 11, 2)
@@ -142,7 +141,7 @@ async def assert_kept_rows_match_entries(session: AsyncSession) -> None:
     assert {k: v for k, v in kept_totals.items() if v} == {
         k: {c: v for c, v in row.items() if v} for k, row in expected_totals.items()
     }
-    assert await rollup_problems(session) == []
+    assert await books.rollup_problems(session) == []
 
 
 @dataclass

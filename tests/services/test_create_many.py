@@ -17,10 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CapBasis, CapKind, Case, Debtor, TimeStatus
-from services import time_entries
+from services import books, time_entries
 from services.time_entries import EntryData, New, Writer, WriteResult, Written
 from tests.factories import Factory
-from tests.services.time_support import admin_writer, assert_books_match, rollup_problems
+from tests.services.time_support import admin_writer, assert_books_match
 
 # the second and third days lie in the next book year (January starts them)
 DAYS = (date(2026, 12, 30), date(2027, 1, 4), date(2027, 1, 5))
@@ -145,7 +145,7 @@ async def test_at_once_is_one_by_one(
     assert batch == singles
     assert batch_books == single_books
     await assert_books_match(session)  # totals and counts as recounted from the entries
-    assert await rollup_problems(session) == []  # both rollups as recounted from the entries
+    assert await books.rollup_problems(session) == []  # both rollups as recounted from the entries
 
 
 async def test_a_list_fills_a_cap_entry_by_entry(session: AsyncSession, factory: Factory, writer: Writer) -> None:

@@ -33,14 +33,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from models import CapBasis, CapKind, EmployeeVisibility, EntryMode, Timer, TimeStatus
-from services import company, time_entries, timers
+from services import books, company, time_entries, timers
 from services.auth import Viewer
 from services.book_year import book_year_of
 from services.errors import DomainError, ErrorCode
 from services.time_entries import EntryData, Writer, WriteResult
 from services.visibility import EVERYONE
 from tests.factories import Factory
-from tests.services.time_support import rollup_problems
 
 T = TypeVar("T")
 
@@ -272,7 +271,7 @@ class TimeMachine(RuleBasedStateMachine):
                 if minutes or amount:
                     stored[(r.case_id, r.year_start, status)] = (int(minutes), Decimal(amount))
         assert stored == recomputed
-        assert await rollup_problems(session) == []
+        assert await books.rollup_problems(session) == []
         for row in await session.execute(COUNTS, {"ids": case_ids}):
             assert row.time_entry_count == row.counted, row
         for capped in self.fixture.cases:

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CapKind, Case, TimeEntry, TimeStatus
-from services import time_entries, time_queries, timers, validation
+from services import books, time_entries, time_queries, timers, validation
 from services.errors import DomainError, DomainErrors, ErrorCode
 from services.time_entries import EntryData, ListChange, Writer
 from services.time_queries import EntryFilter
 from tests.factories import Factory
-from tests.services.time_support import RATE, assert_books_match, rollup_problems, snapshot, writer_for
+from tests.services.time_support import RATE, assert_books_match, snapshot, writer_for
 
 DAY = date(2026, 11, 2)
 
@@ -173,7 +173,7 @@ class TestWrites:
         line = await line_of(session, result.entry.id)
         assert line.tags == ["mine"]
         await assert_books_match(session)
-        assert await rollup_problems(session) == []
+        assert await books.rollup_problems(session) == []
 
     async def test_an_edit_that_first_overshoots_makes_a_line_with_the_tags(
         self, session: AsyncSession, scene: Scene
