@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint fuzz schema bench migrate import-cases backup restore clean
+.PHONY: run test lint fuzz soak schema bench migrate import-cases backup restore clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "casetime needs Python 3.11 ($(PYTHON)); set PYTHON=..."; exit 1; }
@@ -20,10 +20,16 @@ run: $(STAMP)
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# every root field fuzzed with FUZZ_EXAMPLES documents (make test runs 4 of each)
+# every root field fuzzed with FUZZ_EXAMPLES documents, in process and over HTTP (make test runs 4 and 2 of each)
 FUZZ_EXAMPLES ?= 100
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/graph/test_fuzz.py
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/graph/test_fuzz.py tests/graph/test_fuzz_http.py
+
+# a minute of 80% reads and 20% writes on two workers, then every invariant recomputed (DURATION=600 for a long run);
+# CONTROL=1 switches the cap lock off, and then the checker must find the books broken
+DURATION ?= 60
+soak: $(STAMP)
+	$(PY) -m bench.soak --duration $(DURATION) $(if $(CONTROL),--control)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -374,9 +374,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return import_cases(database, args.file, dry_run=args.dry_run, best_effort=args.best_effort)
     if args.command in ("backup", "restore"):
         return backup_or_restore(args.command, args.file, config)
-    url = ready_database(config)
-    if args.command == "check":
+    if args.command == "check":  # reads only: the database is reached, never migrated
+        url = database_url(config)
+        asyncio.run(reach(url))
         return check_books(url)
+    url = ready_database(config)
     if args.command == "create-admin":
         create_admin(url, config, email=args.email, name=args.name, stdin=sys.stdin)
         return 0

@@ -95,6 +95,12 @@ class Config:
     queue_timeout_ms: int = 500
     # when set, GET /metrics asks for `Authorization: Bearer <it>`; else it is served to anyone who reaches the port
     metrics_token: str | None = field(default=None, repr=False)
+    # with a read replica: after a viewer's write, their reports and lists read the primary for at least this long
+    # (and at most twice it); keep it above the replica's worst replay lag
+    read_your_writes_seconds: int = 10
+    # the soak's negative control (bench/soak.py): writers no longer queue on a case's totals row, so caps can be
+    # overshot; only CASETIME_ENV=test accepts it
+    cap_lock_off_for_tests: bool = False
 
     @property
     def production(self) -> bool:
@@ -109,6 +115,9 @@ class Config:
         database_url = _database_url(env, "DATABASE_URL")
         if environment == "production" and database_url is None:
             raise ConfigError("CASETIME_ENV=production needs DATABASE_URL")
+        cap_lock_off = _bool(env, "CASETIME_CAP_LOCK_OFF_FOR_TESTS")
+        if cap_lock_off and environment != "test":
+            raise ConfigError("CASETIME_CAP_LOCK_OFF_FOR_TESTS breaks the cap on purpose; only CASETIME_ENV=test")
         pgdata = Path(env["CASETIME_PGDATA"]) if env.get("CASETIME_PGDATA") else PROJECT_ROOT / ".pgdata"
         return cls(
             database_url=database_url,
@@ -133,4 +142,6 @@ class Config:
             max_in_flight=_int(env, "MAX_IN_FLIGHT", 10, minimum=1),
             queue_timeout_ms=_int(env, "QUEUE_TIMEOUT_MS", 500, minimum=0),
             metrics_token=env.get("METRICS_TOKEN") or None,
+            read_your_writes_seconds=_int(env, "READ_YOUR_WRITES_SECONDS", 10, minimum=0),
+            cap_lock_off_for_tests=cap_lock_off,
         )

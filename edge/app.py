@@ -26,6 +26,7 @@ from edge.http import GraphQLEndpoint, HeaderLimit
 from edge.schema import schema
 from graph import metrics, strawberry_internals
 from graph.strawberry_internals import graphql_schema
+from services import totals
 from services.passwords import Passwords
 from settings import Config
 
@@ -103,6 +104,8 @@ def create_app(
     process would use its own (queries in autocommit), but not disposed; neither: DATABASE_URL at startup."""
     strawberry_internals.check()  # what the lean executor needs of Strawberry and graphql-core, before any request
     config = config or Config.from_env()
+    if config.cap_lock_off_for_tests:
+        totals.LOCK_ROWS = False
     database = Database(sessionmaker, engine)
     passwords = Passwords(time_cost=config.argon2_time_cost, memory_kib=config.argon2_memory_kib)
     endpoint = GraphQLEndpoint(

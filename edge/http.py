@@ -46,8 +46,9 @@ from graph.context import Context
 from graph.errors import TopCode
 from graph.loaders import Loaders
 from graph.strawberry_internals import ValidationAbortedError, await_maybe
-from services import auth, validation, visibility
+from services import auth, read_your_writes, validation, visibility
 from services.passwords import Passwords
+from services.read_your_writes import ReadYourWrites
 from settings import Config
 
 log = logging.getLogger("casetime.graphql")
@@ -129,6 +130,7 @@ class GraphQLEndpoint:
         self.config = config
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = read_sessionmaker
+        self.read_your_writes = ReadYourWrites(config.read_your_writes_seconds)
         self.passwords = passwords
         self._prepare = _preparer(schema, config)
         self._cached_prepare = lru_cache(maxsize=512)(self._prepare)
@@ -260,15 +262,17 @@ class GraphQLEndpoint:
         query: bool,
     ) -> ExecutionResult:
         token = _bearer(request)
-        read_sessionmaker = self.read_sessionmaker(query=query)
+        replica = self.read_sessionmaker(query=query)
         async with request_db(self.sessionmaker(query=query), query=query) as db, AsyncExitStack() as stack:
-            read_db = db
-            if read_sessionmaker is not None:
-                read_db = await stack.enter_async_context(request_db(read_sessionmaker, query=query))
             async with db.reader() as reader:
                 viewer = await auth.authenticate(reader, token=token) if token else None
                 note_viewer(viewer)
                 policy = await visibility.for_viewer(reader, viewer)
+                if replica is not None and not query and self.read_your_writes.needs_mark(viewer):
+                    await read_your_writes.mark(reader, viewer.employee_id)
+            read_db = db  # a mutation, its payload included, reads only the primary
+            if replica is not None and query and not self.read_your_writes.reads_primary(viewer):
+                read_db = await stack.enter_async_context(request_db(replica, query=query))
             context = Context(
                 db=db,
                 read_db=read_db,

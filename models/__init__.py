@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per aggregate; importing the package registers them all."""
 
 from models.activity import Activity
-from models.auth import AuthToken, LoginFailure
+from models.auth import AuthToken, LoginFailure, RecentWrite
 from models.base import Base
 from models.case import Case
 from models.company import CompanySettings
@@ -32,6 +32,7 @@ __all__ = [
     "InvoiceCounter",
     "InvoiceLine",
     "LoginFailure",
+    "RecentWrite",
     "Role",
     "TimeEntry",
     "TimeRollup",

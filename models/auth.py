@@ -31,3 +31,13 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     key: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+
+
+class RecentWrite(Base):
+    """When an employee last began a write, kept only while a read replica serves (SPEC 12): for a while after it,
+    their reports and lists read the primary, so they see what they wrote (services/read_your_writes.py)."""
+
+    __tablename__ = "recent_writes"
+
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

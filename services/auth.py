@@ -7,11 +7,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text
+from sqlalchemy import BigInteger, bindparam, cast, delete, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.driver import Prebuilt, Reader
-from models import AuthToken, Employee, EmployeeVisibility, LoginFailure, Role
+from models import AuthToken, Employee, EmployeeVisibility, LoginFailure, RecentWrite, Role
 from services.errors import DomainError, ErrorCode
 from services.passwords import Passwords
 
@@ -31,6 +31,8 @@ class Viewer:
     can_enter_time_for_others: bool
     can_invoice: bool
     visibility: EmployeeVisibility
+    # how long ago, by the database's clock, the employee last began a write (recorded only with a read replica)
+    since_write_ms: int | None = None
 
     @property
     def is_billing_staff(self) -> bool:
@@ -185,10 +187,13 @@ _VIEWER = Prebuilt(
         Role.can_enter_time_for_others,
         Role.can_invoice,
         Role.employee_visibility,
+        # whole milliseconds: asyncpg reads an integer as it is (an interval would take SQLAlchemy's conversion)
+        cast(func.extract("epoch", func.now() - RecentWrite.at) * 1000, BigInteger).label("since_write_ms"),
     )
     .select_from(AuthToken)
     .join(Employee, Employee.id == AuthToken.employee_id)
     .join(Role, Role.id == Employee.role_id)
+    .outerjoin(RecentWrite, RecentWrite.employee_id == Employee.id)
     .where(AuthToken.token_hash == bindparam("token_hash"), AuthToken.expires_at > func.now(), Employee.active)
 )
 
@@ -205,4 +210,5 @@ async def authenticate(reader: Reader, *, token: str) -> Viewer | None:
         can_enter_time_for_others=row["can_enter_time_for_others"],
         can_invoice=row["can_invoice"],
         visibility=row["employee_visibility"],
+        since_write_ms=row["since_write_ms"],
     )

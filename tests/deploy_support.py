@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -16,7 +17,9 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -310,3 +313,18 @@ def _as(user: str | None, *command: object) -> None:
     ran = subprocess.run([str(part) for part in command], capture_output=True, text=True, user=user, check=False)
     if ran.returncode != 0:
         raise RuntimeError(f"{Path(str(command[0])).name} failed: {ran.stderr}")
+
+
+async def wait_ready(process: subprocess.Popen[Any], base_url: str, *, within: float = 60) -> None:
+    """Until `cli.py serve` answers /readyz; it must not exit meanwhile."""
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise AssertionError("cli.py serve did not become ready")

@@ -26,7 +26,17 @@ from sqlalchemy import Executable, func, select, text
 import cli
 from db.engine import create_engine
 from models import Employee, Role
-from tests.deploy_support import CLI, Finished, cli_env, cli_process, finish, free_port, fresh_database, run_cli
+from tests.deploy_support import (
+    CLI,
+    Finished,
+    cli_env,
+    cli_process,
+    finish,
+    free_port,
+    fresh_database,
+    run_cli,
+    wait_ready,
+)
 from tests.factories import gql
 
 LOGIN = """mutation($email: String!, $password: String!) {
@@ -51,20 +61,6 @@ async def count(url: str, statement: Executable, **params: object) -> int:
             return int((await conn.execute(statement, params)).scalar_one())
     finally:
         await engine.dispose()
-
-
-async def wait_ready(process: subprocess.Popen[str], base_url: str, *, within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient(base_url=base_url) as client:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, process.communicate()
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError("cli.py serve did not become ready")
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -281,6 +277,11 @@ MISTAKES = {
         },
         "serve",
         "casetime: DATABASE_READ_URL: connect_timeout must be a whole number of seconds",
+    ),
+    "the cap lock switched off outside tests": (
+        {"DATABASE_URL": "postgresql://casetime:secret@db/casetime", "CASETIME_CAP_LOCK_OFF_FOR_TESTS": "1"},
+        "serve",
+        "casetime: CASETIME_CAP_LOCK_OFF_FOR_TESTS breaks the cap on purpose; only CASETIME_ENV=test",
     ),
     "production without a database": (
         {"CASETIME_ENV": "production"},

@@ -84,6 +84,11 @@ class World:
 
 @pytest.fixture
 async def world(factory: Factory) -> World:
+    return await make_world(factory)
+
+
+async def make_world(factory: Factory) -> World:
+    """An administrator and a plain employee, and a row of every node type (a capped case, an entry on it)."""
     admin, admin_token = await factory.admin()
     employee = await factory.employee()
     case = await factory.case(max_per_book_year="TIME", max_minutes=120)

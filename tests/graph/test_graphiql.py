@@ -22,8 +22,7 @@ from edge.app import create_app
 from edge.browser import GRAPHIQL
 from settings import PROJECT_ROOT
 from tests.conftest import TEST_CONFIG
-from tests.deploy_support import cli_env, free_port
-from tests.test_deploy import wait_ready
+from tests.deploy_support import cli_env, free_port, wait_ready
 
 HTML = {"Accept": "text/html"}
 ASSETS = GRAPHIQL / "assets"
