@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -160,6 +159,7 @@ class Tally:
 
     ends: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    by_operation: dict[str, list[float]] = field(default_factory=dict)
     kinds: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     busy: int = 0
@@ -170,6 +170,7 @@ class Tally:
         ended = time.monotonic()
         self.ends.append(ended)
         self.latencies.append((ended - started) * 1000)
+        self.by_operation.setdefault(operation, []).append((ended - started) * 1000)
         self.kinds[operation] += 1
         self.statuses[status] += 1
         try:
@@ -186,10 +187,10 @@ class Tally:
             elif code is None or code == "INTERNAL":
                 self.problem(f"{operation}: {code or 'an error without a code'}: {error.get('message')!r}")
             else:
-                self.refusals[code] += 1
+                self.refusals[f"{operation} {code}"] += 1
         for payload in (answer.get("data") or {}).values():
             if isinstance(payload, dict):
-                self.refusals.update(error["code"] for error in payload.get("userErrors") or [])
+                self.refusals.update(f"{operation} {error['code']}" for error in payload.get("userErrors") or [])
         return answer
 
     def problem(self, message: str) -> None:
@@ -467,7 +468,6 @@ def run(duration: float, *, control: bool) -> dict[str, Any]:
     problems = asyncio.run(check(url, world))
     tracebacks = log.read_text(errors="replace").count("Traceback")
     window = min(60.0, (ended - started) / 3)
-    latencies = sorted(tally.latencies)
     return {
         "control": control,
         "seconds": round(ended - started, 1),
@@ -475,21 +475,38 @@ def run(duration: float, *, control: bool) -> dict[str, Any]:
         "connections": WRITERS + BILLERS,
         "requests": len(tally.ends),
         "req_s": round(len(tally.ends) / (ended - started), 1),
-        "p50_ms": round(statistics.median(latencies), 2) if latencies else None,
-        "p99_ms": round(latencies[int(len(latencies) * 0.99)], 2) if latencies else None,
+        "p50_ms": _percentile(tally.latencies, 0.5),
+        "p99_ms": _percentile(tally.latencies, 0.99),
         "writes": sum(n for op, n in tally.kinds.items() if op in _WRITES),
         "busy": tally.busy,
         "statuses": dict(tally.statuses),
         "refusals": dict(tally.refusals.most_common()),
-        "operations": dict(tally.kinds.most_common()),
+        "operations": {
+            operation: {"count": len(times), "p50_ms": _percentile(times, 0.5), "p99_ms": _percentile(times, 0.99)}
+            for operation, times in sorted(tally.by_operation.items(), key=lambda item: -len(item[1]))
+        },
         "answer_problems": tally.problems,
         "tracebacks_in_log": tracebacks,
         "first_window": window_figures(samples, started, started + window),
         "last_window": window_figures(samples, ended - window, ended),
+        "rss_mib_by_minute": _rss_by_minute(samples, started),
         "invariant_problems": problems[:200],
         "invariant_problem_count": len(problems),
         "overshot_caps": [problem for problem in problems if "over its maximum" in problem],
     }
+
+
+def _rss_by_minute(samples: list[Sample], started: float) -> dict[int, list[float]]:
+    """Each worker's RSS at the end of each whole minute of the run (and at its end), in MiB."""
+    marks: dict[int, Sample] = {}
+    for sample in samples:
+        marks[int((sample.at - started) // 60) + 1] = sample
+    return {pid: [round(marks[m].rss[pid] / 2**20, 1) for m in sorted(marks)] for pid in samples[-1].rss}
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    ordered = sorted(values)
+    return round(ordered[min(int(len(ordered) * share), len(ordered) - 1)], 2) if ordered else None
 
 
 _WRITES = {
@@ -516,11 +533,17 @@ def report(result: dict[str, Any]) -> None:
         f" p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, BUSY {result['busy']}"
     )
     print(f"  statuses {result['statuses']}; refusals {result['refusals']}")
+    for operation, figures in result["operations"].items():
+        print(
+            f"    {operation:<17} {figures['count']:>6,}  p50 {figures['p50_ms']:>7} ms  p99 {figures['p99_ms']:>7} ms"
+        )
     for name, window in (("first", first), ("last", last)):
         print(
             f"  {name} {window['seconds']} s: {window['req_s']} req/s, {window['cpu_ms_per_request']} ms CPU a request,"
             f" RSS MiB per worker {list(window['rss_mib_per_worker'].values())}"
         )
+    for pid, trend in result["rss_mib_by_minute"].items():
+        print(f"  RSS MiB of worker {pid} minute by minute: {trend}")
     print(
         f"  CPU a request last/first {last['cpu_ms_per_request'] / max(first['cpu_ms_per_request'], 1e-9):.2f}x;"
         f" answers with a problem {len(result['answer_problems'])}, tracebacks in the log {result['tracebacks_in_log']}"
