@@ -14,6 +14,7 @@ from api.case.types import Case, Debtor
 from api.company.schema import CompanyMutations, CompanyQueries
 from api.employee.schema import EmployeeMutations, EmployeeQueries
 from api.employee.types import Employee
+from api.history.schema import HistoryQueries
 from api.invoice.schema import InvoiceMutations, InvoiceQueries
 from api.invoice.types import Invoice
 from api.node.schema import NodeQueries
@@ -40,6 +41,7 @@ class Query(
     TimeEntryQueries,
     ReportQueries,
     InvoiceQueries,
+    HistoryQueries,
 ):
     pass
 

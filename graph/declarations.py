@@ -336,6 +336,7 @@ INVOICE = Declaration(
         "voided": Column("voided", codecs.BOOLEAN),
         "debtor": ToOne("Debtor", "debtor_id"),
         "lines": Python("a list of its own, from a loader"),
+        "history": Python("its events, from a loader"),
         "timeEntries": ToMany("TimeEntry", lambda rows, row: time_queries.billed_by(row.id), time_queries.BY_ID),
     },
 )
@@ -412,6 +413,7 @@ TIME_ENTRY = Declaration(
         "invoice": ToOne("Invoice", "invoice_id", shown=_BILLS),
         "overLimitOf": ToOne("TimeEntry", "over_limit_of_id"),
         "overLimitEntry": Python("the L line pointing at this entry, from a loader"),
+        "history": Python("its events, from a loader"),
         "createdBy": ToOne("Employee", "created_by_id", shown=_visible_employee("created_by_id")),
         "updatedBy": ToOne("Employee", "updated_by_id", shown=_visible_employee("updated_by_id")),
     },

@@ -17,7 +17,7 @@ from strawberry.dataloader import DataLoader
 from db.driver import Reader
 from db.session import RequestDb
 from models import Activity, CompanySettings, InvoiceLine, Role
-from services import activities, cap_usage, cases, company, debtors, employees, invoicing, roles, time_queries
+from services import activities, cap_usage, cases, company, debtors, employees, history, invoicing, roles, time_queries
 from services.cap import CapSettings
 from services.cap_usage import CapQuery, CapUsage
 from services.paging import AnyRow, Keyset, Page, Window
@@ -120,6 +120,14 @@ class Loaders:
     @cached_property
     def lines_by_invoice_id(self) -> DataLoader[int, list[InvoiceLine]]:
         return self._loader(invoicing.lines_by_invoice_ids)
+
+    @cached_property
+    def history_by_entry_id(self) -> DataLoader[int, list[history.Recorded]]:
+        return self._loader(lambda session, ids: history.of_records(session, "TimeEntry", ids))
+
+    @cached_property
+    def history_by_invoice_id(self) -> DataLoader[int, list[history.Recorded]]:
+        return self._loader(lambda session, ids: history.of_records(session, "Invoice", ids))
 
     @cached_property
     def cap_usage_by_case(self) -> DataLoader[CapQuery, CapUsage]:

@@ -8,6 +8,7 @@ from models.company import CompanySettings
 from models.debtor import Debtor
 from models.employee import Employee, EmployeeRate
 from models.enums import CapBasis, CapKind, EmployeeVisibility, EntryMode, EntrySource, TimeStatus
+from models.event import Event
 from models.invoice import Invoice, InvoiceCounter, InvoiceLine, TimeRollup, TimeRollupMonth, invoice_entries
 from models.role import Role, role_visible_roles
 from models.time_entry import CaseYearTotals, IdempotencyKey, TimeEntry, Timer
@@ -27,6 +28,7 @@ __all__ = [
     "EmployeeVisibility",
     "EntryMode",
     "EntrySource",
+    "Event",
     "IdempotencyKey",
     "Invoice",
     "InvoiceCounter",

@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Versioned, enum_column
@@ -50,6 +51,8 @@ class Case(Base, Versioned):
     max_based_on: Mapped[CapBasis] = mapped_column(
         enum_column(CapBasis, "cap_basis"), default=CapBasis.BILLABLE, server_default="BILLABLE"
     )
+    # percentages of the maximum whose crossing is an event (`cap.threshold`, SPEC 13)
+    cap_thresholds: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger), server_default="{50,80,100}")
     # kept by every write path so choosing the time list's mode costs no COUNT (SPEC 7)
     time_entry_count: Mapped[int] = mapped_column(default=0, server_default="0")
 

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.driver import Reader
 from models import Case, Debtor, Invoice, InvoiceCounter, InvoiceLine, TimeEntry, TimeStatus, invoice_entries
-from services import company, paging, rollup, totals, validation
+from services import company, events, paging, rollup, totals, validation
 from services.auth import Viewer
 from services.book_year import book_year_of
 from services.errors import DomainError, ErrorCode, invalid, not_found
@@ -226,6 +226,7 @@ async def void(session: AsyncSession, viewer: Viewer, invoice_id: int) -> Invoic
         raise invalid("id names an invoice that is voided already", "id")
     entries = (await session.execute(_locked(_ENTRIES.c.invoice_id == invoice.id))).all()
     settings = await company.get(session)
+    await events.act_as(session, viewer.employee_id)  # the voided invoice's row does not name who voided it
     await _shift(session, entries, TimeStatus.BILLABLE, viewer, None, start_month=settings.book_year_start_month)
     invoice.voided, invoice.voided_at = True, datetime.now(UTC)
     invoice.version += 1
@@ -252,6 +253,7 @@ async def release_over_limit(
         if entry.status is not TimeStatus.OVER_LIMIT:
             raise DomainError(ErrorCode.NOT_OVER_LIMIT, "Only over-limit (L) time can be released", ("ids", str(index)))
     settings = await company.get(session)
+    await events.act_as(session, viewer.employee_id, releasing=True)
     await _shift(session, entries, status, viewer, None, start_month=settings.book_year_start_month, release=True)
     await session.flush()
     return entries

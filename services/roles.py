@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import EmployeeVisibility, Role, role_visible_roles
-from services import validation
+from services import events, validation
 from services.errors import not_found
 from services.integrity import flush, touch
 
@@ -68,8 +68,11 @@ async def create(session: AsyncSession, data: RoleData) -> Role:
     return role
 
 
-async def update(session: AsyncSession, role_id: int, data: RoleData) -> Role:
+async def update(session: AsyncSession, role_id: int, data: RoleData, *, by: int | None = None) -> Role:
+    """Change a role; `by`, the administrator doing it, is what its `role.changed` event names (SPEC 13)."""
     checked = _checked(data, creating=False)
+    if by is not None:
+        await events.act_as(session, by)
     role = await session.get(Role, role_id, with_for_update=True)
     if role is None:
         raise not_found("Role", "id")

@@ -25,7 +25,7 @@ from models import (
     TimeEntry,
     TimeStatus,
 )
-from services import company, idempotency, policy, rates, rollup, totals, validation, writing
+from services import company, events, idempotency, policy, rates, rollup, totals, validation, writing
 from services.auth import Viewer
 from services.book_year import book_year_of
 from services.cap import CapSettings, counts_towards, describe, split_amount, split_minutes
@@ -677,6 +677,7 @@ async def delete(session: AsyncSession, writer: Writer, entry_id: int, *, expect
     """Delete an entry (not when invoiced); its totals and its case's entry count follow (SPEC 6)."""
     settings = await _settings(session)
     entry = await _locked_entry(session, writer, entry_id, expected_version)
+    await events.act_as(session, writer.viewer.employee_id)  # the deleted row cannot say who deleted it
     # the delete unlinks the entry's L line (ON DELETE SET NULL): lock it before the totals, as `update` does,
     # or this waits for the line's own delete while that one waits for our totals lock
     await session.execute(select(TimeEntry.id).where(TimeEntry.over_limit_of_id == entry.id).with_for_update())

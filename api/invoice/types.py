@@ -8,6 +8,7 @@ import strawberry
 
 from api.activity.types import Activity
 from api.case.types import Case, Debtor
+from api.history.types import HistoryEntry
 from graph.compiler import Source
 from graph.context import Info
 from graph.errors import UserError
@@ -86,6 +87,11 @@ class Invoice(Node):
         return [
             InvoiceLine.from_model(line) for line in await info.context.loaders.lines_by_invoice_id.load(self.db_id)
         ]
+
+    @described_field("What happened to it, oldest first: its creation and its voiding, with who and when.")
+    async def history(self, info: Info) -> list[HistoryEntry]:
+        recorded = await info.context.loaders.history_by_invoice_id.load(self.db_id)
+        return [HistoryEntry.of("Invoice", event, info.context.visibility) for event in recorded]
 
     @described_field(
         "The entries this invoice billed, in the order they were written; a voided invoice still lists them."

@@ -36,7 +36,7 @@ async def update_role(
     outcome = await write(
         info,
         lambda: (ids.require(id, "Role", "id"), input.to_data()),
-        lambda session, given: roles.update(session, *given),
+        lambda session, given: roles.update(session, *given, by=info.context.me.employee_id),
     )
     if isinstance(outcome, Refused):
         return RolePayload(user_errors=outcome.errors)

@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.activity.types import Activity
 from api.case.types import Case, Debtor
 from api.time_entry.types import (
+    SYNC_CURSOR,
     DeletePayload,
     EntryBuilder,
     StartTimerInput,
     TimeEntriesPayload,
     TimeEntry,
+    TimeEntryChanges,
     TimeEntryFilter,
     TimeEntryInput,
     TimeEntryPayload,
@@ -28,12 +30,12 @@ from graph import ids
 from graph.compiler import Source
 from graph.context import Info
 from graph.loaders import forget
-from graph.pagination import After, Connection, First, connection, decode_cursor, page_size
+from graph.pagination import After, Connection, First, connection, decode_cursor, encode_cursor, page_size
 from graph.permissions import USER
 from graph.write import Refused, nothing, read_back, write
 from models import EntryMode
 from models import Timer as TimerModel
-from services import time_entries, time_queries, timers, validation
+from services import delta_sync, time_entries, time_queries, timers, validation
 from services.paging import AnyRow, Window
 from services.time_entries import ListChange, Writer, WriteResult
 
@@ -295,6 +297,32 @@ async def time_entries_page(
     return connection(page, time_queries.NEWEST_FIRST, EntryBuilder(ctx).build, count_total)
 
 
+async def time_entries_changed_since(
+    info: Info,
+    cursor: Annotated[
+        str | None, strawberry.argument(description="From the last answer; null starts from nothing (every entry).")
+    ] = None,
+    first: Annotated[
+        int | None, strawberry.argument(description="At most this many entries or changes (100 at most).")
+    ] = 100,
+) -> TimeEntryChanges:
+    ctx = info.context
+    size = page_size(first)
+    key = decode_cursor(cursor, SYNC_CURSOR)
+    async with ctx.db.read() as session:  # the primary: a replica's snapshot would not match the cursor's
+        changes = await delta_sync.changes_since(
+            session, ctx.me.employee_id, delta_sync.SyncCursor.of_key(key) if key else None, size
+        )
+    rows = await ctx.loaders.time_entry_by_id.load_many(changes.changed_ids)
+    builder = EntryBuilder(ctx)
+    return TimeEntryChanges(
+        changed=[builder.build(row) for row in rows if row is not None],
+        deleted_ids=[strawberry.ID(ids.encode("TimeEntry", entry_id)) for entry_id in changes.deleted_ids],
+        cursor=encode_cursor(changes.cursor.key()),
+        has_more=changes.has_more,
+    )
+
+
 @strawberry.type
 class TimeEntryQueries:
     time_entries: Connection[TimeEntry] = strawberry.field(
@@ -307,6 +335,13 @@ class TimeEntryQueries:
         resolver=running_timer,
         permission_classes=USER,
         description="The viewer's running timer; null when none runs.",
+    )
+    time_entries_changed_since: TimeEntryChanges = strawberry.field(
+        resolver=time_entries_changed_since,
+        permission_classes=USER,
+        description="Delta sync: the viewer's own entries created or changed since `cursor` and the IDs of those "
+        "deleted since, in the order they were committed, with the next cursor. Applying every answer to an old copy "
+        "gives exactly the server's list.",
     )
 
 

@@ -5,11 +5,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
-from sqlalchemy import Integer, bindparam
+from sqlalchemy import BigInteger, Integer, bindparam, column
 
 from api.activity.types import Activity
 from api.case.types import Case, Debtor
 from api.employee.types import Employee
+from api.history.types import HistoryEntry
 from api.role.types import Role
 from graph import ids
 from graph.compiler import Source
@@ -178,6 +179,14 @@ class TimeEntry(Node):
     async def over_limit_entry(self, info: Info) -> TimeEntry | None:
         """On an entry cut at its case's maximum: the L line holding the excess."""
         return await _load_entry(info, self.over_limit_entry_id)
+
+    @described_field(
+        "What happened to it, oldest first: each create, edit, invoicing, voiding and release, with who, when and "
+        "each field's value before and after."
+    )
+    async def history(self, info: Info) -> list[HistoryEntry]:
+        recorded = await info.context.loaders.history_by_entry_id.load(self.db_id)
+        return [HistoryEntry.of("TimeEntry", event, info.context.visibility) for event in recorded]
 
     @described_field("Who wrote it; null when the viewer may not see their name.")
     async def created_by(self, info: Info) -> Employee | None:
@@ -533,3 +542,19 @@ async def case_time_list(
     page = await ctx.loaders.case_entries_page(case.db_id, keyset, window)
     edges, page_info = EntryBuilder(ctx, static=static, case=case).edges(page, keyset)
     return CaseTimeList(mode=mode, page_info=page_info, edges=edges, total_count=case.time_entry_count)
+
+
+# what a sync cursor holds: whether it is still listing, a transaction id and an event or entry id
+SYNC_CURSOR = Keyset((column("listing", BigInteger), column("xid", BigInteger), column("after", BigInteger)))
+
+
+@strawberry.type(description="What changed in the viewer's own entries since a cursor, and where to go on from.")
+class TimeEntryChanges:
+    changed: list[TimeEntry] = strawberry.field(
+        description="The viewer's entries created or changed since the cursor, as they are now."
+    )
+    deleted_ids: list[strawberry.ID] = strawberry.field(
+        description="Entries deleted since the cursor, or given to another employee: drop them from the copy."
+    )
+    cursor: str = strawberry.field(description="Opaque; pass it next time for what changed after this answer.")
+    has_more: bool = strawberry.field(description="Whether more changes wait: call again with `cursor` at once.")

@@ -28,7 +28,7 @@ from tests.factories import Factory
 
 TOUCHED = (
     "time_entries, case_year_totals, time_rollup, idempotency_keys, timers, auth_tokens, login_failures, "
-    "employee_rates, cases, debtors, activities, employees, role_visible_roles, roles"
+    "employee_rates, cases, debtors, activities, employees, role_visible_roles, roles, events"
 )
 RATE = Decimal("90.00")
 WIDE_POOL = 50  # 50 writers at once, each on its own connection, all kept between rounds (overflow ones would close)

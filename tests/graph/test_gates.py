@@ -38,6 +38,8 @@ TIME_ENTRIES = "query { timeEntries { totalCount } }"
 RUNNING_TIMER = "query { runningTimer { id } }"
 TIME_REPORT = "query { timeReport(filter: {}, groupBy: [STATUS]) { totalMinutes } }"
 INVOICES = "query { invoices { totalCount } }"
+AUDIT_LOG = "query { auditLog { totalCount } }"
+CHANGED_SINCE = "query { timeEntriesChangedSince { cursor } }"
 
 LOGIN = """mutation($email: String!, $password: String!) {
   login(input: {email: $email, password: $password}) { token viewer { name } userErrors { code message } } }"""
@@ -232,6 +234,8 @@ OTHER_ROOT_FIELDS = [
     RootField("runningTimer", RUNNING_TIMER, _nothing),
     RootField("timeReport", TIME_REPORT, _nothing),
     RootField("invoices", INVOICES, _nothing),
+    RootField("auditLog", AUDIT_LOG, _nothing),
+    RootField("timeEntriesChangedSince", CHANGED_SINCE, _nothing),
     RootField("logout", LOGOUT, _nothing, "auth_tokens"),
     RootField("changePassword", CHANGE_PASSWORD, _nothing, "employees"),
     RootField("createTimeEntry", CREATE_TIME_ENTRY, _nothing, "time_entries"),
