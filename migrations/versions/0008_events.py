@@ -8,8 +8,9 @@ transition tables append the domain events of SPEC 13 to `events`, so a rolled-b
 committed one is never lost. `changes` holds, per column that changed, [before, after] as JSON; the API names and
 formats them (services/history.py). Who did it: the row's `updated_by_id`/`created_by_id`, or, where the row cannot
 say (a delete, a void, a role), the transaction's `casetime.actor` setting; `casetime.releasing` tells a release of L
-time from an edit (services/events.py sets both). Each
-statement that appends events notifies `casetime_events` at commit with the highest id it wrote.
+time from an edit (services/events.py sets both). Readers find new events by transaction and id, below the oldest
+transaction still running (services/delta_sync.py); nothing is notified at commit, as NOTIFY would queue every
+writer's commit behind one lock.
 """
 from alembic import op
 
@@ -57,7 +58,6 @@ def upgrade() -> None:
     # delta sync reads an employee's entries' events by transaction, then id (services/delta_sync.py)
     op.execute("CREATE INDEX ix_events_entry_owner ON events (employee_id, xid, id) WHERE record_type = 'TimeEntry'")
     op.execute("CREATE INDEX ix_events_entry_left ON events (left_employee_id, xid, id) WHERE left_employee_id IS NOT NULL")
-    op.execute("CREATE INDEX ix_events_at ON events (at DESC, id DESC)")
     op.execute(
         "ALTER TABLE cases ADD COLUMN cap_thresholds smallint[] NOT NULL DEFAULT '{50,80,100}'"
         " CONSTRAINT ck_cases_cap_thresholds CHECK (cardinality(cap_thresholds) <= 10"
@@ -176,8 +176,12 @@ def upgrade() -> None:
             IF TG_OP = 'INSERT' THEN
                 PERFORM record_cap_crossings(NULL, to_jsonb(n)) FROM new_rows n ORDER BY n.case_id, n.year_start;
             ELSE
+                -- only rows whose counted time can have grown (an invoice or a void moves J and F alike)
                 PERFORM record_cap_crossings(to_jsonb(o), to_jsonb(n))
-                FROM new_rows n JOIN old_rows o USING (case_id, year_start) ORDER BY n.case_id, n.year_start;
+                FROM new_rows n JOIN old_rows o USING (case_id, year_start)
+                WHERE n.j_minutes + n.f_minutes > o.j_minutes + o.f_minutes OR n.n_minutes > o.n_minutes
+                   OR n.j_amount + n.f_amount > o.j_amount + o.f_amount OR n.n_amount > o.n_amount
+                ORDER BY n.case_id, n.year_start;
             END IF;
             RETURN NULL;
         END $$
@@ -264,28 +268,9 @@ def upgrade() -> None:
         "CREATE TRIGGER roles_changed AFTER UPDATE ON roles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
         " FOR EACH STATEMENT EXECUTE FUNCTION roles_changed()"
     )
-    # at commit, listeners (subscriptions on every worker) learn that events up to this id exist
-    op.execute(
-        """
-        CREATE FUNCTION events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-        DECLARE last_id bigint;
-        BEGIN
-            SELECT max(id) INTO last_id FROM new_rows;
-            IF last_id IS NOT NULL THEN
-                PERFORM pg_notify('casetime_events', last_id::text);
-            END IF;
-            RETURN NULL;
-        END $$
-        """
-    )
-    op.execute(
-        "CREATE TRIGGER events_notify AFTER INSERT ON events REFERENCING NEW TABLE AS new_rows"
-        " FOR EACH STATEMENT EXECUTE FUNCTION events_notify()"
-    )
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER events_notify ON events")
     op.execute("DROP TRIGGER roles_changed ON roles")
     op.execute("DROP TRIGGER invoices_voided ON invoices")
     op.execute("DROP TRIGGER invoices_created ON invoices")
@@ -296,7 +281,7 @@ def downgrade() -> None:
     for trigger in ("entries_inserted", "entries_updated", "entries_deleted"):
         op.execute(f"DROP TRIGGER {trigger} ON time_entries")
     for function in (
-        "events_notify", "roles_changed", "invoices_changed", "timers_changed", "caps_crossed", "entries_deleted",
+        "roles_changed", "invoices_changed", "timers_changed", "caps_crossed", "entries_deleted",
         "entries_updated", "entries_inserted",
     ):
         op.execute(f"DROP FUNCTION {function}()")
