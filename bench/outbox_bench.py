@@ -28,7 +28,7 @@ from bench.run import results_path as results_file
 # the triggers that append events (migration 0008), by table
 EVENT_TRIGGERS = {
     "time_entries": ("entries_inserted", "entries_updated", "entries_deleted"),
-    "case_year_totals": ("caps_crossed_on_insert", "caps_crossed_on_update"),
+    "case_year_totals": ("caps_crossed",),
 }
 
 

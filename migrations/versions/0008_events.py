@@ -137,62 +137,46 @@ def upgrade() -> None:
         "CREATE TRIGGER entries_updated AFTER UPDATE ON time_entries"
         " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION entries_updated()"
     )
-    # a case's counted time crossing one of its thresholds upwards, as every write path moves its totals row: a
-    # totals row before (null: none yet) and after, as JSON, read by the case's kind and basis
+    # a case's counted time crossing one of its thresholds upwards, as every write path moves its totals row; a
+    # totals row is always made empty (services/totals.py, services/writing.py), so only an update can cross
     op.execute(
         """
-        CREATE FUNCTION cap_counted(totals jsonb, kind text, basis text) RETURNS numeric LANGUAGE sql IMMUTABLE
-        RETURN coalesce(CASE
-            WHEN basis = 'BILLABLE' AND kind = 'TIME' THEN (totals ->> 'j_minutes')::numeric + (totals ->> 'f_minutes')::numeric
-            WHEN basis = 'BILLABLE' THEN (totals ->> 'j_amount')::numeric + (totals ->> 'f_amount')::numeric
-            WHEN kind = 'TIME' THEN (totals ->> 'n_minutes')::numeric
-            ELSE (totals ->> 'n_amount')::numeric
-        END, 0)
-        """
-    )
-    op.execute(
-        """
-        CREATE FUNCTION record_cap_crossings(old_totals jsonb, new_totals jsonb) RETURNS void LANGUAGE sql AS $$
-            INSERT INTO events (type, record_type, record_id, case_id, by_id, data)
-            SELECT 'cap.threshold', 'Case', c.id, c.id, event_actor(),
-                   jsonb_build_object('percent', t.percent, 'yearStart', new_totals ->> 'year_start')
-            FROM cases c
-            CROSS JOIN LATERAL (
-                SELECT cap_counted(old_totals, c.max_per_book_year::text, c.max_based_on::text) AS before,
-                       cap_counted(new_totals, c.max_per_book_year::text, c.max_based_on::text) AS after,
-                       CASE c.max_per_book_year WHEN 'TIME' THEN c.max_minutes ELSE c.max_amount END AS maximum
-            ) used
-            CROSS JOIN LATERAL unnest(c.cap_thresholds) AS t(percent)
-            WHERE c.id = (new_totals ->> 'case_id')::integer AND c.max_per_book_year <> 'NONE' AND used.maximum > 0
-              AND used.before * 100 < t.percent * used.maximum AND used.after * 100 >= t.percent * used.maximum
-            ORDER BY t.percent
-        $$
+        CREATE FUNCTION cap_used(kind text, basis text, j_minutes numeric, f_minutes numeric, n_minutes numeric,
+                                 j_amount numeric, f_amount numeric, n_amount numeric) RETURNS numeric
+        LANGUAGE sql IMMUTABLE
+        RETURN CASE WHEN basis = 'BILLABLE' AND kind = 'TIME' THEN j_minutes + f_minutes
+                    WHEN basis = 'BILLABLE' THEN j_amount + f_amount
+                    WHEN kind = 'TIME' THEN n_minutes
+                    ELSE n_amount END
         """
     )
     op.execute(
         """
         CREATE FUNCTION caps_crossed() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP = 'INSERT' THEN
-                PERFORM record_cap_crossings(NULL, to_jsonb(n)) FROM new_rows n ORDER BY n.case_id, n.year_start;
-            ELSE
-                -- only rows whose counted time can have grown (an invoice or a void moves J and F alike)
-                PERFORM record_cap_crossings(to_jsonb(o), to_jsonb(n))
-                FROM new_rows n JOIN old_rows o USING (case_id, year_start)
-                WHERE n.j_minutes + n.f_minutes > o.j_minutes + o.f_minutes OR n.n_minutes > o.n_minutes
-                   OR n.j_amount + n.f_amount > o.j_amount + o.f_amount OR n.n_amount > o.n_amount
-                ORDER BY n.case_id, n.year_start;
-            END IF;
+            INSERT INTO events (type, record_type, record_id, case_id, by_id, data)
+            SELECT 'cap.threshold', 'Case', c.id, c.id, event_actor(),
+                   jsonb_build_object('percent', t.percent, 'yearStart', n.year_start)
+            FROM new_rows n
+            JOIN old_rows o USING (case_id, year_start)
+            JOIN cases c ON c.id = n.case_id AND c.max_per_book_year <> 'NONE'
+            CROSS JOIN LATERAL (
+                SELECT cap_used(c.max_per_book_year::text, c.max_based_on::text, o.j_minutes, o.f_minutes,
+                                o.n_minutes, o.j_amount, o.f_amount, o.n_amount) AS before,
+                       cap_used(c.max_per_book_year::text, c.max_based_on::text, n.j_minutes, n.f_minutes,
+                                n.n_minutes, n.j_amount, n.f_amount, n.n_amount) AS after,
+                       CASE c.max_per_book_year WHEN 'TIME' THEN c.max_minutes ELSE c.max_amount END AS maximum
+            ) used
+            CROSS JOIN LATERAL unnest(c.cap_thresholds) AS t(percent)
+            WHERE used.after > used.before AND used.maximum > 0
+              AND used.before * 100 < t.percent * used.maximum AND used.after * 100 >= t.percent * used.maximum
+            ORDER BY c.id, n.year_start, t.percent;
             RETURN NULL;
         END $$
         """
     )
     op.execute(
-        "CREATE TRIGGER caps_crossed_on_insert AFTER INSERT ON case_year_totals REFERENCING NEW TABLE AS new_rows"
-        " FOR EACH STATEMENT EXECUTE FUNCTION caps_crossed()"
-    )
-    op.execute(
-        "CREATE TRIGGER caps_crossed_on_update AFTER UPDATE ON case_year_totals"
+        "CREATE TRIGGER caps_crossed AFTER UPDATE ON case_year_totals"
         " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION caps_crossed()"
     )
     op.execute(
@@ -276,8 +260,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER invoices_created ON invoices")
     op.execute("DROP TRIGGER timers_ended ON timers")
     op.execute("DROP TRIGGER timers_started ON timers")
-    op.execute("DROP TRIGGER caps_crossed_on_update ON case_year_totals")
-    op.execute("DROP TRIGGER caps_crossed_on_insert ON case_year_totals")
+    op.execute("DROP TRIGGER caps_crossed ON case_year_totals")
     for trigger in ("entries_inserted", "entries_updated", "entries_deleted"):
         op.execute(f"DROP TRIGGER {trigger} ON time_entries")
     for function in (
@@ -285,8 +268,7 @@ def downgrade() -> None:
         "entries_updated", "entries_inserted",
     ):
         op.execute(f"DROP FUNCTION {function}()")
-    op.execute("DROP FUNCTION record_cap_crossings(jsonb, jsonb)")
-    op.execute("DROP FUNCTION cap_counted(jsonb, text, text)")
+    op.execute("DROP FUNCTION cap_used(text, text, numeric, numeric, numeric, numeric, numeric, numeric)")
     op.execute("DROP FUNCTION row_changes(jsonb, jsonb, text[])")
     op.execute("DROP FUNCTION event_actor()")
     op.execute("ALTER TABLE cases DROP COLUMN cap_thresholds")
