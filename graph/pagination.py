@@ -111,13 +111,14 @@ def connection(
     page: Page[Any], keyset: Keyset, node: Callable[[Any], T], count_total: Callable[[], Awaitable[int]]
 ) -> Connection[T]:
     edges = [Edge(cursor=encode_cursor(keyset.key_of(row)), node=node(row)) for row in page.rows]
-    return Connection(
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        edges=edges,
-        count_total=count_total,
+    return Connection(page_info=page_info(page, [edge.cursor for edge in edges]), edges=edges, count_total=count_total)
+
+
+def page_info(page: Page[Any], cursors: Sequence[str]) -> PageInfo:
+    """Where `page` lies, given its edges' cursors in order."""
+    return PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=page.has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
     )

@@ -16,13 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli import migrate, transaction
 from edge.app import create_app
 from graph import ids
 from services.passwords import Passwords
 from tests.conftest import TEST_CONFIG
-from tests.factories import Factory
+from tests.factories import Factory, gql
 from tests.replica_support import Replica, streaming_replica
 
 WINDOW = 1  # READ_YOUR_WRITES_SECONDS in these tests
@@ -166,3 +168,15 @@ async def test_the_mark_is_written_once_a_window(api: Api, world: World) -> None
     await asyncio.sleep(WINDOW + 0.1)
     await api.write(1)
     assert marked_at() > first
+
+
+async def test_without_a_replica_no_write_is_marked(
+    client: httpx.AsyncClient, factory: Factory, session: AsyncSession
+) -> None:
+    _, token = await factory.admin()
+    case = await factory.case()
+    activity = await factory.activity(default_rate=Decimal("60.00"))
+    entry = {"caseId": ids.encode("Case", case.id), "activityId": ids.encode("Activity", activity.id)}
+    body = await gql(client, CREATE, {"input": {**entry, "workDate": "2026-11-02", "minutes": 5}}, token=token)
+    assert body["data"]["createTimeEntry"]["userErrors"] == []
+    assert await session.scalar(text("SELECT count(*) FROM recent_writes")) == 0

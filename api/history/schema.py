@@ -11,7 +11,7 @@ from api.history.types import HistoryAction, HistoryEntry, field_changes
 from graph import ids
 from graph.context import Info
 from graph.errors import ApiError, TopCode
-from graph.pagination import After, First, PageInfo, decode_cursor, encode_cursor, page_size
+from graph.pagination import After, First, PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from graph.permissions import ADMIN
 from services import history
 
@@ -88,13 +88,7 @@ async def audit_log(
         )
         for recorded in page.rows
     ]
-    info_ = PageInfo(
-        has_next_page=page.has_next,
-        has_previous_page=page.has_previous,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
-    return AuditConnection(page_info=info_, edges=edges, total_count=total)
+    return AuditConnection(page_info=page_info(page, [edge.cursor for edge in edges]), edges=edges, total_count=total)
 
 
 @strawberry.type

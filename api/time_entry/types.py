@@ -29,7 +29,7 @@ from graph.objects import (
     shown_key,
     user_errors_field,
 )
-from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_size
+from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from models import EntryMode, EntrySource, TimeStatus
 from models import TimeEntry as TimeEntryRow
 from services import time_queries
@@ -281,13 +281,7 @@ class EntryBuilder:
         for row in page.rows:
             f = row._mapping  # built anew on every access of `_mapping`: once per row
             edges.append(Edge(cursor=encode_cursor([f[key] for key in keys]), node=self._build(f)))
-        info = PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        )
-        return edges, info
+        return edges, page_info(page, [edge.cursor for edge in edges])
 
 
 # a page builds 50 entries of 24 fields and a query selects a handful: each field is read from the row when asked

@@ -115,13 +115,18 @@ async def make_world(factory: Factory) -> World:
     return World((admin_token, await factory.token(employee)), tuple(ids.encode(kind, id_) for kind, id_ in rows))
 
 
+def fuzzing(examples: int) -> settings:
+    """Hypothesis' settings of a fuzz run: `examples` documents a field, however slow, none replayed from a store."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        database=None,
+    )
+
+
 @pytest.mark.parametrize("root_field", ROOT_FIELDS)
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    database=None,
-)
+@fuzzing(EXAMPLES)
 @given(data=st.data())
 async def test_every_answer_is_coded(
     client: httpx.AsyncClient, world: World, root_field: str, data: st.DataObject

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -28,7 +28,7 @@ from services.auth import token_digest
 from services.passwords import Passwords
 from tests.deploy_support import CLI, cli_env, free_port, fresh_database, wait_ready
 from tests.factories import Factory
-from tests.graph.test_fuzz import ROOT_FIELDS, World, _documents, _problems, make_world
+from tests.graph.test_fuzz import ROOT_FIELDS, World, _documents, _problems, fuzzing, make_world
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
 
@@ -109,12 +109,7 @@ _TOKENS: dict[str, tuple[str, str]] = {}  # per root field, made before its firs
 
 
 @pytest.mark.parametrize("root_field", ROOT_FIELDS)
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    database=None,
-)
+@fuzzing(EXAMPLES)
 @given(data=st.data())
 async def test_every_answer_over_http_is_coded(served: Served, root_field: str, data: st.DataObject) -> None:
     if root_field not in _TOKENS:

@@ -3,51 +3,30 @@ behind the services' back is named. The soak and `cli.py check` trust it, so eac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Case, EntryMode, TimeStatus
+from models import EntryMode, TimeStatus
 from services import books, invoicing, time_entries
-from services.time_entries import Writer
 from tests.factories import Factory
-from tests.services.time_support import admin_writer
-
-
-@dataclass(frozen=True)
-class Books:
-    capped: Case  # a TIME maximum of 60 minutes, written through the cap check until it split
-    writer: Writer
+from tests.services.time_support import Desk, make_desk
 
 
 @pytest.fixture
-async def written(session: AsyncSession, factory: Factory) -> Books:
-    """Entries on a capped case (one split onto L), on an open case, invoiced once and voided once."""
-    _, writer = await admin_writer(session, factory)
-    debtor = await factory.debtor()
-    capped = await factory.case(debtor=debtor, max_per_book_year="TIME", max_minutes=60)
-    open_case = await factory.case(debtor=debtor)
-    activity = await factory.activity(default_rate=Decimal("90.00"))
-    for case, minutes in ((capped, 45), (capped, 30), (open_case, 20), (open_case, 15)):
-        data: time_entries.EntryData = {
-            "case_id": case.id,
-            "activity_id": activity.id,
-            "work_date": date(2026, 11, 2),
-            "minutes": minutes,
-        }
-        await time_entries.create(session, writer, data, mode=EntryMode.PER_DATE)
-    voided = await invoicing.create(session, writer.viewer, debtor_id=capped.debtor_id)
-    await invoicing.void(session, writer.viewer, voided.id)
-    await invoicing.create(session, writer.viewer, debtor_id=capped.debtor_id)
+async def written(session: AsyncSession, factory: Factory) -> Desk:
+    """Entries on the capped case (one split onto L) and the open one, invoiced once and voided once."""
+    desk = await make_desk(session, factory)
+    for case, minutes in ((desk.capped, 45), (desk.capped, 30), (desk.open, 20), (desk.open, 15)):
+        await time_entries.create(session, desk.writer, desk.entry(case, minutes), mode=EntryMode.PER_DATE)
+    voided = await invoicing.create(session, desk.writer.viewer, debtor_id=desk.capped.debtor_id)
+    await invoicing.void(session, desk.writer.viewer, voided.id)
+    await invoicing.create(session, desk.writer.viewer, debtor_id=desk.capped.debtor_id)
     await session.flush()
-    return Books(capped, writer)
+    return desk
 
 
-async def test_books_written_by_the_services_are_exact(session: AsyncSession, written: Books) -> None:
+async def test_books_written_by_the_services_are_exact(session: AsyncSession, written: Desk) -> None:
     assert await books.audit(session, capped_cases=[written.capped.id]) == []
 
 
@@ -90,14 +69,14 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("broken", BROKEN)
-async def test_each_broken_rule_is_named(session: AsyncSession, written: Books, broken: str) -> None:
+async def test_each_broken_rule_is_named(session: AsyncSession, written: Desk, broken: str) -> None:
     statement, found = BROKEN[broken]
     await session.execute(text(statement))
     problems = await books.audit(session, capped_cases=[written.capped.id])
     assert any(problem.startswith(found) for problem in problems), problems
 
 
-async def test_an_overshot_cap_is_named_only_for_the_cases_held_to_it(session: AsyncSession, written: Books) -> None:
+async def test_an_overshot_cap_is_named_only_for_the_cases_held_to_it(session: AsyncSession, written: Desk) -> None:
     # released over the cap on purpose (no cap check, SPEC 3): the totals move with it, the maximum is exceeded
     released = (await session.scalars(text("SELECT id FROM time_entries WHERE status = 'L'"))).all()
     await invoicing.release_over_limit(session, written.writer.viewer, list(released), TimeStatus.BILLABLE)

@@ -5,9 +5,7 @@ order from nothing, rebuild the entry as it is."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,43 +14,18 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Case, Employee, EntryMode, Event, TimeStatus
+from models import EntryMode, Event, TimeStatus
 from services import invoicing, roles, time_entries, timers
-from services.time_entries import ListChange, Writer
+from services.time_entries import ListChange
 from tests.factories import Factory
-from tests.services.time_support import admin_writer
+from tests.services.time_support import Desk, make_desk
 
 DAY = date(2026, 11, 2)
 
 
-@dataclass
-class Desk:
-    """An administrator who writes and bills, a capped case (60 minutes) and an open one, of one debtor."""
-
-    admin: Employee
-    writer: Writer
-    capped: Case
-    open: Case
-    activity_id: int
-
-    def entry(self, case: Case, minutes: int, **more: Any) -> time_entries.EntryData:
-        data: dict[str, Any] = {
-            "case_id": case.id,
-            "activity_id": self.activity_id,
-            "work_date": DAY,
-            "minutes": minutes,
-        }
-        return {**data, **more}  # type: ignore[typeddict-item]
-
-
 @pytest.fixture
 async def desk(session: AsyncSession, factory: Factory) -> Desk:
-    admin, writer = await admin_writer(session, factory)
-    debtor = await factory.debtor()
-    capped = await factory.case(debtor=debtor, max_per_book_year="TIME", max_minutes=60)
-    open_case = await factory.case(debtor=debtor)
-    activity = await factory.activity(default_rate=Decimal("60.00"))
-    return Desk(admin, writer, capped, open_case, activity.id)
+    return await make_desk(session, factory)
 
 
 async def events_since(session: AsyncSession, last: int) -> list[Event]:
@@ -210,11 +183,13 @@ async def test_a_write_rolled_back_leaves_no_event(session: AsyncSession, desk: 
     assert await events_since(session, last) != []  # the same write, kept, keeps them
 
 
+# what a description may hold: any text but NUL (refused as VALIDATION) and lone surrogates (no UTF-8 for them)
+DESCRIBED = st.characters(exclude_characters="\x00", exclude_categories=["Cs"])
 # an entry's edits as the history's property test draws them: minutes, description, or a move to another day
 EDITS = st.lists(
     st.one_of(
         st.builds(lambda m: {"minutes": m}, st.integers(1, 600)),
-        st.builds(lambda d: {"description": d}, st.one_of(st.none(), st.text(max_size=8))),
+        st.builds(lambda d: {"description": d}, st.one_of(st.none(), st.text(DESCRIBED, max_size=8))),
         st.builds(lambda d: {"work_date": DAY + timedelta(days=d)}, st.integers(0, 40)),
     ),
     max_size=6,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Employee
-from services import auth, books, visibility
+from models import Case, Employee
+from services import auth, books, time_entries, visibility
 from services.errors import DomainError, ErrorCode
 from services.time_entries import Writer
 from tests.factories import Factory
@@ -92,3 +95,28 @@ async def mark_invoiced(session: AsyncSession, entry_id: int) -> None:
         ),
         {"id": entry_id},
     )
+
+
+@dataclass
+class Desk:
+    """An administrator who writes and bills, and of one debtor a case capped at 60 minutes a book year and an open
+    one, with an activity at `RATE`."""
+
+    admin: Employee
+    writer: Writer
+    capped: Case
+    open: Case
+    activity_id: int
+
+    def entry(self, case: Case, minutes: int, **more: Any) -> time_entries.EntryData:
+        data: dict[str, Any] = {"case_id": case.id, "activity_id": self.activity_id, "work_date": date(2026, 11, 2)}
+        return {**data, "minutes": minutes, **more}  # type: ignore[typeddict-item]
+
+
+async def make_desk(session: AsyncSession, factory: Factory) -> Desk:
+    admin, writer = await admin_writer(session, factory)
+    debtor = await factory.debtor()
+    capped = await factory.case(debtor=debtor, max_per_book_year="TIME", max_minutes=60)
+    open_case = await factory.case(debtor=debtor)
+    activity = await factory.activity(default_rate=RATE)
+    return Desk(admin, writer, capped, open_case, activity.id)
