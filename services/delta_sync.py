@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-PAST_ANY_ID = 2**62  # an event id greater than any: (horizon - 1, it) orders just before the horizon's first event
+from services.event_feed import HORIZON, PAST_ANY_ID
 
-_HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 _OWN_ENTRIES = text("SELECT id FROM time_entries WHERE employee_id = :me AND id > :after ORDER BY id LIMIT :limit")
 # own entries' events, and those of entries an edit gave another employee
 _EVENTS = text(
@@ -63,7 +62,7 @@ class Changes:
 async def changes_since(session: AsyncSession, employee_id: int, cursor: SyncCursor | None, first: int) -> Changes:
     """One answer of the sync: at most `first` entries (listing) or `first` events' entries."""
     if cursor is None:
-        horizon = int(await session.scalar(_HORIZON) or 0)
+        horizon = int(await session.scalar(HORIZON) or 0)
         cursor = SyncCursor(listing=True, xid=horizon, after=0)
     if cursor.listing:
         ids = list(await session.scalars(_OWN_ENTRIES, {"me": employee_id, "after": cursor.after, "limit": first + 1}))
