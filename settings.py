@@ -76,6 +76,9 @@ class Config:
     # a fixed pool per worker, as wide as MAX_IN_FLIGHT: an admitted request never waits for a connection; more
     # backends than the database has cores to run them only take turns (bench/README.md: 10 against 20)
     db_pool_size: int = 10
+    # each worker's connections for live subscriptions, beside DB_POOL_SIZE: one follows the event feed, the others
+    # read events for their subscribers
+    live_pool_size: int = 3
     # argon2id cost; tests lower it, production keeps the library's recommended defaults
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -130,6 +133,7 @@ class Config:
             lock_timeout_ms=_int(env, "LOCK_TIMEOUT_MS", 5000, minimum=1),
             pgdata=pgdata,
             db_pool_size=_int(env, "DB_POOL_SIZE", 10, minimum=1),
+            live_pool_size=_int(env, "LIVE_POOL_SIZE", 3, minimum=2),
             argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
             argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
             statement_timeout_ms=_int(env, "STATEMENT_TIMEOUT_MS", 15_000, minimum=1),

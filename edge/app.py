@@ -16,17 +16,19 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, request_response
+from starlette.routing import Route, WebSocketRoute, request_response
 
 from db import embedded
 from db.engine import SessionMakers, create_engine
 from edge import browser, observability
 from edge.admission import Admission
 from edge.http import GraphQLEndpoint, HeaderLimit
+from edge.live import LiveEndpoint
 from edge.schema import schema
 from graph import metrics, strawberry_internals
 from graph.strawberry_internals import graphql_schema
 from services import totals
+from services.live import Hub
 from services.passwords import Passwords
 from settings import Config
 
@@ -49,10 +51,17 @@ class Database:
         elif engine is not None:
             self._makers = SessionMakers.on(engine)
         self._read_makers: SessionMakers | None = None
+        self.live_engine: AsyncEngine | None = None
+        self._live_makers: SessionMakers | None = None
 
     def read_sessionmaker(self, *, query: bool = False) -> async_sessionmaker[AsyncSession] | None:
         """Sessions on the read replica of DATABASE_READ_URL; None when there is none."""
         return self._read_makers(query=query) if self._read_makers else None
+
+    def live_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for live subscriptions, in autocommit: a pool of their own (LIVE_POOL_SIZE) once the process
+        opened the database itself, so subscribers never take a request's connection."""
+        return self._live_makers(query=True) if self._live_makers else self.sessionmaker(query=True)
 
     def sessionmaker(self, *, query: bool = False) -> async_sessionmaker[AsyncSession]:
         if self._makers is None:
@@ -70,23 +79,26 @@ class Database:
         self.engine = self._engine(url, config)
         self._makers = SessionMakers.on(self.engine)
         metrics.watch_pool(self.engine, "primary")
+        self.live_engine = self._engine(url, config, pool_size=config.live_pool_size)
+        self._live_makers = SessionMakers.on(self.live_engine)
+        metrics.watch_pool(self.live_engine, "live")
         if config.read_database_url:
             self.read_engine = self._engine(config.read_database_url, config)
             self._read_makers = SessionMakers.on(self.read_engine)
             metrics.watch_pool(self.read_engine, "read")
 
     @staticmethod
-    def _engine(url: str, config: Config) -> AsyncEngine:
+    def _engine(url: str, config: Config, *, pool_size: int | None = None) -> AsyncEngine:
         return create_engine(
             url,
-            pool_size=config.db_pool_size,
+            pool_size=pool_size or config.db_pool_size,
             queue_timeout_ms=config.queue_timeout_ms,
             lock_timeout_ms=config.lock_timeout_ms,
             statement_timeout_ms=config.statement_timeout_ms,
         )
 
     async def close(self) -> None:
-        for engine in (self.engine, self.read_engine):
+        for engine in (self.engine, self.read_engine, self.live_engine):
             if engine is not None:
                 await engine.dispose()
 
@@ -116,6 +128,9 @@ def create_app(
         passwords=passwords,
     )
 
+    hub = Hub(lambda: database.live_sessionmaker()())
+    subscriptions = LiveEndpoint(endpoint, hub, database.live_sessionmaker, concurrency=config.live_pool_size - 1)
+
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
@@ -142,6 +157,7 @@ def create_app(
         try:
             yield
         finally:
+            await hub.close()
             await database.close()
             metrics.LIVE.stop()
             observability.JOURNAL.flush()
@@ -153,6 +169,7 @@ def create_app(
         routes=[
             # admission around the GraphQL route only: the probes and /metrics answer when the worker is full
             Route("/graphql", Admission(request_response(endpoint.handle), config=config), methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", subscriptions.serve),
             Route("/metrics", _metrics(config.metrics_token), methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),

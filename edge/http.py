@@ -96,6 +96,50 @@ class Prepared:
         return self.plans[key]
 
 
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """An operation fit to run."""
+
+    prepared: Prepared
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why an operation does not run: its errors as an answer writes them, and the HTTP status to send them with."""
+
+    errors: list[dict[str, Any]]
+    status: int = 200
+    headers: dict[str, str] | None = None
+    with_data: bool = True  # a refusal before validation also says `"data": null`
+
+    @classmethod
+    def of(cls, code: TopCode, message: str, status: int = 200, headers: dict[str, str] | None = None) -> Refusal:
+        return cls([{"message": message, "extensions": {"code": code.value}}], status, headers)
+
+    def response(self) -> Response:
+        body: dict[str, Any] = {"errors": self.errors, "data": None} if self.with_data else {"errors": self.errors}
+        return _json(body, self.status, self.headers)
+
+
+def over_post(kind: OperationType) -> Refusal | None:
+    """What HTTP POST runs: queries and mutations."""
+    if kind is OperationType.SUBSCRIPTION:
+        message = "Subscriptions run over the websocket at /graphql (graphql-transport-ws)"
+        return Refusal.of(TopCode.BAD_REQUEST, message, 400)
+    return None
+
+
+def over_get(kind: OperationType) -> Refusal | None:
+    """What HTTP GET runs: queries."""
+    if kind is OperationType.MUTATION:
+        return Refusal.of(TopCode.METHOD_NOT_ALLOWED, "Mutations need POST", 405, {"Allow": "POST"})
+    return over_post(kind)
+
+
 class HeaderLimit:
     """HTTP 431 for requests whose headers exceed MAX_HEADERS in all, before any route reads them."""
 
@@ -189,57 +233,67 @@ class GraphQLEndpoint:
         return await self._run(request, payload, allow_mutation=False)
 
     async def _run(self, request: Request, payload: dict[str, Any], *, allow_mutation: bool) -> Response:
+        ready = await self.ready(payload, over_post if allow_mutation else over_get)
+        if isinstance(ready, Refusal):
+            return ready.response()
+        plan = ready.prepared.plan(self.schema, ready.operation)
+        query = ready.operation.operation is OperationType.QUERY
+        result = await self._execute(request, ready.document, ready.variables, ready.operation_name, plan, query=query)
+        return self._answer(result)
+
+    async def ready(
+        self, payload: dict[str, Any], allowed: Callable[[OperationType], Refusal | None]
+    ) -> Ready | Refusal:
+        """The payload's operation parsed, validated and within every limit, or why it does not run; `allowed` says
+        which kinds of operation the transport runs."""
         variables, operation_name = payload.get("variables"), payload.get("operationName")
         document = self._document(payload)
-        if isinstance(document, Response):
+        if isinstance(document, Refusal):
             return document
         if variables is not None and not isinstance(variables, dict):
-            return _error_response(TopCode.BAD_REQUEST, "variables must be an object", 400)
+            return Refusal.of(TopCode.BAD_REQUEST, "variables must be an object", 400)
         if operation_name is not None and not isinstance(operation_name, str):
-            return _error_response(TopCode.BAD_REQUEST, "operationName must be a string", 400)
+            return Refusal.of(TopCode.BAD_REQUEST, "operationName must be a string", 400)
         if isinstance(document, Prepared):
             prepared = document  # trusted: parsed and validated at start
         else:
             offload = len(document) > OFFLOAD_QUERY
             prepared = await asyncio.to_thread(self.prepare, document) if offload else self.prepare(document)
         if prepared.errors:
-            return _json({"errors": [self._format(e) for e in prepared.errors]})
+            return Refusal([self._format(e) for e in prepared.errors], with_data=False)
         operation = prepared.operation(operation_name)
         if operation is None:
-            return _error_response(TopCode.BAD_REQUEST, "Unknown or ambiguous operationName", 400)
+            return Refusal.of(TopCode.BAD_REQUEST, "Unknown or ambiguous operationName", 400)
         note_operation(operation)
-        if operation.operation is not OperationType.QUERY and not allow_mutation:
-            return _error_response(TopCode.METHOD_NOT_ALLOWED, "Mutations need POST", 405, {"Allow": "POST"})
+        if (refused := allowed(operation.operation)) is not None:
+            return refused
         assert prepared.document is not None
         nodes = prepared.cost(self.schema, operation).nodes(variables)
         if nodes > MAX_NODES:
-            return _error_response(TopCode.LIMIT_EXCEEDED, too_many_nodes(nodes), 200)
+            return Refusal.of(TopCode.LIMIT_EXCEEDED, too_many_nodes(nodes))
         if inputs.holds_nul(variables):
-            return _error_response(TopCode.VALIDATION, inputs.NUL_MESSAGE, 200)
-        plan = prepared.plan(self.schema, operation)
-        query = operation.operation is OperationType.QUERY
-        result = await self._execute(request, prepared.document, variables, operation_name, plan, query=query)
-        return self._answer(result)
+            return Refusal.of(TopCode.VALIDATION, inputs.NUL_MESSAGE)
+        return Ready(prepared, prepared.document, operation, variables, operation_name)
 
-    def _document(self, payload: dict[str, Any]) -> Prepared | str | Response:
+    def _document(self, payload: dict[str, Any]) -> Prepared | str | Refusal:
         """The request's trusted document by `documentId`, or its `query` text to prepare, or why neither runs."""
         query, document_id = payload.get("query"), payload.get("documentId")
         if query is not None and self.config.trusted_documents_only:
             message = "Only trusted documents run here: send documentId instead of query"
-            return _error_response(TopCode.PERSISTED_DOCUMENT_REQUIRED, message, 200)
+            return Refusal.of(TopCode.PERSISTED_DOCUMENT_REQUIRED, message, 200)
         if document_id is None:
             if not isinstance(query, str) or not query.strip():
-                return _error_response(TopCode.BAD_REQUEST, "No query given", 400)
+                return Refusal.of(TopCode.BAD_REQUEST, "No query given", 400)
             return query
         if query is not None:
-            return _error_response(TopCode.BAD_REQUEST, "Send either query or documentId, not both", 400)
+            return Refusal.of(TopCode.BAD_REQUEST, "Send either query or documentId, not both", 400)
         if not isinstance(document_id, str):
-            return _error_response(TopCode.BAD_REQUEST, "documentId must be a string", 400)
+            return Refusal.of(TopCode.BAD_REQUEST, "documentId must be a string", 400)
         digest = digest_of(document_id)
         prepared = self.trusted.get(digest) if digest else None
         if prepared is None:
             message = f"No trusted document has the documentId {validation.clipped(document_id)!r}"
-            return _error_response(TopCode.PERSISTED_DOCUMENT_NOT_FOUND, message, 200)
+            return Refusal.of(TopCode.PERSISTED_DOCUMENT_NOT_FOUND, message, 200)
         return prepared
 
     def _answer(self, result: ExecutionResult) -> Response:
@@ -447,5 +501,4 @@ def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | Non
 
 
 def _error_response(code: TopCode, message: str, status: int, headers: dict[str, str] | None = None) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code.value}}], "data": None}
-    return _json(body, status, headers)
+    return Refusal.of(code, message, status, headers).response()

@@ -17,6 +17,7 @@ from api.employee.types import Employee
 from api.history.schema import HistoryQueries
 from api.invoice.schema import InvoiceMutations, InvoiceQueries
 from api.invoice.types import Invoice
+from api.live.schema import Subscription
 from api.node.schema import NodeQueries
 from api.report.schema import ReportQueries
 from api.role.schema import RoleMutations, RoleQueries
@@ -66,6 +67,7 @@ class Mutation(
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Role, Employee, Activity, Debtor, Case, TimeEntry, Invoice],
     config=StrawberryConfig(name_converter=CamelCaseOnce(), scalar_map=SCALAR_MAP),
 )

@@ -12,6 +12,7 @@ from graph.loaders import Loaders
 from graph.pagination import Connection
 from graph.strawberry_internals import field_nodes, raw_variables
 from services.auth import Viewer
+from services.live import Hub
 from services.paging import Keyset, Window
 from services.passwords import Passwords
 from services.visibility import Visibility
@@ -30,6 +31,8 @@ class Context:
     token: str | None
     # the peer's address as uvicorn reports it (behind a proxy listed in FORWARDED_ALLOW_IPS: the forwarded client)
     client_address: str | None = None
+    # the worker's fan-out of live events, on a subscription's connection only
+    live: Hub | None = None
     # what the plan answering compiled (`edge.execution.Plan.compiled`): a list may then be answered as JSON text,
     # an orjson.Fragment; None while graphql-core, which runs a request the plan could not answer, takes Python
     # values only

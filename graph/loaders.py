@@ -16,8 +16,20 @@ from strawberry.dataloader import DataLoader
 
 from db.driver import Reader
 from db.session import RequestDb
-from models import Activity, CompanySettings, InvoiceLine, Role
-from services import activities, cap_usage, cases, company, debtors, employees, history, invoicing, roles, time_queries
+from models import Activity, CompanySettings, InvoiceLine, Role, Timer
+from services import (
+    activities,
+    cap_usage,
+    cases,
+    company,
+    debtors,
+    employees,
+    history,
+    invoicing,
+    roles,
+    time_queries,
+    timers,
+)
 from services.cap import CapSettings
 from services.cap_usage import CapQuery, CapUsage
 from services.paging import AnyRow, Keyset, Page, Window
@@ -167,6 +179,10 @@ class Loaders:
     async def invoice_entries_page(self, invoice_id: int, *, first: int, after: Sequence[Any] | None) -> Page[AnyRow]:
         async with self._db.read() as session:
             return await time_queries.invoice_page(session, invoice_id=invoice_id, first=first, after=after)
+
+    async def running_timer(self, employee_id: int) -> Timer | None:
+        async with self._db.read() as session:
+            return await timers.running(session, employee_id=employee_id)
 
     async def invoice_entries_total(self, invoice_id: int) -> int:
         async with self._db.read() as session:

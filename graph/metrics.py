@@ -69,6 +69,15 @@ POOL_SIZE = Gauge(
     "casetime_db_pool_size", "Connections the pool keeps (DB_POOL_SIZE)", ["pool"], multiprocess_mode="livesum"
 )
 CONNECTIONS_OPENED = Counter("casetime_db_connections_opened", "Database connections opened by the pool", ["pool"])
+LIVE_SUBSCRIPTIONS = Gauge(
+    "casetime_live_subscriptions", "Subscriptions open over websockets (SPEC 13)", multiprocess_mode="livesum"
+)
+LIVE_SENT = Counter("casetime_live_events_sent", "Events sent to subscribers over websockets")
+LIVE_ENDED = Counter(
+    "casetime_live_subscriptions_ended",
+    "Subscriptions the server ended: the token revoked or expired, or the subscriber too far behind",
+    ["reason"],
+)
 LOGINS_REFUSED = Counter(
     "casetime_logins_refused", "Logins refused: failed (wrong email or password) or throttled", ["reason"]
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -196,6 +197,16 @@ _VIEWER = Prebuilt(
     .outerjoin(RecentWrite, RecentWrite.employee_id == Employee.id)
     .where(AuthToken.token_hash == bindparam("token_hash"), AuthToken.expires_at > func.now(), Employee.active)
 )
+
+
+async def still_valid(session: AsyncSession, digests: Sequence[bytes]) -> set[bytes]:
+    """Which of these token digests still authenticate: known, unexpired, their employee active."""
+    rows = await session.scalars(
+        select(AuthToken.token_hash)
+        .join(Employee, Employee.id == AuthToken.employee_id)
+        .where(AuthToken.token_hash.in_(digests), AuthToken.expires_at > func.now(), Employee.active)
+    )
+    return set(rows)
 
 
 async def authenticate(reader: Reader, *, token: str) -> Viewer | None:

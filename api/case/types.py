@@ -187,11 +187,7 @@ class Case(Node):
         ] = None,
     ) -> CapUsage | None:
         """Limit, used and available for the book year holding `date` (today by default); null without a cap."""
-        try:
-            usage = await info.context.loaders.cap_usage_of(self.db_id, self, date)
-        except DomainError as error:
-            raise ApiError(TopCode.VALIDATION, error.message) from error
-        return CapUsage(**dataclasses.asdict(usage)) if usage else None
+        return await cap_usage_of(info, self, date)
 
     @classmethod
     def from_row(cls, row: Any, debtors: dict[int, Debtor] | None = None) -> Case:
@@ -202,6 +198,15 @@ class Case(Node):
     def from_fields(cls, f: Fields, debtors: dict[int, Debtor] | None = None) -> Case:
         """`debtors` shares one Debtor object per debtor among the rows of one answer."""
         return _case_of_row(f, {} if debtors is None else debtors)
+
+
+async def cap_usage_of(info: Info, case: Case, on: date | None) -> CapUsage | None:
+    """How much of `case`'s maximum the book year holding `on` (today by default) has used; None without a cap."""
+    try:
+        usage = await info.context.loaders.cap_usage_of(case.db_id, case, on)
+    except DomainError as error:
+        raise ApiError(TopCode.VALIDATION, error.message) from error
+    return CapUsage(**dataclasses.asdict(usage)) if usage else None
 
 
 def _debtor_of(case: Any) -> Debtor:

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.activity.types import Activity
-from api.case.types import Case, Debtor
 from api.time_entry.types import (
     SYNC_CURSOR,
     DeletePayload,
@@ -25,6 +23,7 @@ from api.time_entry.types import (
     Timer,
     TimerPayload,
     Warning,
+    timer_of,
 )
 from graph import ids
 from graph.compiler import Source
@@ -34,7 +33,6 @@ from graph.pagination import After, Connection, First, connection, decode_cursor
 from graph.permissions import USER
 from graph.write import Refused, nothing, read_back, write
 from models import EntryMode
-from models import Timer as TimerModel
 from services import delta_sync, time_entries, time_queries, timers, validation
 from services.paging import AnyRow, Window
 from services.time_entries import ListChange, Writer, WriteResult
@@ -227,7 +225,7 @@ async def start_timer(
     )
     if isinstance(outcome, Refused):
         return TimerPayload(user_errors=outcome.errors)
-    return TimerPayload(timer=await _timer(info, outcome))
+    return TimerPayload(timer=await timer_of(info, outcome))
 
 
 async def stop_timer(info: Info) -> TimeEntryPayload:
@@ -242,30 +240,13 @@ async def discard_timer(info: Info) -> TimerPayload:
     outcome = await write(info, nothing, lambda session, _: timers.discard(session, _writer(info)))
     if isinstance(outcome, Refused):
         return TimerPayload(user_errors=outcome.errors)
-    return TimerPayload(timer=await _timer(info, outcome))
+    return TimerPayload(timer=await timer_of(info, outcome))
 
 
 async def running_timer(info: Info) -> Timer | None:
     async with info.context.db.read() as session:
         timer = await timers.running(session, employee_id=info.context.me.employee_id)
-    return await _timer(info, timer) if timer else None
-
-
-async def _timer(info: Info, timer: TimerModel) -> Timer:
-    loaders = info.context.loaders
-    debtor = await loaders.debtor_by_id.load(timer.debtor_id)
-    activity = await loaders.activity_by_id.load(timer.activity_id)
-    case = await loaders.case_by_id.load(timer.case_id) if timer.case_id else None
-    assert debtor is not None
-    assert activity is not None
-    return Timer(
-        id=ids.encode("Timer", timer.id),
-        started_at=timer.started_at,
-        debtor=Debtor.from_row(debtor),
-        case=Case.from_row(case) if case else None,
-        activity=Activity.from_model(activity),
-        description=timer.description,
-    )
+    return await timer_of(info, timer) if timer else None
 
 
 async def time_entries_page(

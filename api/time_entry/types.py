@@ -32,6 +32,7 @@ from graph.objects import (
 from graph.pagination import Edge, PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from models import EntryMode, EntrySource, TimeStatus
 from models import TimeEntry as TimeEntryRow
+from models import Timer as TimerModel
 from services import time_queries
 from services.paging import AnyRow, Keyset, Page, Window
 from services.time_entries import EntryData, WarningCode
@@ -552,3 +553,21 @@ class TimeEntryChanges:
     )
     cursor: str = strawberry.field(description="Opaque; pass it next time for what changed after this answer.")
     has_more: bool = strawberry.field(description="Whether more changes wait: call again with `cursor` at once.")
+
+
+async def timer_of(info: Info, timer: TimerModel) -> Timer:
+    """The API's view of a running timer."""
+    loaders = info.context.loaders
+    debtor = await loaders.debtor_by_id.load(timer.debtor_id)
+    activity = await loaders.activity_by_id.load(timer.activity_id)
+    case = await loaders.case_by_id.load(timer.case_id) if timer.case_id else None
+    assert debtor is not None
+    assert activity is not None
+    return Timer(
+        id=ids.encode("Timer", timer.id),
+        started_at=timer.started_at,
+        debtor=Debtor.from_row(debtor),
+        case=Case.from_row(case) if case else None,
+        activity=Activity.from_model(activity),
+        description=timer.description,
+    )
