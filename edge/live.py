@@ -46,6 +46,7 @@ PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT_S = 10
 MAX_SUBSCRIPTIONS = 20  # a connection's at once
 MAX_MESSAGE = 1024 * 1024
+REVOKED_NOTICE_S = 2
 
 
 def over_websocket(kind: OperationType) -> Refusal | None:
@@ -299,8 +300,11 @@ class _Connection:
         metrics.LIVE_ENDED.labels("revoked").inc()
         message = "The token is no longer valid: logged out, expired, or the employee made inactive"
         errors = Refusal.of(TopCode.UNAUTHENTICATED, message).errors
-        for operation_id in list(self.running):
-            await self._error(operation_id, errors)
+        # a client that stopped reading is closed all the same
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(REVOKED_NOTICE_S):
+                for operation_id in list(self.running):
+                    await self._error(operation_id, errors)
         await self._close(4403, "Forbidden: the token is no longer valid")
 
     async def _error(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
