@@ -67,6 +67,7 @@ BOOLEAN = Codec("Boolean", _same, lambda column: case((column, TRUE), else_=FALS
 TEXT = Codec("String", _same, lambda column: cast(func.to_json(column), Text))
 # to_json writes a one-dimensional text[] with no NULL item (the columns' CHECKs) as a JSON array of TEXT's strings
 TEXT_LIST = Codec("[String!]", list, lambda column: cast(func.to_json(column), Text))
+INT_LIST = Codec("[Int!]", list, lambda column: cast(func.to_json(column), Text))
 DATE = Codec("Date", date.isoformat, lambda column: _quoted(func.to_char(column, _ISO_DATE)))
 # NUMERIC(12,2) prints with its two decimals, as the API's Decimal does
 MONEY = Codec("Decimal", serialize_decimal, lambda column: _quoted(cast(column, Text)))

@@ -307,6 +307,7 @@ CASE = Declaration(
         "maxMinutes": Column("max_minutes", codecs.INT),
         "maxPerBookYear": Column("max_per_book_year", codecs.enum(CapKind)),
         "maxBasedOn": Column("max_based_on", codecs.enum(CapBasis)),
+        "capThresholds": Column("cap_thresholds", codecs.INT_LIST),
         "timeEntryCount": Column("time_entry_count", codecs.INT),
         "timeList": ToMany(
             "TimeEntry",

@@ -52,7 +52,9 @@ class Case(Base, Versioned):
         enum_column(CapBasis, "cap_basis"), default=CapBasis.BILLABLE, server_default="BILLABLE"
     )
     # percentages of the maximum whose crossing is an event (`cap.threshold`, SPEC 13)
-    cap_thresholds: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger), server_default="{50,80,100}")
+    cap_thresholds: Mapped[list[int]] = mapped_column(
+        ARRAY(SmallInteger), default=lambda: [50, 80, 100], server_default="{50,80,100}"
+    )
     # kept by every write path so choosing the time list's mode costs no COUNT (SPEC 7)
     time_entry_count: Mapped[int] = mapped_column(default=0, server_default="0")
 

@@ -35,6 +35,7 @@ COLUMNS = (
     Case.max_minutes,
     Case.max_per_book_year,
     Case.max_based_on,
+    Case.cap_thresholds,
     Case.time_entry_count,
     Case.version,
     Debtor.code.label("debtor_code"),
@@ -59,6 +60,7 @@ class CaseData(TypedDict, total=False):
     max_minutes: int | None
     max_per_book_year: CapKind | None
     max_based_on: CapBasis | None
+    cap_thresholds: list[int] | None
 
 
 # built once: statements are immutable, and a reused one keeps its SQL cache key (saves ~0.2 ms a page)
@@ -182,10 +184,11 @@ _FIELDS = validation.Fields(
         "adjusted_rate": validation.money,
         "max_amount": validation.money,
         "max_minutes": validation.minutes_limit,
+        "cap_thresholds": validation.cap_thresholds,
     },
     needed=("code",),
     # fields that always hold a value: left out on create they take their default, cleared in a patch they are refused
-    defaulted=("invoicing", "is_default", "blocked", "max_per_book_year", "max_based_on"),
+    defaulted=("invoicing", "is_default", "blocked", "max_per_book_year", "max_based_on", "cap_thresholds"),
 )
 
 

@@ -235,6 +235,23 @@ def writable_status(value: TimeStatus | None, field: str) -> TimeStatus:
 MAX_MINUTES_LIMIT = 2_000_000_000
 
 
+CAP_THRESHOLDS_MAX = 10
+
+
+def cap_thresholds(value: Sequence[int] | None, field: str) -> list[int]:
+    """A case's cap thresholds (SPEC 13): whole percentages 1 to 100, each once, at most 10; stored in ascending
+    order. Empty: no threshold is told."""
+    percents = required(value, field)
+    if len(percents) > CAP_THRESHOLDS_MAX:
+        raise invalid(f"{field} must hold at most {CAP_THRESHOLDS_MAX} percentages", field)
+    if len(set(percents)) != len(percents):
+        raise invalid(f"{field} may hold each percentage once", field)
+    for index, percent in enumerate(percents):
+        if not 1 <= percent <= 100:
+            raise invalid(f"{field} must hold percentages between 1 and 100", field, str(index))
+    return sorted(percents)
+
+
 def minutes_limit(value: int | None, field: str) -> int | None:
     return None if value is None else between(value, 0, MAX_MINUTES_LIMIT, field)
 

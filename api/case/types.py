@@ -141,6 +141,10 @@ class Case(Node):
         "entry."
     )
     max_based_on: CapBasis = strawberry.field(description="Which statuses count toward the maximum.")
+    cap_thresholds: list[int] = strawberry.field(
+        description="Percentages of the book-year maximum whose crossing by counted time is told "
+        "(`capThresholdReached`, webhooks' `cap.threshold`), ascending."
+    )
     time_entry_count: int = strawberry.field(
         description="How many entries the case has; above `Settings.staticListThreshold` its `timeList` is STATIC."
     )
@@ -313,6 +317,11 @@ class CaseInput:
     )
     max_based_on: CapBasis | None = strawberry.field(
         default=strawberry.UNSET, description="BILLABLE when left out on create."
+    )
+    cap_thresholds: list[int] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Percentages of the book-year maximum, 1 to 100, at most 10, whose crossing "
+        "`capThresholdReached` and webhooks tell; [50, 80, 100] when left out on create, [] for none.",
     )
 
     def to_data(self) -> CaseData:

@@ -400,3 +400,18 @@ def test_an_event_goes_to_the_topics_it_tells_of() -> None:
     role = FedEvent(Position(1, 4), 4, datetime.now(UTC), "role.changed", "Role", 1, "UPDATED", 2, None, None, None,
                     {}, {})  # fmt: skip
     assert live.topics_of(role) == []
+
+
+async def test_a_cases_own_thresholds_decide_what_is_told(desk: Desk) -> None:
+    case = ids.encode("Case", (await desk.world.case(max_per_book_year=CapKind.TIME, max_minutes=100)).id)
+    update = """mutation($id: ID!, $input: CaseInput!) { updateCase(id: $id, input: $input) { userErrors { code } } }"""
+    body = await gql(desk.http, update, {"id": case, "input": {"capThresholds": [25, 60]}}, token=desk.world.token)
+    assert body["data"]["updateCase"]["userErrors"] == []
+    async with connected(desk.socket(), desk.world.token) as live_socket:
+        await live_socket.subscribe("cap", CAP, {"caseId": case})
+        for minutes in (30, 25, 30):  # 30%, 55%, 85%: past 25, then past 60; 50 and 80 are no longer told
+            await desk.write(minutes, case=case)
+        crossed = [(await live_socket.next_of("cap"))["payload"]["data"]["capThresholdReached"] for _ in range(2)]
+        with pytest.raises(TimeoutError):
+            await live_socket.next_of("cap", within=0.5)
+    assert [c["percent"] for c in crossed] == [25, 60]

@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     cast,
@@ -90,6 +91,13 @@ class TestScalars:
     async def test_text_list(self, session: AsyncSession, value: list[str] | None) -> None:
         written = await _written(session, codecs.TEXT_LIST, value, ARRAY(Text))
         assert written == _expected(codecs.TEXT_LIST, value)
+
+    @TWIN
+    @given(value=st.lists(st.integers(-32768, 32767), max_size=12) | st.none())
+    @example(value=[])
+    async def test_int_list(self, session: AsyncSession, value: list[int] | None) -> None:
+        written = await _written(session, codecs.INT_LIST, value, ARRAY(SmallInteger))
+        assert written == _expected(codecs.INT_LIST, value)
 
     @TWIN
     @given(value=DAYS | st.none())

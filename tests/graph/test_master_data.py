@@ -65,7 +65,7 @@ UPDATE_DEBTOR = f"""mutation($id: ID!, $input: DebtorInput!) {{ updateDebtor(id:
   debtor {{ {DEBTOR_FIELDS} }} userErrors {{ field code message }} }} }}"""
 
 CASE_FIELDS = """id code description invoicing isDefault activeFrom activeUntil adjustedRate blocked maxAmount
-  maxMinutes maxPerBookYear maxBasedOn timeEntryCount debtor { code }"""
+  maxMinutes maxPerBookYear maxBasedOn capThresholds timeEntryCount debtor { code }"""
 CASES = """query($first: Int, $after: String, $debtorId: ID, $search: String, $includeBlocked: Boolean) {
   cases(first: $first, after: $after, debtorId: $debtorId, search: $search, includeBlocked: $includeBlocked) {
     totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { code debtor { code } } } } }"""
@@ -1129,6 +1129,7 @@ async def test_create_case_with_defaults(client: httpx.AsyncClient, factory: Fac
         "maxMinutes": None,
         "maxPerBookYear": "NONE",
         "maxBasedOn": "BILLABLE",
+        "capThresholds": [50, 80, 100],
         "timeEntryCount": 0,
         "debtor": {"code": "ACME"},
     }
@@ -1150,6 +1151,7 @@ async def test_create_case_with_every_field(client: httpx.AsyncClient, factory: 
         "maxMinutes": 6000,
         "maxPerBookYear": "AMOUNT",
         "maxBasedOn": "NON_BILLABLE",
+        "capThresholds": [90, 25, 75],
     }
     # when
     body = await gql(client, CREATE_CASE, {"input": case_input}, token=token)
@@ -1163,6 +1165,7 @@ async def test_create_case_with_every_field(client: httpx.AsyncClient, factory: 
         "AMOUNT",
         "NON_BILLABLE",
     )
+    assert case["capThresholds"] == [25, 75, 90]  # kept in ascending order
 
 
 async def test_the_same_case_code_may_serve_two_debtors(client: httpx.AsyncClient, factory: Factory) -> None:
@@ -1207,6 +1210,10 @@ async def test_the_same_case_code_may_serve_two_debtors(client: httpx.AsyncClien
         pytest.param({"activeFrom": "1999-12-31"}, [("VALIDATION", ["activeFrom"])], id="date-too-early"),
         pytest.param({"maxMinutes": -1}, [("VALIDATION", ["maxMinutes"])], id="negative-minutes"),
         pytest.param({"description": "x" * 4001}, [("VALIDATION", ["description"])], id="long-description"),
+        pytest.param({"capThresholds": [50, 0]}, [("VALIDATION", ["capThresholds", "1"])], id="threshold-zero"),
+        pytest.param({"capThresholds": [101]}, [("VALIDATION", ["capThresholds", "0"])], id="threshold-past-100"),
+        pytest.param({"capThresholds": [80, 80]}, [("VALIDATION", ["capThresholds"])], id="threshold-twice"),
+        pytest.param({"capThresholds": list(range(1, 12))}, [("VALIDATION", ["capThresholds"])], id="11-thresholds"),
     ],
 )
 async def test_create_case_refusals_write_nothing(
@@ -1255,6 +1262,8 @@ async def test_update_case_patches_and_null_clears_nullable_fields(client: httpx
     assert (after_description["adjustedRate"], after_description["isDefault"]) == ("120.00", True)
     assert after_description["activeFrom"] == "2026-01-01"
     assert (after_description["code"], after_description["debtor"]) == ("P-1", {"code": "ACME"})
+    thresholds = await gql(client, UPDATE_CASE, {"id": case_id, "input": {"capThresholds": []}}, token=token)
+    assert payload(thresholds, "updateCase")["case"]["capThresholds"] == []  # none told
     after_clear = payload(cleared, "updateCase")["case"]
     assert (after_clear["adjustedRate"], after_clear["activeFrom"]) == (None, None)
     assert (after_clear["description"], after_clear["isDefault"]) == ("New text", True)
@@ -1269,6 +1278,7 @@ async def test_update_case_patches_and_null_clears_nullable_fields(client: httpx
         pytest.param({"isDefault": None}, [("VALIDATION", ["isDefault"])], id="null-default"),
         pytest.param({"maxPerBookYear": None}, [("VALIDATION", ["maxPerBookYear"])], id="null-cap-kind"),
         pytest.param({"maxBasedOn": None}, [("VALIDATION", ["maxBasedOn"])], id="null-basis"),
+        pytest.param({"capThresholds": None}, [("VALIDATION", ["capThresholds"])], id="null-thresholds"),
         pytest.param({"debtorId": None}, [("VALIDATION", ["debtorId"])], id="null-debtor"),
         pytest.param({"code": "P-OTHER"}, [("DUPLICATE", ["code"])], id="duplicate-code"),
         pytest.param({"debtorId": "other-debtor"}, [("VALIDATION", ["debtorId"])], id="move-to-another-debtor"),
