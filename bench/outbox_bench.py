@@ -21,8 +21,8 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import orjson
 
-from bench import seed, timedata, write_bench
-from bench.run import DbBackends, LoadProcess, Round, login, measure, medians, start_server, wait_ready
+from bench import write_bench
+from bench.run import LoadProcess, Round, login, measure, medians, start_server, wait_ready
 from bench.run import results_path as results_file
 
 # the triggers that append events (migration 0008), by table
@@ -51,11 +51,8 @@ async def events(url: str) -> int:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    server = seed.start_server()
-    watch = timedata.Stopwatch("outbox_bench seed")
-    url = timedata.recreate(server, write_bench.DATABASE)
-    cases = asyncio.run(write_bench.fill(url, 10 if args.quick else 100, watch))
-    db = DbBackends(server.get_pid(), write_bench.DATABASE)
+    built = write_bench.build("outbox_bench", quick=args.quick)
+    url, cases, db = built.url, built.cases, built.db
     app = start_server("app", "edge.app:app", url)
     load: LoadProcess | None = None
     results: dict[str, Any] = {}

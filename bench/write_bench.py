@@ -419,6 +419,23 @@ def run_load(
     return results, answered
 
 
+@dataclass(frozen=True)
+class Built:
+    """This bench's database, rebuilt for another bench of writes: its URL, cases and backends' CPU."""
+
+    url: str
+    cases: Cases
+    db: DbBackends
+
+
+def build(label: str, *, quick: bool) -> Built:
+    server = seed.start_server()
+    watch = timedata.Stopwatch(f"{label} seed")
+    url = timedata.recreate(server, DATABASE)
+    cases = asyncio.run(fill(url, 10 if quick else 100, watch))
+    return Built(url, cases, DbBackends(server.get_pid(), DATABASE))
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     server = seed.start_server()
     print(f"write_bench: rebuilding {DATABASE} ({'quick' if args.quick else 'full'} size)", file=sys.stderr)

@@ -156,7 +156,8 @@ class _Connection:
         elif kind == "subscribe":
             await self._subscribe(message)
         elif kind == "complete":
-            task = self.running.get(str(message.get("id")))
+            # the id is free again at once, as the protocol lets a client reuse it
+            task = self.running.pop(str(message.get("id")), None)
             if task is not None:
                 task.cancel()
         else:
@@ -229,7 +230,8 @@ class _Connection:
             await self._error(operation_id, [self._format_raised(error, ready)])
         finally:
             metrics.LIVE_SUBSCRIPTIONS.dec()
-            self.running.pop(operation_id, None)
+            if self.running.get(operation_id) is asyncio.current_task():
+                del self.running[operation_id]
             closing = getattr(stream, "aclose", None)
             if closing is not None:
                 with contextlib.suppress(Exception):
