@@ -3,6 +3,7 @@ what each subscription sends, whose names it hides, what ends it, and every refu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -14,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.typing import Subprotocol
 
@@ -417,3 +420,50 @@ async def test_a_cases_own_thresholds_decide_what_is_told(desk: Desk) -> None:
         with pytest.raises(TimeoutError):
             await live_socket.next_of("cap", within=0.5)
     assert [c["percent"] for c in crossed] == [25, 60]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+DOCUMENTS = [TIMER, CASE_TIME, CAP, "{ viewer { id } }"]
+MESSAGES = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["subscribe", "complete", "ping", "pong", "connection_init", "next"]) | st.text(),
+        "id": st.text(max_size=10) | JSON,
+        "payload": st.fixed_dictionaries(
+            {},
+            optional={
+                "query": st.sampled_from([TIMER, CASE_TIME, CAP, "{ viewer { id } }"]) | st.text(),
+                "variables": JSON,
+            },
+        )
+        | JSON,
+    },
+)
+ANSWERS = {"next", "error", "complete", "pong"}
+PROTOCOL_CLOSES = {4400, 4401, 4403, 4406, 4408, 4409, 4429}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(messages=st.lists(MESSAGES, min_size=1, max_size=4))
+async def test_whatever_a_client_sends_gets_a_protocol_answer(desk: Desk, messages: list[dict[str, Any]]) -> None:
+    # given an acknowledged connection, when it sends anything at all
+    async with connected(desk.socket(), desk.world.token) as live_socket:
+        for message in messages:
+            try:
+                await live_socket.send(message)
+            except websockets.ConnectionClosed:
+                break
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await live_socket.send({"type": "ping"})
+        code = await live_socket.close_code(within=0.3)
+    # then it is answered within the protocol, or closed with one of its codes; never an internal error
+    answers = live_socket.kept()
+    assert {m["type"] for m in answers} <= ANSWERS, answers
+    for answer in answers:
+        if answer["type"] == "error":
+            assert all(e["extensions"]["code"] != "INTERNAL" for e in answer["payload"]), answer
+    assert code is None or code in PROTOCOL_CLOSES, code
