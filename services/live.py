@@ -190,6 +190,8 @@ class Hub:
     async def _read(self, *, sweep: bool) -> _Read:
         position = self._position
         watched = list(self._watched) if sweep else []
+        if position is None and not watched:  # connections that follow nothing yet: only their tokens to check
+            return _Read(full=False, swept=sweep)
         async with self._sessions() as session:
             events = await event_feed.after(session, position, limit=BATCH) if position is not None else []
             valid = await auth.still_valid(session, watched) if watched else set()
