@@ -57,12 +57,13 @@ class Live:
             self._kept.append(message)
 
     async def close_code(self, within: float = 5) -> int | None:
-        """How the server closed the connection, reading whatever came before."""
+        """How the server closed the connection, reading whatever came before; None when it is still open after
+        `within` seconds."""
         try:
             async with asyncio.timeout(within):
                 async for raw in self.socket:
                     self._kept.append(json.loads(raw))
-        except websockets.ConnectionClosed:
+        except (websockets.ConnectionClosed, TimeoutError):
             pass
         return self.socket.close_code
 
