@@ -32,6 +32,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from db import trouble
 from db.session import RequestDb, request_db
 from edge.http import GraphQLEndpoint, Ready, Refusal
+from edge.observability import note_viewer
 from graph import metrics
 from graph.context import Context
 from graph.errors import TopCode
@@ -112,8 +113,10 @@ class _Connection:
             if init["type"] != "connection_init":
                 return await self._close(4401 if init["type"] == "subscribe" else 4400, "Unauthorized")
             token = _bearer(init.get("payload"))
-            if token is None or await self._viewer_of(token) is None:
+            viewer = await self._viewer_of(token) if token is not None else None
+            if token is None or viewer is None:
                 return await self._close(4403, "Forbidden: send a valid token as the payload's Authorization")
+            note_viewer(viewer)
             self.token = token
             unwatch = self.hub.watch(auth.token_digest(token), self._revoked)
             await self._send({"type": "connection_ack"})

@@ -36,6 +36,7 @@ _SANE_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 MAX_PATH = 200
 FLUSH_S = 0.25
 MAX_PENDING = 256
+WEBSOCKET = "WEBSOCKET"  # a websocket's `method` in its record: one line when it closes, no request series
 
 
 @dataclass(slots=True)
@@ -126,7 +127,9 @@ class Journal:
         chunk: list[bytes] = []
         size = 0
         for facts in pending:
-            metrics.count_request(metrics.operation_label(facts.operation, facts.kind), _outcome(facts), facts.seconds)
+            if facts.method != WEBSOCKET:  # a connection lasting an hour is no request's latency
+                label = metrics.operation_label(facts.operation, facts.kind)
+                metrics.count_request(label, _outcome(facts), facts.seconds)
             line = _line(facts)
             if size + len(line) > select.PIPE_BUF:
                 self._write(chunk)
@@ -155,6 +158,9 @@ class RequestLog:
         self.journal = journal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._connection(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["path"] in UNOBSERVED:
             await self.app(scope, receive, send)
             return
@@ -174,6 +180,35 @@ class RequestLog:
         finally:
             _current.reset(reset)
             refusals.reset(reset_refusals)
+            facts.seconds = perf_counter() - started
+            self.journal(facts)
+
+    async def _connection(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A websocket's record, written when it ends: its duration, the viewer, the last operation subscribed, and
+        as status its close code (the server's, else the client's; 1006 when it never opened)."""
+        arrived, started = time(), perf_counter()
+        facts = Facts(_request_id(scope["headers"]), WEBSOCKET, scope["path"][:MAX_PATH], arrived, status=1006)
+        opened = False
+
+        async def send_noting(message: Message) -> None:
+            nonlocal opened
+            if message["type"] == "websocket.accept":
+                opened = True
+            elif message["type"] == "websocket.close":
+                facts.status = message.get("code", 1000)
+            await send(message)
+
+        async def receive_noting() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.disconnect" and opened and facts.status == 1006:
+                facts.status = message.get("code", 1005)
+            return message
+
+        reset = _current.set(facts)
+        try:
+            await self.app(scope, receive_noting, send_noting)
+        finally:
+            _current.reset(reset)
             facts.seconds = perf_counter() - started
             self.journal(facts)
 

@@ -3,6 +3,7 @@ what each subscription sends, whose names it hides, what ends it, and every refu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.typing import Subprotocol
 
 from edge import live as live_edge
+from edge import observability
 from edge.app import create_app
 from graph import ids, metrics
 from models import CapKind, EmployeeVisibility
@@ -467,3 +469,21 @@ async def test_whatever_a_client_sends_gets_a_protocol_answer(desk: Desk, messag
         if answer["type"] == "error":
             assert all(e["extensions"]["code"] != "INTERNAL" for e in answer["payload"]), answer
     assert code is None or code in PROTOCOL_CLOSES, code
+
+
+async def test_each_connection_is_one_line_of_the_request_log(desk: Desk, capfd: pytest.CaptureFixture[str]) -> None:
+    # given a connection that subscribes, and one refused at init
+    async with connected(desk.socket(), desk.x_token) as live_socket:
+        await live_socket.subscribe("timer", "subscription Watch { timerChanged { at } }")
+    assert await _closed_with(desk.socket(), {"type": "connection_init"}) == 4403
+    await asyncio.sleep(observability.FLUSH_S * 2)
+    observability.JOURNAL.flush()
+    # then each is one line once it closed: who, what it last subscribed, how it ended; never the token
+    out = capfd.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if '"method":"WEBSOCKET"' in line]
+    x = ids.decode(desk.x_id, "Employee")
+    assert [(line["viewer"], line["operation"], line["type"], line["status"]) for line in lines] == [
+        (x, "Watch", "subscription", 1000),
+        (None, None, None, 4403),
+    ]
+    assert desk.x_token not in out
