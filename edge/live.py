@@ -46,6 +46,7 @@ log = logging.getLogger("casetime.live")
 PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT_S = 10
 MAX_SUBSCRIPTIONS = 20  # a connection's at once
+MAX_CONNECTIONS = 1000  # a worker's at once; more are closed with 1013, try again later
 MAX_MESSAGE = 1024 * 1024
 REVOKED_NOTICE_S = 2
 
@@ -76,6 +77,7 @@ class LiveEndpoint:
         # events are read for their subscribers this many at a time, below the pool's size: a burst of subscribers
         # waits here rather than timing out on the pool
         self._sessions = asyncio.Semaphore(max(1, concurrency))
+        self.connections = 0
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[RequestDb]:
@@ -88,7 +90,14 @@ class LiveEndpoint:
             await websocket.close(4406, "Subprotocol not acceptable: use graphql-transport-ws")
             return
         await websocket.accept(subprotocol=PROTOCOL)
-        await _Connection(self, websocket).serve()
+        if self.connections >= MAX_CONNECTIONS:
+            await websocket.close(1013, "Too many connections to this worker; try again later")
+            return
+        self.connections += 1
+        try:
+            await _Connection(self, websocket).serve()
+        finally:
+            self.connections -= 1
 
 
 class _Connection:

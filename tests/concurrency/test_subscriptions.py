@@ -487,3 +487,12 @@ async def test_each_connection_is_one_line_of_the_request_log(desk: Desk, capfd:
         (None, None, None, 4403),
     ]
     assert desk.x_token not in out
+
+
+async def test_a_worker_holds_a_bounded_number_of_connections(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live_edge, "MAX_CONNECTIONS", 1)
+    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {desk.world.token}"}}
+    async with connected(desk.socket(), desk.world.token):
+        assert await _closed_with(desk.socket(), init) == 1013
+    async with connected(desk.socket(), desk.world.token) as again:  # once it closed there is room again
+        await again.subscribe("timer", TIMER)
