@@ -1,0 +1,292 @@
+"""Delivering webhooks (SPEC 13): events turned into deliveries, deliveries claimed, sent and their outcome recorded,
+by a loop every instance runs.
+
+Each step is one short transaction and none is open while a delivery is sent: a transaction holding an xid holds
+back the event feed's horizon for every reader, and a slow endpoint must never slow a write.
+
+- `feed`: the instance that takes the feed's position row (`FOR UPDATE SKIP LOCKED`; another instance holding it
+  means skip) reads the events after it (services/event_feed.py: none is ever passed over) and adds a PENDING
+  delivery per active webhook that chose the event's type and whose start lies before it; the unique (webhook,
+  event) pair makes a second feeding of an event a no-op.
+- `claim`: due deliveries, `FOR UPDATE SKIP LOCKED`, get a lease and their attempt is counted, committed before
+  anything is sent. Under the lease no other instance claims them, so one event reaches one endpoint once however
+  many instances run; a lease outlives the 10 s an attempt may take, and one whose instance died ends and is claimed
+  again.
+- `record`: a 2xx makes it DELIVERED; anything else keeps the error and retries after WEBHOOK_RETRY_BASE_MS x
+  2^(attempt - 1) (1, 2, 4, ... s), FAILED after the last of its attempts (services/webhooks.ATTEMPTS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import exists, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.engine import SessionMakers
+from models import Webhook, WebhookFeed
+from services import event_feed, history, webhooks
+from services.event_feed import FedEvent, Position
+from services.webhook_sending import Sender, clipped
+
+log = logging.getLogger("casetime.webhooks")
+
+FEED_PAGE = 500
+LEASE = timedelta(seconds=60)
+POLL_SECONDS = 0.25
+CONCURRENCY = 16  # attempts in flight per instance
+SHUTDOWN_SECONDS = 5.0  # attempts still in flight then are cancelled; their lease ends and another instance retries
+
+_ANY_ACTIVE = select(exists().where(Webhook.active))
+_POSITION = select(WebhookFeed.xid, WebhookFeed.event_id).with_for_update(skip_locked=True)
+_ACTIVE = select(Webhook.id, Webhook.event_types, Webhook.from_xid, Webhook.from_event_id).where(Webhook.active)
+_ADD = text(
+    """
+    INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, attempt_limit)
+    SELECT webhook_id, event_id, event_type, :attempt_limit
+    FROM unnest(CAST(:webhook_ids AS integer[]), CAST(:event_ids AS bigint[]), CAST(:event_types AS text[]))
+        AS given (webhook_id, event_id, event_type)
+    ON CONFLICT (webhook_id, event_id) DO NOTHING
+    """
+)
+# an event's columns as `fed_event` reads them, from the table aliased `e`
+EVENT_COLUMNS = """e.xid::text::bigint AS xid, e.id AS event_id, e.at, e.type, e.record_type, e.record_id, e.action,
+    e.by_id, e.employee_id, e.left_employee_id, e.case_id, e.changes::text AS changes, e.data::text AS data"""
+_LEASED = " AND (d.leased_until IS NULL OR d.leased_until < now())"
+_CLAIM = text(
+    f"""
+    WITH due AS (
+        SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+        WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() AND w.active{_LEASED}
+        ORDER BY d.next_attempt_at, d.id
+        LIMIT :limit
+        FOR UPDATE OF d SKIP LOCKED
+    )
+    UPDATE webhook_deliveries d
+    SET leased_until = now() + make_interval(secs => :lease), attempts = d.attempts + 1
+    FROM due, webhooks w, events e
+    WHERE d.id = due.id AND w.id = d.webhook_id AND e.id = d.event_id
+    RETURNING d.id, d.attempts, d.attempt_limit, w.url, w.secret, {EVENT_COLUMNS}
+    """
+)
+_RECORD = text(
+    """
+    UPDATE webhook_deliveries SET
+        status = CASE WHEN CAST(:error AS text) IS NULL THEN 'DELIVERED'
+                      WHEN attempts >= attempt_limit THEN 'FAILED' ELSE 'PENDING' END,
+        delivered_at = CASE WHEN CAST(:error AS text) IS NULL THEN now() ELSE delivered_at END,
+        last_error = coalesce(CAST(:error AS text), last_error),
+        next_attempt_at = CASE WHEN CAST(:error AS text) IS NULL THEN next_attempt_at
+                               ELSE now() + CAST(:delay_ms AS bigint) * interval '1 millisecond' END,
+        leased_until = NULL
+    WHERE id = :id AND attempts = :attempts
+    """
+)
+
+
+async def any_active(session: AsyncSession) -> bool:
+    """Whether any webhook is on: without one there is nothing to feed or send."""
+    return bool(await session.scalar(_ANY_ACTIVE))
+
+
+async def feed(session: AsyncSession, *, limit: int = FEED_PAGE) -> int:
+    """Turn the events after the feed's position into deliveries, in the caller's transaction; how many events were
+    read (0 when another instance is feeding or no webhook is on). Only `limit` at a time: more may follow."""
+    held = (await session.execute(_POSITION)).first()
+    if held is None:
+        return 0
+    hooks = [
+        (h.id, frozenset(h.event_types), Position(h.from_xid, h.from_event_id)) for h in await session.execute(_ACTIVE)
+    ]
+    if not hooks:
+        return 0
+    held_position = Position(held.xid, held.event_id)
+    # nothing before the oldest start of a webhook that is on is anyone's: skip it unread
+    position = max(held_position, min(start for _, _, start in hooks))
+    found = await event_feed.after(session, position, limit=limit)
+    added = [
+        (hook_id, event.id, event.type)
+        for event in found
+        for hook_id, types, start in hooks
+        if event.type in types and event.position > start
+    ]
+    if added:
+        webhook_ids, event_ids, event_types = zip(*added, strict=True)
+        await session.execute(
+            _ADD,
+            {
+                "webhook_ids": list(webhook_ids),
+                "event_ids": list(event_ids),
+                "event_types": list(event_types),
+                "attempt_limit": webhooks.ATTEMPTS,
+            },
+        )
+    end = found[-1].position if found else position
+    if end != held_position:
+        await session.execute(update(WebhookFeed).values(xid=end.xid, event_id=end.id))
+    return len(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery leased to this instance for one attempt; `attempts` counts this one."""
+
+    id: int
+    attempts: int
+    attempt_limit: int
+    url: str
+    secret: str
+    event: FedEvent
+
+    def retry_delay_ms(self, base_ms: int) -> int:
+        """How long after this attempt, failed, the next comes: `base_ms` x 2^(n - 1) after the n-th of its series."""
+        in_series = min(max(self.attempts - (self.attempt_limit - webhooks.ATTEMPTS), 1), webhooks.ATTEMPTS)
+        return base_ms * (1 << (in_series - 1))
+
+
+async def claim(session: AsyncSession, *, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
+    """Lease up to `limit` due deliveries of webhooks that are on, oldest due first, and count their attempt; run it
+    in a transaction of its own (autocommit), committed before they are sent."""
+    rows = await session.execute(_CLAIM, {"limit": limit, "lease": lease.total_seconds()})
+    return [Claimed(row.id, row.attempts, row.attempt_limit, row.url, row.secret, fed_event(row)) for row in rows]
+
+
+def fed_event(row: Any) -> FedEvent:
+    """The event of a row of EVENT_COLUMNS; money in its changes read exactly, as history reads it."""
+    return FedEvent(
+        Position(row.xid, row.event_id),
+        row.event_id,
+        row.at,
+        row.type,
+        row.record_type,
+        row.record_id,
+        row.action,
+        row.by_id,
+        row.employee_id,
+        row.left_employee_id,
+        row.case_id,
+        dict(history.changes_of(row.changes)),
+        json.loads(row.data, parse_float=Decimal),
+    )
+
+
+async def record(session: AsyncSession, claimed: Claimed, error: str | None, *, retry_base_ms: int) -> None:
+    """The outcome of a claimed attempt: None delivered it, else why it failed. An attempt whose lease ended and was
+    claimed again by then records nothing: the later attempt's outcome is the one that counts."""
+    await session.execute(
+        _RECORD,
+        {
+            "id": claimed.id,
+            "attempts": claimed.attempts,
+            "error": error,
+            "delay_ms": claimed.retry_delay_ms(retry_base_ms),
+        },
+    )
+
+
+Body = Callable[[FedEvent], bytes]
+
+
+class Deliverer:
+    """The delivery loop of one instance: feeds, claims what there is room for (CONCURRENCY attempts at once), and
+    sends each claimed delivery in a task of its own, which records its outcome. It polls every `poll_seconds`, at
+    once again after a round that found more than it could take. A failing round is logged and the next tried;
+    nothing escapes. `body` writes an event as the JSON POSTed (the API's encoding, given by the edge)."""
+
+    def __init__(
+        self,
+        makers: SessionMakers,
+        body: Body,
+        *,
+        retry_base_ms: int,
+        private_allowed: bool,
+        concurrency: int = CONCURRENCY,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self._makers = makers
+        self._body = body
+        self._retry_base_ms = retry_base_ms
+        self._private_allowed = private_allowed
+        self._concurrency = concurrency
+        self._poll_seconds = poll_seconds
+        self._sending: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self._sender: Sender | None = None
+        self._loop: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._sender = Sender.open(private_allowed=self._private_allowed)
+        self._loop = asyncio.create_task(self._run(), name="webhook deliveries")
+
+    async def stop(self) -> None:
+        """Stop claiming, give the attempts in flight SHUTDOWN_SECONDS to finish, cancel the rest."""
+        self._stopping.set()
+        if self._loop is not None:
+            await self._loop
+        if self._sending:
+            _, late = await asyncio.wait(self._sending, timeout=SHUTDOWN_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._sender is not None:
+            await self._sender.aclose()
+
+    async def _run(self) -> None:
+        failing = False
+        while not self._stopping.is_set():
+            more = False
+            try:
+                more = await self._round()
+            except Exception:
+                if not failing:  # once per stretch of failures, not every poll
+                    log.exception("webhook deliveries: a round failed; trying again every %g s", self._poll_seconds)
+                failing = True
+            else:
+                if failing:
+                    log.warning("webhook deliveries: rounds succeed again")
+                failing = False
+            if not more:
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(self._poll_seconds):
+                        await self._stopping.wait()
+
+    async def _round(self) -> bool:
+        """Feed, claim and start sending; whether more may be waiting."""
+        async with self._makers.query() as session:
+            if not await any_active(session):
+                return False
+        async with self._makers.write() as session, session.begin():
+            read = await feed(session)
+        room = self._concurrency - len(self._sending)
+        claimed: Sequence[Claimed] = []
+        if room > 0:
+            async with self._makers.query() as session:
+                claimed = await claim(session, limit=room)
+        for one in claimed:
+            task = asyncio.create_task(self._deliver(one), name=f"webhook delivery {one.id}")
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return read == FEED_PAGE or (room > 0 and len(claimed) == room)
+
+    async def _deliver(self, claimed: Claimed) -> None:
+        assert self._sender is not None
+        try:
+            error = await self._sender.post(claimed.url, claimed.secret, self._body(claimed.event))
+        except Exception as failure:  # a bug, not the endpoint's: recorded as the attempt's error all the same
+            log.exception("webhook delivery %d: the attempt failed", claimed.id)
+            error = clipped(f"{type(failure).__name__}: {failure}")
+        try:
+            async with self._makers.query() as session:
+                await record(session, claimed, error, retry_base_ms=self._retry_base_ms)
+        except Exception:
+            log.exception(
+                "webhook delivery %d: its outcome was not recorded; it is retried once its lease ends", claimed.id
+            )
