@@ -111,7 +111,7 @@ class Database:
 
 
 GC_YOUNG_THRESHOLD = 10_000
-# the delivery loop feeds and claims on one connection while its attempts record their outcomes on others
+# the delivery loop feeds and claims on one connection while its recorder writes the attempts' outcomes on the other
 DELIVERY_POOL_SIZE = 2
 DELIVERY_QUEUE_TIMEOUT_MS = 10_000
 

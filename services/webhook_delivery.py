@@ -22,7 +22,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -79,15 +78,17 @@ _CLAIM = text(
 )
 _RECORD = text(
     """
-    UPDATE webhook_deliveries SET
-        status = CASE WHEN CAST(:error AS text) IS NULL THEN 'DELIVERED'
-                      WHEN attempts >= attempt_limit THEN 'FAILED' ELSE 'PENDING' END,
-        delivered_at = CASE WHEN CAST(:error AS text) IS NULL THEN now() ELSE delivered_at END,
-        last_error = coalesce(CAST(:error AS text), last_error),
-        next_attempt_at = CASE WHEN CAST(:error AS text) IS NULL THEN next_attempt_at
-                               ELSE now() + CAST(:delay_ms AS bigint) * interval '1 millisecond' END,
+    UPDATE webhook_deliveries d SET
+        status = CASE WHEN o.error IS NULL THEN 'DELIVERED'
+                      WHEN d.attempts >= d.attempt_limit THEN 'FAILED' ELSE 'PENDING' END,
+        delivered_at = CASE WHEN o.error IS NULL THEN now() ELSE d.delivered_at END,
+        last_error = coalesce(o.error, d.last_error),
+        next_attempt_at = CASE WHEN o.error IS NULL THEN d.next_attempt_at
+                               ELSE now() + o.delay_ms * interval '1 millisecond' END,
         leased_until = NULL
-    WHERE id = :id AND attempts = :attempts
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS integer[]), CAST(:errors AS text[]),
+                CAST(:delays AS bigint[])) AS o (id, attempts, error, delay_ms)
+    WHERE d.id = o.id AND d.attempts = o.attempts
     """
 )
 
@@ -178,16 +179,19 @@ def fed_event(row: Any) -> FedEvent:
     )
 
 
-async def record(session: AsyncSession, claimed: Claimed, error: str | None, *, retry_base_ms: int) -> None:
-    """The outcome of a claimed attempt: None delivered it, else why it failed. An attempt whose lease ended and was
-    claimed again by then records nothing: the later attempt's outcome is the one that counts."""
+Outcome = tuple[Claimed, str | None]  # an attempt, and why it failed (None: delivered)
+
+
+async def record(session: AsyncSession, outcomes: Sequence[Outcome], *, retry_base_ms: int) -> None:
+    """The outcomes of claimed attempts, in one statement. An attempt whose lease ended and was claimed again by then
+    records nothing: the later attempt's outcome is the one that counts."""
     await session.execute(
         _RECORD,
         {
-            "id": claimed.id,
-            "attempts": claimed.attempts,
-            "error": error,
-            "delay_ms": claimed.retry_delay_ms(retry_base_ms),
+            "ids": [claimed.id for claimed, _ in outcomes],
+            "attempts": [claimed.attempts for claimed, _ in outcomes],
+            "errors": [error for _, error in outcomes],
+            "delays": [claimed.retry_delay_ms(retry_base_ms) for claimed, _ in outcomes],
         },
     )
 
@@ -197,9 +201,10 @@ Body = Callable[[FedEvent], bytes]
 
 class Deliverer:
     """The delivery loop of one instance: feeds, claims what there is room for (CONCURRENCY attempts at once), and
-    sends each claimed delivery in a task of its own, which records its outcome. It polls every `poll_seconds`, at
-    once again after a round that found more than it could take. A failing round is logged and the next tried;
-    nothing escapes. `body` writes an event as the JSON POSTed (the API's encoding, given by the edge)."""
+    sends each claimed delivery in a task of its own; a recorder writes the outcomes that ended meanwhile, all in one
+    statement. It polls every `poll_seconds`, and at once when half the attempts of a round that took all it had room
+    for have ended. A failing round is logged and the next tried; nothing escapes. `body` writes an event as the JSON
+    POSTed (the API's encoding, given by the edge)."""
 
     def __init__(
         self,
@@ -219,12 +224,19 @@ class Deliverer:
         self._poll_seconds = poll_seconds
         self._sending: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        self._room = asyncio.Event()  # half the attempts in flight ended: claim more without waiting for the poll
+        self._full = False  # the last round claimed all it had room for
+        self._outcomes: list[Outcome] = []
+        self._ended_some = asyncio.Event()  # outcomes wait to be recorded, or the last attempt ended at a stop
+        self._closing = False  # stopped, and no attempt is in flight any more
         self._sender: Sender | None = None
         self._loop: asyncio.Task[None] | None = None
+        self._recorder: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._sender = Sender.open(private_allowed=self._private_allowed)
+        self._sender = Sender(private_allowed=self._private_allowed, slots=self._concurrency)
         self._loop = asyncio.create_task(self._run(), name="webhook deliveries")
+        self._recorder = asyncio.create_task(self._record(), name="webhook outcomes")
 
     async def stop(self) -> None:
         """Stop claiming, give the attempts in flight SHUTDOWN_SECONDS to finish, cancel the rest."""
@@ -236,15 +248,20 @@ class Deliverer:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        self._closing = True
+        self._ended_some.set()
+        if self._recorder is not None:
+            await self._recorder
         if self._sender is not None:
             await self._sender.aclose()
 
     async def _run(self) -> None:
         failing = False
+        feeding = True
         while not self._stopping.is_set():
             more = False
             try:
-                more = await self._round()
+                more = await self._round(feeding=feeding)
             except Exception:
                 if not failing:  # once per stretch of failures, not every poll
                     log.exception("webhook deliveries: a round failed; trying again every %g s", self._poll_seconds)
@@ -253,18 +270,30 @@ class Deliverer:
                 if failing:
                     log.warning("webhook deliveries: rounds succeed again")
                 failing = False
-            if not more:
-                with suppress(TimeoutError):
-                    async with asyncio.timeout(self._poll_seconds):
-                        await self._stopping.wait()
+            feeding = more or not await self._pause()
 
-    async def _round(self) -> bool:
-        """Feed, claim and start sending; whether more may be waiting."""
-        async with self._makers.query() as session:
-            if not await any_active(session):
-                return False
-        async with self._makers.write() as session, session.begin():
-            read = await feed(session)
+    async def _pause(self) -> bool:
+        """Until the next poll, an early stop, or room for more attempts after a round that filled it all; whether
+        it was the room (then the next round only claims: the feed waits for its poll)."""
+        room = asyncio.ensure_future(self._room.wait())
+        waits = [asyncio.ensure_future(self._stopping.wait()), room]
+        try:
+            await asyncio.wait(waits, timeout=self._poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        return room.done() and not room.cancelled()
+
+    async def _round(self, *, feeding: bool) -> bool:
+        """Feed (when `feeding`), claim and start sending; whether more events may wait to be fed."""
+        read = 0
+        if feeding:
+            async with self._makers.query() as session:
+                if not await any_active(session):
+                    return False
+            async with self._makers.write() as session, session.begin():
+                read = await feed(session)
+        self._room.clear()
         room = self._concurrency - len(self._sending)
         claimed: Sequence[Claimed] = []
         if room > 0:
@@ -273,8 +302,15 @@ class Deliverer:
         for one in claimed:
             task = asyncio.create_task(self._deliver(one), name=f"webhook delivery {one.id}")
             self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
-        return read == FEED_PAGE or (room > 0 and len(claimed) == room)
+            task.add_done_callback(self._ended)
+        self._full = room > 0 and len(claimed) == room
+        return read == FEED_PAGE
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        # after a round that claimed all it had room for, more are likely due: claim again once half are back
+        if self._full and len(self._sending) <= self._concurrency // 2:
+            self._room.set()
 
     async def _deliver(self, claimed: Claimed) -> None:
         assert self._sender is not None
@@ -283,10 +319,22 @@ class Deliverer:
         except Exception as failure:  # a bug, not the endpoint's: recorded as the attempt's error all the same
             log.exception("webhook delivery %d: the attempt failed", claimed.id)
             error = clipped(f"{type(failure).__name__}: {failure}")
-        try:
-            async with self._makers.query() as session:
-                await record(session, claimed, error, retry_base_ms=self._retry_base_ms)
-        except Exception:
-            log.exception(
-                "webhook delivery %d: its outcome was not recorded; it is retried once its lease ends", claimed.id
-            )
+        self._outcomes.append((claimed, error))
+        self._ended_some.set()
+
+    async def _record(self) -> None:
+        """Write the outcomes waiting, all at once, while more attempts end; at a stop, the last ones."""
+        while not self._closing or self._outcomes:
+            await self._ended_some.wait()
+            self._ended_some.clear()
+            outcomes, self._outcomes = self._outcomes, []
+            if not outcomes:
+                continue
+            try:
+                async with self._makers.query() as session:
+                    await record(session, outcomes, retry_base_ms=self._retry_base_ms)
+            except Exception:
+                log.exception(
+                    "webhook deliveries: %d outcomes were not recorded; each is retried once its lease ends",
+                    len(outcomes),
+                )

@@ -370,3 +370,18 @@ async def test_each_workers_lifespan_runs_the_loop(world: World, committed: Make
     # then
     assert made["data"]["createWebhook"]["userErrors"] == []
     assert [r.json["type"] for r in receiver.received] == ["timeEntry.created"]
+
+
+async def test_an_instance_with_delivery_off_sends_nothing(
+    world: World, committed: Maker, wide_engine: AsyncEngine, receiver: Receiver
+) -> None:
+    # given: a webhook, and a worker whose WEBHOOK_DELIVERY is off
+    await _webhook(world, receiver.url, "timeEntry.created")
+    app = create_app(dataclasses.replace(TEST_CONFIG, webhook_delivery=False), engine=wide_engine)
+    # when: an entry is written while it serves, for longer than two polls of a loop
+    async with app.router.lifespan_context(app):
+        await _entry(world)
+        await asyncio.sleep(2.5 * webhook_delivery.POLL_SECONDS)
+    # then
+    assert receiver.received == []
+    assert await _deliveries(committed) == []
