@@ -32,19 +32,13 @@ import time
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-import orjson
 import uvicorn
 
-from bench import seed, timedata, write_bench
+from bench import outbox_bench, write_bench
 from bench.run import (
     DbBackends,
-    LoadProcess,
-    Round,
     Server,
     free_port,
-    login,
-    measure,
-    medians,
     start_server,
     wait_ready,
 )
@@ -183,55 +177,19 @@ def writes(
     args: argparse.Namespace, url: str, db: DbBackends, receiver: Server, cases: write_bench.Cases
 ) -> dict[str, Any]:
     webhook = add_webhook(url, receiver, list(events.TYPES), active=False)
-    app = start_server("app", "edge.app:app", url)
-    load: LoadProcess | None = None
-    results: dict[str, Any] = {}
     try:
-        wait_ready(app)
-        token = login(app)
-        load = LoadProcess()
-        command = {"bodies": [orjson.dumps(write_bench.body(c)).decode() for c in cases.spread], "token": token}
-        command["expect"] = ""
-        for clients in args.clients:
-            measure(app, load, db, command, seconds=args.warmup, concurrency=clients)
-            rounds: dict[str, list[Round]] = {"with": [], "without": []}
-            sent: list[float] = []
-            for number in range(args.rounds):
-                for side in ("with", "without") if number % 2 == 0 else ("without", "with"):
-                    switch(url, webhook, on=side == "with")
-                    before = delivered(url)
-                    result = measure(app, load, db, command, seconds=args.seconds, concurrency=clients)
-                    if side == "with":
-                        sent.append((delivered(url) - before) / args.seconds)
-                    rounds[side].append(result)
-                    write_bench.log_round(f"{clients} {side}", number, args.rounds, result)
-            ratios = {
-                field: statistics.median(
-                    write_bench.ratio(getattr(w, field), getattr(o, field))
-                    for w, o in zip(rounds["with"], rounds["without"], strict=True)
-                )
-                for field in ("req_s", "p50_ms", "cpu_ms", "db_cpu_ms")
-            }
-            results[str(clients)] = {
-                "with": medians(rounds["with"]),
-                "without": medians(rounds["without"]),
-                "with_over_without": ratios,
-                "deliveries_s_while_writing": statistics.median(sent),
-            }
+        results = outbox_bench.with_and_without(
+            args, url, db, cases, lambda on: switch(url, webhook, on=on), lambda: delivered(url)
+        )
     finally:
         switch(url, webhook, on=False)
-        if load is not None:
-            load.stop()
-        app.stop()
+    for figures in results.values():
+        figures["deliveries_s_while_writing"] = figures["grown"] / (args.rounds * args.seconds)
     return results
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    server = seed.start_server()
-    watch = timedata.Stopwatch("webhook_bench seed")
-    url = timedata.recreate(server, write_bench.DATABASE)
-    cases = asyncio.run(write_bench.fill(url, 10 if args.quick else 100, watch))
-    db = DbBackends(server.get_pid(), write_bench.DATABASE)
+    url, cases, db = outbox_bench.write_database(args, "webhook_bench")
     receiver = start_receiver()
     try:
         wait_ready(receiver)  # it answers 200 to /healthz as to anything

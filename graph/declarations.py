@@ -435,11 +435,16 @@ TIME_ENTRY = Declaration(
     },
 )
 
-# webhooks and their deliveries are administrators' only, as the `webhooks` list (SPEC 13)
+
+def _administrators(db_id: int, seeing: Seeing) -> bool:
+    """Webhooks and their deliveries are administrators' only, as the `webhooks` list (SPEC 13)."""
+    return seeing.administers()
+
+
 WEBHOOK = Declaration(
     "Webhook",
     Webhook,
-    seen=lambda db_id, seeing: seeing.administers(),
+    seen=_administrators,
     fields={
         "id": _id("Webhook"),
         "url": Column("url", codecs.TEXT),
@@ -453,7 +458,7 @@ WEBHOOK = Declaration(
 WEBHOOK_DELIVERY = Declaration(
     "WebhookDelivery",
     WebhookDelivery,
-    seen=lambda db_id, seeing: seeing.administers(),
+    seen=_administrators,
     fields={
         "id": _id("WebhookDelivery"),
         "eventId": Column("event_id", codecs.NUMBER_TEXT),

@@ -57,7 +57,7 @@ _ADD = text(
     """
 )
 # an event's columns as `fed_event` reads them, from the table aliased `e`
-EVENT_COLUMNS = """e.xid::text::bigint AS xid, e.id AS event_id, e.at, e.type, e.record_type, e.record_id, e.action,
+EVENT_COLUMNS = """e.xid::text::bigint AS xid, e.id, e.at, e.type, e.record_type, e.record_id, e.action,
     e.by_id, e.employee_id, e.left_employee_id, e.case_id, e.changes::text AS changes, e.data::text AS data"""
 _LEASED = " AND (d.leased_until IS NULL OR d.leased_until < now())"
 _CLAIM = text(
@@ -73,7 +73,7 @@ _CLAIM = text(
     SET leased_until = now() + make_interval(secs => :lease), attempts = d.attempts + 1
     FROM due, webhooks w, events e
     WHERE d.id = due.id AND w.id = d.webhook_id AND e.id = d.event_id
-    RETURNING d.id, d.attempts, d.attempt_limit, w.url, w.secret, {EVENT_COLUMNS}
+    RETURNING d.id AS delivery_id, d.attempts, d.attempt_limit, w.url, w.secret, {EVENT_COLUMNS}
     """
 )
 _RECORD = text(
@@ -157,26 +157,14 @@ async def claim(session: AsyncSession, *, limit: int, lease: timedelta = LEASE) 
     """Lease up to `limit` due deliveries of webhooks that are on, oldest due first, and count their attempt; run it
     in a transaction of its own (autocommit), committed before they are sent."""
     rows = await session.execute(_CLAIM, {"limit": limit, "lease": lease.total_seconds()})
-    return [Claimed(row.id, row.attempts, row.attempt_limit, row.url, row.secret, fed_event(row)) for row in rows]
+    return [
+        Claimed(row.delivery_id, row.attempts, row.attempt_limit, row.url, row.secret, fed_event(row)) for row in rows
+    ]
 
 
 def fed_event(row: Any) -> FedEvent:
     """The event of a row of EVENT_COLUMNS; money in its changes read exactly, as history reads it."""
-    return FedEvent(
-        Position(row.xid, row.event_id),
-        row.event_id,
-        row.at,
-        row.type,
-        row.record_type,
-        row.record_id,
-        row.action,
-        row.by_id,
-        row.employee_id,
-        row.left_employee_id,
-        row.case_id,
-        dict(history.changes_of(row.changes)),
-        json.loads(row.data, parse_float=Decimal),
-    )
+    return event_feed.of_row(row, dict(history.changes_of(row.changes)), json.loads(row.data, parse_float=Decimal))
 
 
 Outcome = tuple[Claimed, str | None]  # an attempt, and why it failed (None: delivered)

@@ -291,10 +291,11 @@ async def test_a_receiver_that_hangs_never_slows_a_write(
         busy = await _write_seconds(world, 15)
         hanging = receiver.waiting
         receiver.hold.set()
-    # then: every write as quick as without, while the receiver still held its requests
+    # then: every write done while the receiver still held its requests, and as quick as without (a write that
+    # waited for a delivery would wait for the receiver, 10 s at least)
     assert hanging > 0
-    assert max(busy) < 1.0
-    assert statistics.median(busy) < 3 * statistics.median(quiet) + 0.02
+    assert max(busy) < 2.0, busy
+    assert statistics.median(busy) < 3 * statistics.median(quiet) + 0.05, (quiet, busy)
 
 
 async def test_in_production_each_attempt_checks_the_address_again(
