@@ -53,7 +53,7 @@ restore: $(STAMP)
 	$(PY) cli.py restore $(FILE)
 
 # run, time_bench and report_bench by default; BENCH=lists_bench (any of those, lists_bench, peer_bench, write_bench,
-# bulk_write_bench, outbox_bench or live_bench) for others
+# bulk_write_bench, outbox_bench, live_bench or webhook_bench) for others
 BENCH ?= run time_bench report_bench
 bench: $(STAMP)
 	@for module in $(BENCH); do $(PY) -m bench.$$module $(BENCH_ARGS) || exit 1; done

@@ -43,9 +43,11 @@ def _database_url(env: Mapping[str, str], name: str) -> str | None:
     return url
 
 
-def _bool(env: Mapping[str, str], name: str) -> bool:
+def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if raw == "":
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
@@ -101,6 +103,11 @@ class Config:
     # with a read replica: after a viewer's write, their reports and lists read the primary for at least this long
     # (and at most twice it); keep it above the replica's worst replay lag
     read_your_writes_seconds: int = 10
+    # webhooks (SPEC 13): whether this instance runs the delivery loop, the first retry's wait (doubled per attempt),
+    # and whether production may reach private addresses
+    webhook_delivery: bool = True
+    webhook_retry_base_ms: int = 1000
+    webhook_allow_private: bool = False
     # the soak's negative control (bench/soak.py): writers no longer queue on a case's totals row, so caps can be
     # overshot; only CASETIME_ENV=test accepts it
     cap_lock_off_for_tests: bool = False
@@ -108,6 +115,11 @@ class Config:
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def webhook_private_allowed(self) -> bool:
+        """Whether webhooks may reach loopback and private addresses: outside production, or when allowed."""
+        return not self.production or self.webhook_allow_private
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -147,5 +159,8 @@ class Config:
             queue_timeout_ms=_int(env, "QUEUE_TIMEOUT_MS", 500, minimum=0),
             metrics_token=env.get("METRICS_TOKEN") or None,
             read_your_writes_seconds=_int(env, "READ_YOUR_WRITES_SECONDS", 10, minimum=0),
+            webhook_delivery=_bool(env, "WEBHOOK_DELIVERY", default=True),
+            webhook_retry_base_ms=_int(env, "WEBHOOK_RETRY_BASE_MS", 1000, minimum=1, maximum=3_600_000),
+            webhook_allow_private=_bool(env, "WEBHOOK_ALLOW_PRIVATE"),
             cap_lock_off_for_tests=cap_lock_off,
         )

@@ -16,13 +16,14 @@ import asyncio
 import json
 import statistics
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import orjson
 
 from bench import write_bench
-from bench.run import LoadProcess, Round, login, measure, medians, start_server, wait_ready
+from bench.run import DbBackends, LoadProcess, Round, login, measure, medians, start_server, wait_ready
 from bench.run import results_path as results_file
 
 # the triggers that append events (migration 0008), by table
@@ -50,9 +51,18 @@ async def events(url: str) -> int:
         await connection.close()
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    built = write_bench.build("outbox_bench", quick=args.quick)
-    url, cases, db = built.url, built.cases, built.db
+def with_and_without(
+    args: argparse.Namespace,
+    url: str,
+    db: DbBackends,
+    cases: write_bench.Cases,
+    switch: Callable[[bool], None],
+    counted: Callable[[], int],
+) -> dict[str, Any]:
+    """write_bench's spread load on one app, per client count of `args.clients`: a warm-up round, then `args.rounds`
+    rounds a side, `switch(True)` or `switch(False)` before each, the order alternating. Per count: both sides'
+    medians, the median of the rounds' with/without ratios, how much `counted()` grew over the with-rounds
+    (`grown`) and the writes they made (`written`)."""
     app = start_server("app", "edge.app:app", url)
     load: LoadProcess | None = None
     results: dict[str, Any] = {}
@@ -65,14 +75,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for clients in args.clients:
             measure(app, load, db, command, seconds=args.warmup, concurrency=clients)
             rounds: dict[str, list[Round]] = {"with": [], "without": []}
-            recorded = 0
+            grown = 0
             for number in range(args.rounds):
                 for side in ("with", "without") if number % 2 == 0 else ("without", "with"):
-                    asyncio.run(switch(url, on=side == "with"))
-                    before = asyncio.run(events(url))
+                    switch(side == "with")
+                    before = counted()
                     result = measure(app, load, db, command, seconds=args.seconds, concurrency=clients)
                     if side == "with":
-                        recorded += asyncio.run(events(url)) - before
+                        grown += counted() - before
                     rounds[side].append(result)
                     write_bench.log_round(f"{clients} {side}", number, args.rounds, result)
             ratios = {
@@ -82,18 +92,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 for field in ("req_s", "p50_ms", "cpu_ms", "db_cpu_ms")
             }
-            written = sum(r.requests - r.errors for r in rounds["with"])
             results[str(clients)] = {
                 "with": medians(rounds["with"]),
                 "without": medians(rounds["without"]),
                 "with_over_without": ratios,
-                "events_per_write": recorded / max(written, 1),
+                "grown": grown,
+                "written": sum(r.requests - r.errors for r in rounds["with"]),
             }
     finally:
-        asyncio.run(switch(url, on=True))
         if load is not None:
             load.stop()
         app.stop()
+    return results
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    built = write_bench.build("outbox_bench", quick=args.quick)
+    url, cases, db = built.url, built.cases, built.db
+    try:
+        results = with_and_without(
+            args, url, db, cases, lambda on: asyncio.run(switch(url, on=on)), lambda: asyncio.run(events(url))
+        )
+    finally:
+        asyncio.run(switch(url, on=True))
+    for figures in results.values():
+        figures["events_per_write"] = figures["grown"] / max(figures["written"], 1)
     return results
 
 

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute, request_response
 
+from api.webhook import payload
 from db import embedded
 from db.engine import SessionMakers, create_engine
 from edge import browser, observability
@@ -30,6 +31,7 @@ from graph.strawberry_internals import graphql_schema
 from services import totals
 from services.live import Hub
 from services.passwords import Passwords
+from services.webhook_delivery import Deliverer
 from settings import Config
 
 log = logging.getLogger("casetime")
@@ -53,6 +55,8 @@ class Database:
         self._read_makers: SessionMakers | None = None
         self.live_engine: AsyncEngine | None = None
         self._live_makers: SessionMakers | None = None
+        self._given_engine = engine
+        self.delivery_engine: AsyncEngine | None = None
 
     def read_sessionmaker(self, *, query: bool = False) -> async_sessionmaker[AsyncSession] | None:
         """Sessions on the read replica of DATABASE_READ_URL; None when there is none."""
@@ -86,6 +90,22 @@ class Database:
             self.read_engine = self._engine(config.read_database_url, config)
             self._read_makers = SessionMakers.on(self.read_engine)
             metrics.watch_pool(self.read_engine, "read")
+        if config.webhook_delivery:
+            # connections of its own: the loop never takes one a request was admitted to use
+            self.delivery_engine = create_engine(
+                url,
+                pool_size=DELIVERY_POOL_SIZE,
+                queue_timeout_ms=DELIVERY_QUEUE_TIMEOUT_MS,
+                lock_timeout_ms=config.lock_timeout_ms,
+                statement_timeout_ms=config.statement_timeout_ms,
+            )
+            metrics.watch_pool(self.delivery_engine, "delivery")
+
+    def delivery_makers(self) -> SessionMakers | None:
+        """The sessions of the webhook delivery loop; None when it runs nowhere here (off, or tests bound to one
+        rolled-back connection)."""
+        engine = self.delivery_engine or self._given_engine
+        return SessionMakers.on(engine) if engine is not None else None
 
     @staticmethod
     def _engine(url: str, config: Config, *, pool_size: int | None = None) -> AsyncEngine:
@@ -98,12 +118,15 @@ class Database:
         )
 
     async def close(self) -> None:
-        for engine in (self.engine, self.read_engine, self.live_engine):
+        for engine in (self.engine, self.read_engine, self.live_engine, self.delivery_engine):
             if engine is not None:
                 await engine.dispose()
 
 
 GC_YOUNG_THRESHOLD = 10_000
+# the delivery loop feeds and claims on one connection while its recorder writes the attempts' outcomes on the other
+DELIVERY_POOL_SIZE = 2
+DELIVERY_QUEUE_TIMEOUT_MS = 10_000
 
 
 def create_app(
@@ -154,10 +177,15 @@ def create_app(
         # keeps thousands alive while it runs: at the default 700 allocations a young pass ran every few requests,
         # ~0.1 ms of a write's CPU in all; every 10,000 it is half that (bench/README.md)
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        deliverer = _deliverer(config, database)
+        if deliverer is not None:
+            deliverer.start()
         try:
             yield
         finally:
             await hub.close()
+            if deliverer is not None:
+                await deliverer.stop()
             await database.close()
             metrics.LIVE.stop()
             observability.JOURNAL.flush()
@@ -176,6 +204,19 @@ def create_app(
             *browser.graphiql_routes(config),
         ],
         lifespan=lifespan,
+    )
+
+
+def _deliverer(config: Config, database: Database) -> Deliverer | None:
+    """The webhook delivery loop of this worker (SPEC 13), unless WEBHOOK_DELIVERY is off."""
+    makers = database.delivery_makers() if config.webhook_delivery else None
+    if makers is None:
+        return None
+    return Deliverer(
+        makers,
+        payload.body,
+        retry_base_ms=config.webhook_retry_base_ms,
+        private_allowed=config.webhook_private_allowed,
     )
 
 

@@ -24,6 +24,8 @@ from api.role.schema import RoleMutations, RoleQueries
 from api.role.types import Role
 from api.time_entry.schema import TimeEntryMutations, TimeEntryQueries
 from api.time_entry.types import TimeEntry
+from api.webhook.schema import WebhookMutations, WebhookQueries
+from api.webhook.types import Webhook, WebhookDelivery
 from graph.scalars import SCALAR_MAP
 from graph.strawberry_internals import CamelCaseOnce, plan_inputs
 
@@ -43,6 +45,7 @@ class Query(
     ReportQueries,
     InvoiceQueries,
     HistoryQueries,
+    WebhookQueries,
 ):
     pass
 
@@ -60,6 +63,7 @@ class Mutation(
     CaseMutations,
     TimeEntryMutations,
     InvoiceMutations,
+    WebhookMutations,
 ):
     pass
 
@@ -68,7 +72,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Role, Employee, Activity, Debtor, Case, TimeEntry, Invoice],
+    types=[Role, Employee, Activity, Debtor, Case, TimeEntry, Invoice, Webhook, WebhookDelivery],
     config=StrawberryConfig(name_converter=CamelCaseOnce(), scalar_map=SCALAR_MAP),
 )
 plan_inputs(schema)

@@ -62,6 +62,8 @@ def _same(value: Any) -> Any:
 
 
 INT = Codec("Int", _same, lambda column: cast(column, Text))
+# a key that is no node's, answered as a String of its digits (`WebhookDelivery.eventId`)
+NUMBER_TEXT = Codec("String of a number", str, lambda column: _quoted(cast(column, Text)), on_objects=True)
 BOOLEAN = Codec("Boolean", _same, lambda column: case((column, TRUE), else_=FALSE))
 # PostgreSQL's to_json escapes what JSON needs and nothing more, as the answer's own writer does
 TEXT = Codec("String", _same, lambda column: cast(func.to_json(column), Text))

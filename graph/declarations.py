@@ -19,9 +19,22 @@ from sqlalchemy import ARRAY, Boolean, ColumnElement, Integer, and_, any_, bindp
 
 from graph import codecs
 from graph.codecs import Codec
-from models import Activity, Case, Debtor, Employee, EntrySource, Invoice, Role, TimeEntry, TimeStatus
+from models import (
+    Activity,
+    Case,
+    Debtor,
+    DeliveryStatus,
+    Employee,
+    EntrySource,
+    Invoice,
+    Role,
+    TimeEntry,
+    TimeStatus,
+    Webhook,
+    WebhookDelivery,
+)
 from models.enums import CapBasis, CapKind, EmployeeVisibility
-from services import cases, policy, time_queries
+from services import cases, policy, time_queries, webhooks
 from services.auth import Viewer
 from services.json_sql import json_constant
 from services.paging import Keyset
@@ -108,6 +121,9 @@ class Seeing:
 
     def bills(self) -> bool:
         return self.viewer is not None and self.viewer.is_billing_staff
+
+    def administers(self) -> bool:
+        return self.viewer is not None and self.viewer.is_administrator
 
     def visible(self, employee_id: int | None) -> bool:
         return self.visibility.can_see(employee_id)
@@ -420,7 +436,54 @@ TIME_ENTRY = Declaration(
     },
 )
 
+
+def _administrators(db_id: int, seeing: Seeing) -> bool:
+    """Webhooks and their deliveries are administrators' only, as the `webhooks` list (SPEC 13)."""
+    return seeing.administers()
+
+
+WEBHOOK = Declaration(
+    "Webhook",
+    Webhook,
+    seen=_administrators,
+    fields={
+        "id": _id("Webhook"),
+        "url": Column("url", codecs.TEXT),
+        "eventTypes": Column("event_types", codecs.TEXT_LIST),
+        "active": Column("active", codecs.BOOLEAN),
+        "deliveries": ToMany(
+            "WebhookDelivery", lambda rows, row: rows.webhook_id == row.id, webhooks.DELIVERIES_KEYSET
+        ),
+    },
+)
+WEBHOOK_DELIVERY = Declaration(
+    "WebhookDelivery",
+    WebhookDelivery,
+    seen=_administrators,
+    fields={
+        "id": _id("WebhookDelivery"),
+        "eventId": Column("event_id", codecs.NUMBER_TEXT),
+        "eventType": Column("event_type", codecs.TEXT),
+        "status": Column("status", codecs.enum(DeliveryStatus)),
+        "attempts": Column("attempts", codecs.INT),
+        "lastError": Column("last_error", codecs.TEXT),
+        "createdAt": Column("created_at", codecs.DATETIME),
+        "deliveredAt": Column("delivered_at", codecs.DATETIME),
+    },
+)
+
 DECLARATIONS: dict[str, Declaration] = {
     declaration.type_name: declaration
-    for declaration in (ROLE, EMPLOYEE, ACTIVITY, DEBTOR, CASE, INVOICE, REPORT_ROW, TIME_ENTRY)
+    for declaration in (
+        ROLE,
+        EMPLOYEE,
+        ACTIVITY,
+        DEBTOR,
+        CASE,
+        INVOICE,
+        REPORT_ROW,
+        TIME_ENTRY,
+        WEBHOOK,
+        WEBHOOK_DELIVERY,
+    )
 }

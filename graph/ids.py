@@ -9,11 +9,22 @@ from collections.abc import Sequence
 
 import strawberry
 
-from models import Activity, Base, Case, Debtor, Employee, Invoice, Role, TimeEntry, Timer
+from models import Activity, Base, Case, Debtor, Employee, Invoice, Role, TimeEntry, Timer, Webhook, WebhookDelivery
 from services import validation
 from services.errors import not_found
 
-_NODES: tuple[type[Base], ...] = (Activity, Case, Debtor, Employee, Invoice, Role, TimeEntry, Timer)
+_NODES: tuple[type[Base], ...] = (
+    Activity,
+    Case,
+    Debtor,
+    Employee,
+    Invoice,
+    Role,
+    TimeEntry,
+    Timer,
+    Webhook,
+    WebhookDelivery,
+)
 # each ID's type is named as its model; the largest id follows from the model's key column
 MAX_ID = {model.__name__: validation.integer_range(model.__mapper__.primary_key[0].type)[1] for model in _NODES}
 

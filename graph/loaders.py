@@ -16,7 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from db.driver import Reader
 from db.session import RequestDb
-from models import Activity, CompanySettings, InvoiceLine, Role, Timer
+from models import Activity, CompanySettings, InvoiceLine, Role, Timer, Webhook
 from services import (
     activities,
     cap_usage,
@@ -29,6 +29,7 @@ from services import (
     roles,
     time_queries,
     timers,
+    webhooks,
 )
 from services.cap import CapSettings
 from services.cap_usage import CapQuery, CapUsage
@@ -142,6 +143,14 @@ class Loaders:
         return self._loader(lambda session, ids: history.of_records(session, "Invoice", ids))
 
     @cached_property
+    def webhook_by_id(self) -> DataLoader[int, Webhook | None]:
+        return self._loader(webhooks.by_ids)
+
+    @cached_property
+    def webhook_delivery_by_id(self) -> DataLoader[int, AnyRow | None]:
+        return self._prebuilt_loader(webhooks.deliveries_by_ids)
+
+    @cached_property
     def cap_usage_by_case(self) -> DataLoader[CapQuery, CapUsage]:
         # uncached: a mutation's later write changes the totals, and the usage is read again when asked again
         return self._loader(cap_usage.of_cases, cache=False)
@@ -187,6 +196,14 @@ class Loaders:
     async def invoice_entries_total(self, invoice_id: int) -> int:
         async with self._db.read() as session:
             return await time_queries.invoice_total(session, invoice_id=invoice_id)
+
+    async def webhook_deliveries_page(self, webhook_id: int, window: Window) -> Page[AnyRow]:
+        async with self._db.reader() as reader:
+            return await webhooks.deliveries_page(reader, webhook_id, window)
+
+    async def webhook_deliveries_total(self, webhook_id: int) -> int:
+        async with self._db.reader() as reader:
+            return await webhooks.deliveries_total(reader, webhook_id)
 
 
 def forget(loader: DataLoader[K, V], keys: Iterable[K]) -> None:

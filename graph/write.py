@@ -43,14 +43,23 @@ def _refused(error: DomainError | DomainErrors) -> Refused:
     return Refused([UserError.of(e) for e in errors])
 
 
-async def write(info: Info, decode: Callable[[], G], work: Callable[[AsyncSession, G], Awaitable[T]]) -> T | Refused:
+async def write(
+    info: Info,
+    decode: Callable[[], G],
+    work: Callable[[AsyncSession, G], Awaitable[T]],
+    *,
+    check: Callable[[G], Awaitable[None]] | None = None,
+) -> T | Refused:
     """`decode` the input (global IDs, patches) once, before any transaction, then run `work` on it in one
-    transaction; a refusal of either rolls everything back and comes back as userErrors.
+    transaction; a refusal of either rolls everything back and comes back as userErrors. `check` refuses decoded
+    input by what must be looked up elsewhere (a webhook URL's addresses), before the transaction opens.
 
     Serialization failures and deadlocks are retried; a lock or statement that waited too long answers BUSY at once.
     All attempts share one lock-wait budget, so BUSY comes within LOCK_TIMEOUT_MS of waiting in all."""
     try:
         given = decode()
+        if check is not None:
+            await check(given)
     except (DomainError, DomainErrors) as error:
         return _refused(error)
     budget = LockBudget(info.context.config.lock_timeout_ms)

@@ -7,11 +7,12 @@ from models.case import Case
 from models.company import CompanySettings
 from models.debtor import Debtor
 from models.employee import Employee, EmployeeRate
-from models.enums import CapBasis, CapKind, EmployeeVisibility, EntryMode, EntrySource, TimeStatus
+from models.enums import CapBasis, CapKind, DeliveryStatus, EmployeeVisibility, EntryMode, EntrySource, TimeStatus
 from models.event import Event
 from models.invoice import Invoice, InvoiceCounter, InvoiceLine, TimeRollup, TimeRollupMonth, invoice_entries
 from models.role import Role, role_visible_roles
 from models.time_entry import CaseYearTotals, IdempotencyKey, TimeEntry, Timer
+from models.webhook import Webhook, WebhookDelivery, WebhookFeed
 
 __all__ = [
     "Activity",
@@ -23,6 +24,7 @@ __all__ = [
     "CaseYearTotals",
     "CompanySettings",
     "Debtor",
+    "DeliveryStatus",
     "Employee",
     "EmployeeRate",
     "EmployeeVisibility",
@@ -41,6 +43,9 @@ __all__ = [
     "TimeRollupMonth",
     "TimeStatus",
     "Timer",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookFeed",
     "invoice_entries",
     "role_visible_roles",
 ]

@@ -41,3 +41,9 @@ class EntrySource(StrEnum):
 class EntryMode(StrEnum):
     PER_DATE = "PER_DATE"
     PER_DEBTOR = "PER_DEBTOR"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"

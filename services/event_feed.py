@@ -67,21 +67,23 @@ async def after(session: AsyncSession, position: Position, *, limit: int) -> Seq
     """At most `limit` events after `position`, in feed order; fewer only when no more can be read yet."""
     # xid8 is sent as text: asyncpg has no codec for it
     rows = await session.execute(_AFTER, {"xid": str(position.xid), "after": position.id, "limit": limit})
-    return [
-        FedEvent(
-            Position(row.xid, row.id),
-            row.id,
-            row.at,
-            row.type,
-            row.record_type,
-            row.record_id,
-            row.action,
-            row.by_id,
-            row.employee_id,
-            row.left_employee_id,
-            row.case_id,
-            row.changes,
-            row.data,
-        )
-        for row in rows
-    ]
+    return [of_row(row) for row in rows]
+
+
+def of_row(row: Any, changes: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> FedEvent:
+    """The event of a row of the `events` table (`xid` as a bigint); `changes` and `data` when read otherwise."""
+    return FedEvent(
+        Position(row.xid, row.id),
+        row.id,
+        row.at,
+        row.type,
+        row.record_type,
+        row.record_id,
+        row.action,
+        row.by_id,
+        row.employee_id,
+        row.left_employee_id,
+        row.case_id,
+        row.changes if changes is None else changes,
+        row.data if data is None else data,
+    )

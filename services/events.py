@@ -11,6 +11,18 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# every type of event the triggers append, in SPEC 13's order
+TYPES = (
+    "timeEntry.created",
+    "timeEntry.updated",
+    "timeEntry.deleted",
+    "timer.changed",
+    "cap.threshold",
+    "invoice.created",
+    "invoice.voided",
+    "role.changed",
+)
+
 
 async def act_as(session: AsyncSession, employee_id: int, *, releasing: bool = False) -> None:
     """Name the employee this transaction's events are by, where the changed rows do not, and whether it releases

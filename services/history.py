@@ -40,7 +40,8 @@ class Recorded:
     changes: dict[str, tuple[Any, Any]]
 
 
-def _changes(text: str) -> dict[str, tuple[Any, Any]]:
+def changes_of(text: str) -> dict[str, tuple[Any, Any]]:
+    """An event's `changes` from its JSON text, exactly: money as Decimal, never float."""
     return {column: (before, after) for column, (before, after) in json.loads(text, parse_float=Decimal).items()}
 
 
@@ -65,7 +66,7 @@ _OF_RECORDS = (
 
 
 def _recorded(row: Any) -> Recorded:
-    return Recorded(row.id, row.record_type, row.record_id, row.at, row.by_id, row.action, _changes(row.changes))
+    return Recorded(row.id, row.record_type, row.record_id, row.at, row.by_id, row.action, changes_of(row.changes))
 
 
 async def of_records(session: AsyncSession, record_type: str, ids: Sequence[int]) -> list[list[Recorded]]:

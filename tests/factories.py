@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Any, cast
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Activity, Case, Debtor, Employee, EmployeeVisibility, Role
-from services import activities, auth, cases, debtors, employees, roles
+from models import Activity, Case, Debtor, Employee, EmployeeVisibility, Role, Webhook, WebhookDelivery
+from services import activities, auth, cases, debtors, employees, roles, webhooks
 from services.activities import ActivityData
 from services.cases import CaseData
 from services.debtors import DebtorData
@@ -99,6 +100,31 @@ class Factory:
         debtor = debtor or await self.debtor()
         data = {"debtor_id": debtor.id, "code": code or f"C{next(_sequence)}", **fields}
         return await cases.create(self.session, cast(CaseData, data))
+
+    async def webhook(self, *, by: Employee | None = None, **fields: Any) -> Webhook:
+        """A webhook of `timer.changed` events, to a loopback port nothing listens on."""
+        data = {"url": "http://127.0.0.1:9/hooks", "event_types": ["timer.changed"], "secret": "s" * 16, **fields}
+        by = by or await self.employee()
+        return await webhooks.create(self.session, cast(webhooks.WebhookData, data), by=by.id)
+
+    async def delivery(self, webhook: Webhook, **columns: Any) -> WebhookDelivery:
+        """A delivery to `webhook` of a new `timer.changed` event."""
+        event_id = await self.session.scalar(
+            text(
+                "INSERT INTO events (type, record_type, record_id, data) "
+                "VALUES ('timer.changed', 'Timer', 1, '{\"running\": true}') RETURNING id"
+            )
+        )
+        delivery = WebhookDelivery(
+            webhook_id=webhook.id,
+            event_id=event_id,
+            event_type="timer.changed",
+            attempt_limit=webhooks.ATTEMPTS,
+            **columns,
+        )
+        self.session.add(delivery)
+        await self.session.flush()
+        return delivery
 
 
 async def gql(

@@ -51,3 +51,14 @@ def test_every_part_of_the_contract_is_described() -> None:
     # then: every one says what it is for
     assert len(found) > 400
     assert [coordinate for coordinate, description in found if not (description or "").strip()] == []
+
+
+def test_every_part_of_the_schema_is_described() -> None:
+    # given: our whole schema, what the contract does not hold yet included
+    ours = schema._schema
+    names = [n for n in ours.type_map if not n.startswith("__") and n not in specified_scalar_types]
+    # when
+    found = [coordinate for name in names for coordinate in _described(ours.type_map[name], ours.type_map[name])]
+    # then
+    assert "Webhook.deliveries(after:)" in {coordinate for coordinate, _ in found}
+    assert [coordinate for coordinate, description in found if not (description or "").strip()] == []

@@ -12,6 +12,7 @@ from api.employee.types import Employee
 from api.invoice.types import Invoice
 from api.role.types import Role
 from api.time_entry.types import EntryBuilder
+from api.webhook.types import Webhook, WebhookDelivery
 from graph import ids
 from graph.context import Info
 from graph.declarations import DECLARATIONS, Seeing
@@ -31,7 +32,7 @@ async def node(
     declaration = DECLARATIONS.get(type_name)
     seen = declaration.seen if declaration is not None else None
     if seen is not None and not seen(db_id, Seeing(ctx.visibility, ctx.viewer)):
-        return None  # a hidden employee, an invoice for anyone but billing staff (SPEC 5, 5a)
+        return None  # a hidden employee, an invoice for anyone but billing staff, a webhook (SPEC 5, 5a, 13)
     compiled = ctx.compiled_object(info, type_name)
     if compiled is not None:  # the object and its connections as one statement's JSON text, passed on as it is
         written = await compiled.one(
@@ -60,6 +61,12 @@ async def node(
     if type_name == "Invoice":
         invoice = await loaders.invoice_by_id.load(db_id)
         return Invoice.from_row(invoice) if invoice else None
+    if type_name == "Webhook":
+        webhook = await loaders.webhook_by_id.load(db_id)
+        return Webhook.from_model(webhook) if webhook else None
+    if type_name == "WebhookDelivery":
+        delivery = await loaders.webhook_delivery_by_id.load(db_id)
+        return WebhookDelivery.from_row(delivery) if delivery else None
     return None
 
 
@@ -69,5 +76,6 @@ class NodeQueries:
         resolver=node,
         permission_classes=USER,
         description="Any object by its global ID; null when the ID is malformed, names nothing, or names something "
-        "the viewer may not see (a hidden employee, an invoice without `canInvoice`).",
+        "the viewer may not see (a hidden employee, an invoice without `canInvoice`, a webhook or delivery to anyone "
+        "but administrators).",
     )

@@ -19,6 +19,8 @@ TABLES = frozenset(
         "time_entries",
         "timers",
         "invoices",
+        "webhooks",
+        "webhook_deliveries",
     }
 )
 

@@ -74,6 +74,12 @@ class TestScalars:
         assert await _written(session, codecs.INT, value, Integer) == _expected(codecs.INT, value)
 
     @TWIN
+    @given(value=INT8 | st.none())
+    @example(value=-(2**63))
+    async def test_number_text(self, session: AsyncSession, value: int | None) -> None:
+        assert await _written(session, codecs.NUMBER_TEXT, value, BigInteger) == _expected(codecs.NUMBER_TEXT, value)
+
+    @TWIN
     @given(value=st.booleans() | st.none())
     async def test_boolean(self, session: AsyncSession, value: bool | None) -> None:
         assert await _written(session, codecs.BOOLEAN, value, Boolean) == _expected(codecs.BOOLEAN, value)

@@ -103,6 +103,8 @@ async def make_world(factory: Factory) -> World:
         "employee_id": employee.id,
     }
     entry = (await time_entries.create(factory.session, Writer(viewer, EVERYONE), data)).entry
+    webhook = await factory.webhook(by=admin)
+    delivery = await factory.delivery(webhook)
     rows = [
         ("Employee", admin.id),
         ("Employee", employee.id),
@@ -111,6 +113,8 @@ async def make_world(factory: Factory) -> World:
         ("Case", case.id),
         ("Activity", activity.id),
         ("TimeEntry", entry.id),
+        ("Webhook", webhook.id),
+        ("WebhookDelivery", delivery.id),
     ]
     return World((admin_token, await factory.token(employee)), tuple(ids.encode(kind, id_) for kind, id_ in rows))
 

@@ -72,10 +72,12 @@ class Process:
 
 def _serve(url: str) -> tuple[Process, Path]:
     """`cli.py serve` in production settings on `url`; its standard error goes to a file (the request log, on
-    standard output, is not kept)."""
+    standard output, is not kept). Fuzzed webhooks send nothing: no delivery loop runs, so no request leaves."""
     port = free_port()
     stderr = Path(tempfile.mkstemp(prefix="casetime-fuzz-", suffix=".log")[1])
-    env = cli_env(CASETIME_ENV="production", DATABASE_URL=url, HOST="127.0.0.1", PORT=str(port))
+    env = cli_env(
+        CASETIME_ENV="production", DATABASE_URL=url, HOST="127.0.0.1", PORT=str(port), WEBHOOK_DELIVERY="false"
+    )
     with stderr.open("wb") as errors:
         popen = subprocess.Popen([*CLI, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=errors)
     return Process(popen, port), stderr

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
+from models import DeliveryStatus
 from services import employees
 from services.auth import token_digest
 from settings import PROJECT_ROOT
@@ -40,6 +41,7 @@ TIME_REPORT = "query { timeReport(filter: {}, groupBy: [STATUS]) { totalMinutes 
 INVOICES = "query { invoices { totalCount } }"
 AUDIT_LOG = "query { auditLog { totalCount } }"
 CHANGED_SINCE = "query { timeEntriesChangedSince { cursor } }"
+WEBHOOKS = "query { webhooks { id } }"
 
 LOGIN = """mutation($email: String!, $password: String!) {
   login(input: {email: $email, password: $password}) { token viewer { name } userErrors { code message } } }"""
@@ -89,6 +91,12 @@ CREATE_INVOICE = """mutation($debtorId: ID!) { createInvoice(input: {debtorId: $
 VOID_INVOICE = "mutation($id: ID!) { voidInvoice(id: $id) { invoice { id } userErrors { code } } }"
 RELEASE_OVER_LIMIT = """mutation($id: ID!) { releaseOverLimit(ids: [$id], status: BILLABLE) {
   timeEntries { id } userErrors { code } } }"""
+CREATE_WEBHOOK = """mutation($input: WebhookInput!) {
+  createWebhook(input: $input) { webhook { id } userErrors { code } } }"""
+UPDATE_WEBHOOK = """mutation($id: ID!, $input: WebhookInput!) {
+  updateWebhook(id: $id, input: $input) { webhook { id } userErrors { code } } }"""
+REPLAY_WEBHOOK_DELIVERY = """mutation($id: ID!) {
+  replayWebhookDelivery(id: $id) { delivery { id } userErrors { code } } }"""
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,20 @@ async def _import_cases(factory: Factory) -> dict[str, Any]:
     return {"input": {"debtorIds": [ids.encode("Debtor", d.id) for d in debtors], "case": {"code": "GATE"}}}
 
 
+async def _create_webhook(_: Factory) -> dict[str, Any]:
+    return {"input": {"url": "http://127.0.0.1:9/gate", "eventTypes": ["timeEntry.created"], "secret": "x" * 16}}
+
+
+async def _update_webhook(factory: Factory) -> dict[str, Any]:
+    webhook = await factory.webhook()
+    return {"id": ids.encode("Webhook", webhook.id), "input": {"url": "http://127.0.0.1:9/elsewhere"}}
+
+
+async def _a_failed_delivery(factory: Factory) -> dict[str, Any]:
+    delivery = await factory.delivery(await factory.webhook(), status=DeliveryStatus.FAILED, attempts=8)
+    return {"id": ids.encode("WebhookDelivery", delivery.id)}
+
+
 ADMIN_MUTATIONS = [
     RootField("updateSettings", UPDATE_SETTINGS, _update_settings, "company_settings"),
     RootField("createRole", CREATE_ROLE, _create_role, "roles"),
@@ -219,7 +241,12 @@ ADMIN_MUTATIONS = [
     RootField("createCase", CREATE_CASE, _create_case, "cases"),
     RootField("updateCase", UPDATE_CASE, _update_case, "cases"),
     RootField("importCases", IMPORT_CASES, _import_cases, "cases"),
+    RootField("createWebhook", CREATE_WEBHOOK, _create_webhook, "webhooks"),
+    RootField("updateWebhook", UPDATE_WEBHOOK, _update_webhook, "webhooks"),
+    RootField("replayWebhookDelivery", REPLAY_WEBHOOK_DELIVERY, _a_failed_delivery, "webhook_deliveries"),
 ]
+# the queries only administrators may use
+ADMIN_QUERIES = [RootField("auditLog", AUDIT_LOG, _nothing), RootField("webhooks", WEBHOOKS, _nothing)]
 OTHER_ROOT_FIELDS = [
     RootField("node", NODE, _a_role_id),
     RootField("viewer", VIEWER, _nothing),
@@ -234,7 +261,6 @@ OTHER_ROOT_FIELDS = [
     RootField("runningTimer", RUNNING_TIMER, _nothing),
     RootField("timeReport", TIME_REPORT, _nothing),
     RootField("invoices", INVOICES, _nothing),
-    RootField("auditLog", AUDIT_LOG, _nothing),
     RootField("timeEntriesChangedSince", CHANGED_SINCE, _nothing),
     RootField("logout", LOGOUT, _nothing, "auth_tokens"),
     RootField("changePassword", CHANGE_PASSWORD, _nothing, "employees"),
@@ -251,7 +277,7 @@ OTHER_ROOT_FIELDS = [
     RootField("releaseOverLimit", RELEASE_OVER_LIMIT, _an_entry_id, "time_entries"),
 ]
 # every root field but `login`, the one field open without a token
-GATED_FIELDS = [*OTHER_ROOT_FIELDS, *ADMIN_MUTATIONS]
+GATED_FIELDS = [*OTHER_ROOT_FIELDS, *ADMIN_QUERIES, *ADMIN_MUTATIONS]
 
 
 def _params(fields: list[RootField]) -> list[Any]:
@@ -329,6 +355,23 @@ async def test_the_same_mutation_by_an_administrator_writes(
     assert "errors" not in body
     assert body["data"][field.name]["userErrors"] == []
     assert await rows_of(session, field.table) != before
+
+
+@pytest.mark.parametrize("field", _params(ADMIN_QUERIES))
+async def test_an_administrators_query_is_forbidden_to_others_and_answers_them(
+    client: httpx.AsyncClient, factory: Factory, field: RootField
+) -> None:
+    # given
+    token = await _non_admin_token(factory)
+    _, admin_token = await factory.admin()
+    # when
+    refused = await gql(client, field.document, token=token)
+    answered = await gql(client, field.document, token=admin_token)
+    # then
+    assert error_codes(refused) == ["FORBIDDEN"]
+    _gate_error(refused, field)
+    assert "errors" not in answered
+    assert answered["data"][field.name] is not None
 
 
 async def test_login_needs_no_token(client: httpx.AsyncClient, factory: Factory) -> None:

@@ -23,7 +23,19 @@ from hypothesis import strategies as st
 from graph import ids
 from tests.factories import Factory, error_codes, gql
 
-NODE_TYPES = ("Employee", "Role", "Activity", "Debtor", "Case", "TimeEntry", "Invoice", "Timer")
+# Timer last: no mutation takes one
+NODE_TYPES = (
+    "Employee",
+    "Role",
+    "Activity",
+    "Debtor",
+    "Case",
+    "TimeEntry",
+    "Invoice",
+    "Webhook",
+    "WebhookDelivery",
+    "Timer",
+)
 EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 BOUNDS = [0, 1, 2**15, 2**31 - 1, 2**31, 2**32, 2**53 + 1, 2**63 - 1, 2**63, 2**64, -1, -(2**31), -(2**63)]
@@ -66,6 +78,9 @@ async def world(client: httpx.AsyncClient, factory: Factory) -> World:
     await gql(client, CREATE_ENTRY, {"input": entry}, token=token)  # one to invoice, one to stay J
     invoiced = await gql(client, CREATE_INVOICE, {"debtorId": real["Debtor"], "upTo": "2026-11-02"}, token=token)
     real["Invoice"] = invoiced["data"]["createInvoice"]["invoice"]["id"]
+    webhook = await factory.webhook()
+    real["Webhook"] = ids.encode("Webhook", webhook.id)
+    real["WebhookDelivery"] = ids.encode("WebhookDelivery", (await factory.delivery(webhook)).id)
     return World(token, real)
 
 
@@ -110,6 +125,8 @@ MUTATION_FIELDS = [
     "releaseOverLimit(ids: [{TimeEntry}], status: BILLABLE) { userErrors { code } }",
     "voidInvoice(id: {Invoice}) { userErrors { code } }",
     "deleteTimeEntry(id: {TimeEntry}) { userErrors { code } }",
+    "updateWebhook(id: {Webhook}, input: {active: true}) { userErrors { code } }",
+    "replayWebhookDelivery(id: {WebhookDelivery}) { userErrors { code } }",
 ]
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(NODE_TYPES) + r")\}")
 
@@ -181,6 +198,11 @@ CONNECTIONS = {
     ),
     "timeEntries": ("query($c: String) { timeEntries(after: $c) { edges { cursor } } }", DATE_ID),
     "invoices": ("query($c: String) { invoices(after: $c) { edges { cursor } } }", ("int64",)),
+    "Webhook.deliveries": (
+        "query($c: String, $Webhook: ID!) { node(id: $Webhook) { ... on Webhook {"
+        " deliveries(after: $c) { edges { cursor } } } } }",
+        ("int64",),
+    ),
     "Invoice.timeEntries": (
         "query($c: String, $Invoice: ID!) { node(id: $Invoice) { ... on Invoice {"
         " timeEntries(after: $c) { edges { cursor } } } } }",
@@ -293,7 +315,10 @@ class TestCursors:
         # given
         document, kinds = CONNECTIONS[listing]
         cursor = data.draw(cursors(kinds), label="cursor")
-        variables = {"c": cursor, **{t: world.real[t] for t in ("Debtor", "Invoice", "Case") if f"${t}:" in document}}
+        variables = {
+            "c": cursor,
+            **{t: world.real[t] for t in ("Debtor", "Invoice", "Case", "Webhook") if f"${t}:" in document},
+        }
         # when
         body = await gql(client, document, variables, token=world.token)
         # then

@@ -2,13 +2,15 @@
 
 Every test builds one small world (`build`): X ("Xavier Quuxley", a role that may write for others) supervises the
 viewer, writes 120 minutes on a case capped at 100 (an entry, since invoiced, and its over-limit line) and an open
-entry, writes an entry *for* the viewer (so he is its createdBy/updatedBy), holds an activity rate and runs a timer.
-The viewer holds one role of ROLES; a teammate, of the role the SELECTED_ROLES viewer sees, works under the viewer.
+entry, writes an entry *for* the viewer (so he is its createdBy/updatedBy), holds an activity rate and runs a timer;
+the administrator keeps a webhook with a failed delivery. The viewer holds one role of ROLES; a teammate, of the
+role the SELECTED_ROLES viewer sees, works under the viewer.
 
 ROLES     administrator (with OWN: administrators see all), billing (canInvoice, OWN), plain ALL, plain OWN,
           SELECTED_ROLES, OWN_AND_SUBORDINATES, canEnterTimeForOthers with ALL ("for-others") and with OWN
           ("assistant"). X is hidden from all but administrator, all and for-others; the invoice from all but
-          administrator and billing. Activity, Case, Debtor, Role and TimeEntry are every role's to read.
+          administrator and billing; the webhook and its delivery from all but administrator, its secret from
+          everyone. Activity, Case, Debtor, Role and TimeEntry are every role's to read.
 READS     role x path: each path to X (node, employees, search, supervisor, an entry's employee/createdBy/updatedBy,
           timeEntries, Case.timeList, timeReport by EMPLOYEE, a filter naming X, Invoice.timeEntries) and to the
           invoice (node, TimeEntry.invoice, overLimitOf.invoice, invoices) answers exactly the object, null, a
@@ -40,7 +42,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph import ids
-from models import CapKind, Employee, EmployeeVisibility
+from models import CapKind, DeliveryStatus, Employee, EmployeeVisibility
 from services import employees
 from settings import PROJECT_ROOT
 from tests.factories import PASSWORD, Factory, error_codes, gql
@@ -48,6 +50,7 @@ from tests.graph.tables import TABLES, rows_of
 from tests.graph.test_visibility_api import post
 
 X_NAME, X_EMAIL = "Xavier Quuxley", "xavier.quuxley@example.test"
+WEBHOOK_SECRET, WEBHOOK_PATH = "matrix-webhook-secret", "/hooks-of-the-matrix"
 ADMIN_NAME, MATE_NAME = "Ada Admin", "Tess Team"
 MISSING = 2_000_000_000  # a key no row has
 FORBIDDEN, NOT_FOUND = "FORBIDDEN", "NOT_FOUND"
@@ -91,9 +94,12 @@ class World:
     number: str = ""  # the invoice's
 
     def leaks(self, body: str) -> list[str]:
-        """What of X or of the invoice `body` holds that the viewer's role may not see."""
+        """What of X, of the invoice or of the webhook `body` holds that the viewer's role may not see; the webhook's
+        secret nobody may."""
         secret = [] if self.who.sees_x else ["xavier", "quuxley", f'"{self.g["x"]}"']
         secret += [] if self.who.sees_invoices else [self.number, f'"{self.g["invoice"]}"']
+        secret += [WEBHOOK_SECRET]
+        secret += [] if self.who.admin else [WEBHOOK_PATH, f'"{self.g["webhook"]}"', f'"{self.g["delivery"]}"']
         return [s for s in secret if s.lower() in body.lower()]
 
 
@@ -118,6 +124,7 @@ RELEASE = f"""mutation($ids: [ID!]!) {{ releaseOverLimit(ids: $ids, status: BILL
   timeEntries {{ employee {{ name }} createdBy {{ name }} updatedBy {{ name }} }} {ERR} }} }}"""
 LOGIN = """mutation($email: String!, $password: String!) { login(input: {email: $email, password: $password}) {
   token viewer { name supervisor { name email } } userErrors { code } } }"""
+REPLAY = f"mutation($id: ID!) {{ replayWebhookDelivery(id: $id) {{ delivery {{ status }} {ERR} }} }}"
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 ON = "query($id: ID!) {{ node(id: $id) {{ ... on {} {{ {} }} }} }}".format
 
@@ -165,6 +172,9 @@ async def build(factory: Factory, client: httpx.AsyncClient, who: Who) -> World:
     g["invoice"], world.number = invoice["id"], invoice["number"]
     started = await gql(client, START, {"d": g["open_debtor"], "a": g["activity"]}, token=world.x_token)
     assert started["data"]["startTimer"]["userErrors"] == [], started
+    webhook = await factory.webhook(by=ada, url=f"http://127.0.0.1:9{WEBHOOK_PATH}", secret=WEBHOOK_SECRET)
+    delivery = await factory.delivery(webhook, status=DeliveryStatus.FAILED, attempts=8, last_error="HTTP 500")
+    g.update(webhook=ids.encode("Webhook", webhook.id), delivery=ids.encode("WebhookDelivery", delivery.id))
     return world
 
 
@@ -288,6 +298,16 @@ READS = [
     Read("capUsage",
          ON("Case", 'capUsage(date: "2026-11-02") { limitMinutes usedMinutes }'),
          lambda w: {"id": w.g["case"]}, lambda w: {"node": {"capUsage": {"limitMinutes": 100, "usedMinutes": 100}}}),
+    Read("node(Webhook), node(WebhookDelivery), Webhook.deliveries",
+         """query($w: ID!, $d: ID!) { w: node(id: $w) { ... on Webhook { url deliveries { edges { node { id } } } } }
+           d: node(id: $d) { ... on WebhookDelivery { status lastError } } }""",
+         lambda w: {"w": w.g["webhook"], "d": w.g["delivery"]},
+         lambda w: {"w": {"url": f"http://127.0.0.1:9{WEBHOOK_PATH}",
+                          "deliveries": {"edges": [{"node": {"id": w.g["delivery"]}}]}},
+                    "d": {"status": "FAILED", "lastError": "HTTP 500"}} if w.who.admin else {"w": None, "d": None}),
+    Read("webhooks", "{ webhooks { id eventTypes } }", lambda w: {},
+         lambda w: {"webhooks": [{"id": w.g["webhook"], "eventTypes": ["timer.changed"]}]}
+         if w.who.admin else FORBIDDEN),
 ]
 # fmt: on
 
@@ -399,6 +419,11 @@ WRITES = [
         "name": "Mallory", "email": "m@example.test", "password": "long-enough-pw", "roleId": w.g["admin_role"]}},
         with_id=False),
     _admin("createDebtor", "own", "debtor", "DebtorInput", lambda w: {"input": {"code": "N", "name": "N"}}, False),
+    _admin("createWebhook", "billing", "all-events", "WebhookInput", lambda w: {"input": {
+        "url": "http://127.0.0.1:9/mine", "eventTypes": ["timeEntry.created"], "secret": "y" * 16}}, with_id=False),
+    _admin("updateWebhook", "for-others", "redirect-it", "WebhookInput",
+           lambda w: {"id": w.g["webhook"], "input": {"url": "http://127.0.0.1:9/mine", "secret": "z" * 16}}),
+    Write("replayWebhookDelivery", "all", "the-delivery", REPLAY, lambda w: {"id": w.g["delivery"]}, top=True),
     _admin("createActivity", "all", "activity", "ActivityInput", lambda w: {"input": {"code": "N", "name": "A"}},
            False),
     _admin("createCase", "billing", "case", "CaseInput",
@@ -501,6 +526,13 @@ TAMPERS = [
     Tamper("updateEmployee.id", "administrator", _admin_doc("updateEmployee", "EmployeeInput"),
            lambda w, i: {"id": i, "input": {"name": "Renamed"}}, lambda w: [w.g["role"], w.g["invoice"]],
            _codes("updateEmployee")),
+    Tamper("node(webhook)", "billing", NODE, lambda w, i: {"id": i}, lambda w: [w.g["webhook"], w.g["delivery"]],
+           _whole, NULL_NODE),
+    Tamper("updateWebhook.id", "administrator", _admin_doc("updateWebhook", "WebhookInput"),
+           lambda w, i: {"id": i, "input": {"active": False}}, lambda w: [w.g["delivery"], w.g["role"]],
+           _codes("updateWebhook")),
+    Tamper("replayWebhookDelivery.id", "administrator", REPLAY, lambda w, i: {"id": i},
+           lambda w: [w.g["webhook"], w.g["x_entry"]], _codes("replayWebhookDelivery")),
 ]
 # fmt: on
 
@@ -654,6 +686,6 @@ def test_the_matrix_covers_every_node_type_and_every_mutation() -> None:
     nodes = {name for name, t in schema.type_map.items() if any(i.name == "Node" for i in getattr(t, "interfaces", []))}
     covered = {c.mutation for c in WRITES} | {"login", "logout", "changePassword", "startTimer"}  # sweep, tokens
     # then: no timer field but startTimer takes an argument, so none can name another's timer
-    assert nodes == {*PUBLIC_NODES.values(), "Employee", "Invoice"}
+    assert nodes == {*PUBLIC_NODES.values(), "Employee", "Invoice", "Webhook", "WebhookDelivery"}
     assert set(mutations) == covered
     assert {name for name, f in mutations.items() if "Timer" in name and f.args} == {"startTimer"}
