@@ -11,19 +11,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import importlib.util
 import socket
-import sys
 import time
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
 import httpx
-
-# httpcore imports sniffio for every lock it makes, several a request; where it is not installed, each of those
-# imports searched every path entry again (~0.05 ms each, ~0.8 ms of a delivery at 16 in flight). Its absence is
-# remembered instead, as the import system does for a module set to None.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 TIMEOUT_SECONDS = 10.0  # an attempt without a 2xx by then failed (SPEC 13)
 RESOLVE_SECONDS = 5.0
