@@ -119,10 +119,17 @@ class _Connection:
                 return await self._close(4408, "Connection initialisation timeout")
             if init is None:
                 return None
+            if init["type"] == "subscribe":
+                return await self._close(4401, "Unauthorized: send connection_init first")
             if init["type"] != "connection_init":
-                return await self._close(4401 if init["type"] == "subscribe" else 4400, "Unauthorized")
+                return await self._close(4400, "Invalid message received: expected connection_init")
             token = _bearer(init.get("payload"))
-            viewer = await self._viewer_of(token) if token is not None else None
+            try:
+                viewer = await self._viewer_of(token) if token is not None else None
+            except Exception as error:
+                if not _database_trouble(error):
+                    raise
+                return await self._close(1013, "The database is busy or unavailable; try again shortly")
             if token is None or viewer is None:
                 return await self._close(4403, "Forbidden: send a valid token as the payload's Authorization")
             note_viewer(viewer)

@@ -26,7 +26,7 @@ from edge import observability
 from edge.app import create_app
 from graph import ids, metrics
 from models import CapKind, EmployeeVisibility
-from services import live
+from services import auth, live
 from services.event_feed import FedEvent, Position
 from services.live import BACKLOG, Hub, TooSlow, Topic
 from tests.concurrency.conftest import World
@@ -496,3 +496,14 @@ async def test_a_worker_holds_a_bounded_number_of_connections(desk: Desk, monkey
         assert await _closed_with(desk.socket(), init) == 1013
     async with connected(desk.socket(), desk.world.token) as again:  # once it closed there is room again
         await again.subscribe("timer", TIMER)
+
+
+async def test_a_database_away_at_init_asks_the_client_to_come_back(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def away(*_: object, **__: object) -> None:
+        raise ConnectionRefusedError("the database is down")
+
+    monkeypatch.setattr(auth, "authenticate", away)
+    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {desk.world.token}"}}
+    assert await _closed_with(desk.socket(), init) == 1013  # try again later, not an internal error
