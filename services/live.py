@@ -115,6 +115,8 @@ class Hub:
         self._watched: dict[bytes, set[Callable[[], None]]] = defaultdict(set)
         self._position: Position | None = None
         self._started = asyncio.Lock()
+        # the hub reads on one connection at a time: the pool's others are its subscribers' (edge/live.py)
+        self._connection = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -126,7 +128,7 @@ class Hub:
         """Follow `topic` from now: every event committed from here on, and perhaps a few just before."""
         async with self._started:
             if self._position is None:
-                async with self._sessions() as session:
+                async with self._connection, self._sessions() as session:
                     self._position = await event_feed.now(session)
             follower = Follower(self, topic)
             self._followers[topic].add(follower)
@@ -192,7 +194,7 @@ class Hub:
         watched = list(self._watched) if sweep else []
         if position is None and not watched:  # connections that follow nothing yet: only their tokens to check
             return _Read(full=False, swept=sweep)
-        async with self._sessions() as session:
+        async with self._connection, self._sessions() as session:
             events = await event_feed.after(session, position, limit=BATCH) if position is not None else []
             valid = await auth.still_valid(session, watched) if watched else set()
         if position is not None and self._position == position:  # else everyone left meanwhile
