@@ -77,7 +77,8 @@ class Subscription:
     case_time_changed: AsyncGenerator[TimeEntryChange, None] = strawberry.subscription(
         resolver=case_time_changed,
         permission_classes=USER,
-        description="Each entry created, updated or deleted on the case, names filtered as everywhere (SPEC 5). "
+        description="Each entry created, updated or deleted on the case, with the names the viewer may not see left "
+        "out, as everywhere. "
         "NOT_FOUND for an ID that names no case.",
     )
     cap_threshold_reached: AsyncGenerator[CapThresholdEvent, None] = strawberry.subscription(

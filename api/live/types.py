@@ -37,8 +37,8 @@ class TimeEntryChange:
     db_id: strawberry.Private[int]
 
     @described_field(
-        "The entry as it is now, names filtered as everywhere (SPEC 5); null once it is deleted. An entry an edit "
-        "moved to another case shows that case."
+        "The entry as it is now, with the names the viewer may not see left out; null once it is deleted. An entry an "
+        "edit moved to another case shows that case."
     )
     async def time_entry(self, info: Info) -> TimeEntry | None:
         if self.kind is ChangeKind.DELETED:

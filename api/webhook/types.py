@@ -59,7 +59,7 @@ _OF_WEBHOOK = Source(webhooks.OF_WEBHOOK)
 
 
 @strawberry.type(
-    description="An endpoint that is POSTed each event of the types it chose (SPEC 13), signed with its secret. "
+    description="An endpoint that is POSTed each event of the types it chose, signed with its secret. "
     "Administrators only."
 )
 class Webhook(Node):
