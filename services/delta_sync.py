@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.event_feed import HORIZON, PAST_ANY_ID
+from services.event_feed import AFTER_POSITION, HORIZON, PAST_ANY_ID
 
 _OWN_ENTRIES = text("SELECT id FROM time_entries WHERE employee_id = :me AND id > :after ORDER BY id LIMIT :limit")
 # own entries' events, and those of entries an edit gave another employee
 _EVENTS = text(
-    """
+    f"""
     SELECT xid::text::bigint AS xid, id, record_id FROM events
     WHERE record_type = 'TimeEntry' AND (employee_id = :me OR left_employee_id = :me)
-      AND (xid, id) > (CAST(CAST(:xid AS text) AS xid8), :after) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+      AND {AFTER_POSITION}
     ORDER BY xid, id
     LIMIT :limit
     """

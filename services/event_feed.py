@@ -20,12 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 PAST_ANY_ID = 2**62  # an event id greater than any: (horizon - 1, it) orders just before the horizon's first event
 
 HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+# the feed's one rule, delta sync's too: after the position (:xid, :after), and only from transactions older than
+# every one still running
+AFTER_POSITION = (
+    "(xid, id) > (CAST(CAST(:xid AS text) AS xid8), :after) AND xid < pg_snapshot_xmin(pg_current_snapshot())"
+)
 _AFTER = text(
-    """
+    f"""
     SELECT xid::text::bigint AS xid, id, at, type, record_type, record_id, action, by_id, employee_id,
            left_employee_id, case_id, changes, data
     FROM events
-    WHERE (xid, id) > (CAST(CAST(:xid AS text) AS xid8), :after) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+    WHERE {AFTER_POSITION}
     ORDER BY xid, id
     LIMIT :limit
     """

@@ -4,7 +4,6 @@ list of its entries; and a change whose transaction began first but committed la
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import httpx
@@ -15,10 +14,9 @@ from sqlalchemy import text
 
 from graph import ids
 from models import Employee
-from services import auth, delta_sync, time_entries
-from services.time_entries import Writer
-from services.visibility import EVERYONE
+from services import delta_sync
 from tests.concurrency.conftest import World
+from tests.concurrency.late_commit import LateCommit
 from tests.concurrency.support import Maker
 from tests.factories import Factory, gql
 
@@ -119,32 +117,21 @@ async def test_applying_every_answer_gives_the_servers_list(
 
 
 async def _handed_out(world: World, committed: Maker) -> tuple[int, int]:
-    """A slow transaction writes an entry first; a quick one writes another after it and commits first; a sync
-    reads in between and once more after the slow one committed. How many entries each read handed out."""
-    me, _ = await _employee(world)
-    case, other_case = (await world.case()).id, (await world.case()).id
-    async with committed() as session:
-        viewer = await auth.authenticate(session, token=await Factory(session, world.passwords).token(me))
-    assert viewer is not None
-    writer = Writer(viewer, EVERYONE)
-    data: time_entries.EntryData = {
-        "case_id": case,
-        "activity_id": world.activity_id,
-        "work_date": date(2026, 11, 2),
-        "minutes": 10,
-    }
+    """A sync reads while a late commit is still running and once more after it committed: how many entries each
+    read handed out."""
+    late = await LateCommit.of(world)
     async with committed() as reader:
-        listed = await delta_sync.changes_since(reader, me.id, None, 100)
-    async with committed() as slow, slow.begin():
-        await time_entries.create(slow, writer, data)
-        async with committed() as quick, quick.begin():
-            # on a case of its own: the slow one holds its case's totals row
-            await time_entries.create(quick, writer, {**data, "case_id": other_case})
+        listed = await delta_sync.changes_since(reader, late.employee_id, None, 100)
+    read: list[delta_sync.Changes] = []
+
+    async def meanwhile() -> None:
         async with committed() as reader:
-            meanwhile = await delta_sync.changes_since(reader, me.id, listed.cursor, 100)
+            read.append(await delta_sync.changes_since(reader, late.employee_id, listed.cursor, 100))
+
+    await late.run(committed, meanwhile)
     async with committed() as reader:
-        after = await delta_sync.changes_since(reader, me.id, meanwhile.cursor, 100)
-    return len(meanwhile.changed_ids), len(after.changed_ids)
+        after = await delta_sync.changes_since(reader, late.employee_id, read[0].cursor, 100)
+    return len(read[0].changed_ids), len(after.changed_ids)
 
 
 async def test_a_change_committed_after_a_later_one_is_not_passed_over(world: World, committed: Maker) -> None:

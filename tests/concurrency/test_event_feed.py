@@ -3,18 +3,14 @@ feed order, and one whose transaction began first but committed last is waited f
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import text
 
-from services import auth, event_feed, time_entries
+from services import event_feed, time_entries
 from services.event_feed import Position
-from services.time_entries import Writer
-from services.visibility import EVERYONE
 from tests.concurrency.conftest import World
+from tests.concurrency.late_commit import LateCommit
 from tests.concurrency.support import Maker
-from tests.factories import Factory
 
 
 async def _read_all(committed: Maker, position: Position) -> tuple[list[event_feed.FedEvent], Position]:
@@ -29,30 +25,14 @@ async def _read_all(committed: Maker, position: Position) -> tuple[list[event_fe
         position = page[-1].position
 
 
-async def _writer(world: World) -> tuple[Writer, time_entries.EntryData, int]:
-    async with world.maker() as session, session.begin():
-        factory = Factory(session, world.passwords)
-        me = await factory.employee(role=await factory.role(can_enter_time_for_others=True))
-        viewer = await auth.authenticate(session, token=await factory.token(me))
-    assert viewer is not None
-    case, other_case = (await world.case()).id, (await world.case()).id
-    data: time_entries.EntryData = {
-        "case_id": case,
-        "activity_id": world.activity_id,
-        "work_date": date(2026, 11, 2),
-        "minutes": 10,
-    }
-    return Writer(viewer, EVERYONE), data, other_case
-
-
 async def test_every_event_after_a_position_comes_once_in_feed_order(world: World, committed: Maker) -> None:
     # given a position taken now and five entries written after it, one transaction each
-    writer, data, _ = await _writer(world)
+    late = await LateCommit.of(world)
     async with committed() as session:
         start = await event_feed.now(session)
     for minutes in range(1, 6):
         async with committed() as session, session.begin():
-            await time_entries.create(session, writer, {**data, "minutes": minutes})
+            await time_entries.create(session, late.writer, {**late.data, "minutes": minutes})
     # when the feed is read from it in pages of two
     found, end = await _read_all(committed, start)
     # then each creation comes once, in the order written, and nothing more follows the last position
@@ -62,20 +42,21 @@ async def test_every_event_after_a_position_comes_once_in_feed_order(world: Worl
 
 
 async def _handed_out(world: World, committed: Maker) -> tuple[int, int]:
-    """A slow transaction writes an entry first; a quick one writes another after it and commits first; the feed is
-    read in between and once more after the slow one committed. How many creations each read handed out."""
-    writer, data, other_case = await _writer(world)
+    """The feed is read while a late commit is still running and once more after it committed: how many creations
+    each read handed out."""
+    late = await LateCommit.of(world)
     async with committed() as session:
         start = await event_feed.now(session)
-    async with committed() as slow, slow.begin():
-        await time_entries.create(slow, writer, data)
-        async with committed() as quick, quick.begin():
-            # on a case of its own: the slow one holds its case's totals row
-            await time_entries.create(quick, writer, {**data, "case_id": other_case})
-        meanwhile, position = await _read_all(committed, start)
+    read: list[tuple[list[event_feed.FedEvent], Position]] = []
+
+    async def meanwhile() -> None:
+        read.append(await _read_all(committed, start))
+
+    await late.run(committed, meanwhile)
+    ((meanwhile_events, position),) = read
     after, _ = await _read_all(committed, position)
     created = "timeEntry.created"
-    return sum(e.type == created for e in meanwhile), sum(e.type == created for e in after)
+    return sum(e.type == created for e in meanwhile_events), sum(e.type == created for e in after)
 
 
 async def test_a_change_committed_after_a_later_one_is_not_passed_over(world: World, committed: Maker) -> None:

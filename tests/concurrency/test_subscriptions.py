@@ -18,6 +18,7 @@ import pytest
 import websockets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.typing import Subprotocol
 
@@ -507,3 +508,16 @@ async def test_a_database_away_at_init_asks_the_client_to_come_back(
     monkeypatch.setattr(auth, "authenticate", away)
     init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {desk.world.token}"}}
     assert await _closed_with(desk.socket(), init) == 1013  # try again later, not an internal error
+
+
+async def test_a_token_that_expires_ends_the_connection(desk: Desk) -> None:
+    async with connected(desk.socket(), desk.x_token) as live_socket:
+        await live_socket.subscribe("timer", TIMER)
+        # when the token's time runs out while the connection is open
+        async with desk.world.maker() as session, session.begin():
+            await session.execute(
+                text("UPDATE auth_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = :digest"),
+                {"digest": auth.token_digest(desk.x_token)},
+            )
+        # then the sweep closes it, as a logout does
+        assert await live_socket.close_code(within=live.SWEEP_SECONDS + 3) == 4403

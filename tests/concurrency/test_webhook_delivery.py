@@ -126,6 +126,29 @@ async def test_a_receiver_failing_twice_gets_the_event_on_the_third_try(
     assert delivery["leased_until"] is None
 
 
+async def test_an_attempt_unanswered_within_the_timeout_fails_and_is_retried(
+    world: World, committed: Maker, engine: AsyncEngine, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a receiver that answers nothing yet, and attempts given 0.3 s (SPEC 13: 10 s)
+    monkeypatch.setattr(webhook_sending, "TIMEOUT_SECONDS", 0.3)
+    receiver.hold.clear()
+    await _webhook(world, receiver.url, "timeEntry.created")
+
+    async def failed_once() -> bool:
+        return any(d["last_error"] for d in await _deliveries(committed))
+
+    # when: the first attempt goes unanswered, and the receiver answers from then on
+    async with running(loop_on(engine, retry_base_ms=50)):
+        await _entry(world)
+        await until(failed_once)
+        receiver.hold.set()
+        await until(lambda: _settled(committed, 1))
+    # then: that attempt counted as failed, with why, and a later one delivered the event
+    (delivery,) = await _deliveries(committed)
+    assert (delivery["status"], delivery["last_error"]) == ("DELIVERED", "no answer within 0.3 s")
+    assert delivery["attempts"] >= 2
+
+
 async def test_eight_failures_make_it_failed(
     world: World, committed: Maker, engine: AsyncEngine, receiver: Receiver
 ) -> None:
